@@ -1,0 +1,51 @@
+# omnirelay — set-up, run and test. `make run` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+CONFIG ?= config/demo.yaml
+WIDGET_SOURCES := $(shell find widget -path widget/node_modules -prune -o -type f -print 2>/dev/null)
+
+.PHONY: install run test lint bench browsers clean
+
+install: $(VENV)/.installed gateway/static/.built
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[dev]'
+	@touch $@
+
+# Front ends: npm + esbuild build widget/ into gateway/static/ (served by the gateway).
+gateway/static/.built: $(WIDGET_SOURCES)
+	@command -v npm >/dev/null || { echo "npm is missing: install Debian's 'nodejs' and 'npm' packages" >&2; exit 1; }
+	cd widget && (test -f package-lock.json && npm ci --no-audit --no-fund || npm install --no-audit --no-fund)
+	cd widget && npm run build
+	@touch $@
+
+run: install
+	$(VENV)/bin/omnirelay serve --config $(CONFIG)
+
+# Tests drive Debian's Chromium through Playwright; install it when it is missing.
+browsers:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || exit 1; \
+	  else \
+	    echo "Browser tests need Debian's 'chromium' package: run 'sudo apt-get install chromium'" >&2; exit 1; \
+	  fi; \
+	fi
+
+test: install browsers
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: install
+	$(VENV)/bin/ruff check gateway acd bridges tests bench
+
+bench: install
+	$(PY) bench/relay.py
+	$(PY) bench/acd.py
+	$(PY) bench/erlang_sim.py
+
+clean:
+	rm -rf $(VENV) gateway/static widget/node_modules var

@@ -1,0 +1,1 @@
+"""omnirelay ACD: skills/language/load routing, atomic in Redis."""

@@ -1,0 +1,1 @@
+"""Messenger bridges (Telegram, WhatsApp, Messenger, Slack)."""

@@ -1,0 +1,1 @@
+"""omnirelay gateway: HTTP, Socket.IO, storage and the glue to the ACD."""

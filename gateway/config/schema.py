@@ -1,0 +1,170 @@
+"""The shape of an omnirelay config file, as dataclasses (the loader validates against these).
+
+Field docs here are the config reference's source; docs/config.md explains them for operators.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+WORK_CHANNELS = ("chat", "messaging", "email", "voice")
+REALTIME_CHANNELS = ("chat", "messaging", "voice")
+CHANNEL_TYPES = ("widget", "telegram", "whatsapp", "messenger", "slack", "email")
+# Which ACD work channel each kind of conversation is routed as.
+WORK_CHANNEL_OF_TYPE = {
+    "widget": "chat",
+    "telegram": "messaging",
+    "whatsapp": "messaging",
+    "messenger": "messaging",
+    "slack": "messaging",
+    "email": "email",
+}
+POLICIES = ("longest_idle", "least_occupancy", "best_proficiency")
+
+
+@dataclass
+class StepConfig:
+    """One routing step of a queue; steps run in order while the task waits."""
+
+    timeout_s: float | None = None  # how long this step lasts; None on the last step = forever
+    min_proficiency: int = 1  # agents need at least this proficiency in the queue's skill
+    relax_language: bool = False  # True: any language may take the task in this step
+    overflow: str | None = None  # move the task to this queue (keeps its enqueue time)
+    escalate: list[str] = field(default_factory=list)  # offer the customer: "email", "callback"
+
+
+@dataclass
+class QueueConfig:
+    id: str
+    skill: str
+    name: str = ""
+    policy: str = "longest_idle"  # longest_idle | least_occupancy | best_proficiency
+    priority: int = 0  # base priority of tasks entering this queue (higher first)
+    aging_per_min: float = 0.0  # priority points a waiting task gains per minute
+    sla_threshold_s: float = 20.0  # answered within this many seconds counts as in service level
+    sla_target: float = 0.8  # the service level the queue aims for (0..1), used by Erlang C
+    wrapup_s: float = 30.0  # slot stays busy this long after close, or until a wrap-up code
+    aht_s: float = 180.0  # initial average handle time for wait estimates, until measured
+    offer_timeout_s: dict[str, float] = field(
+        default_factory=lambda: {"chat": 20.0, "messaging": 20.0, "email": 60.0, "voice": 15.0}
+    )
+    steps: list[StepConfig] = field(default_factory=lambda: [StepConfig()])
+
+
+@dataclass
+class TopicConfig:
+    id: str
+    queue: str  # queue a conversation with this topic enters
+    label: dict[str, str] = field(default_factory=dict)  # language -> text shown to visitors
+
+
+@dataclass
+class ChannelRuleConfig:
+    """Blending rule for one work channel (the "interruptible by" idea, reduced to two knobs)."""
+
+    blocks: list[str] = field(default_factory=list)  # while work of this channel is open: no new offers of these
+    max_realtime_occupancy: float | None = None  # offered only while real-time occupancy is below this
+
+
+@dataclass
+class BlendingConfig:
+    rules: dict[str, ChannelRuleConfig] = field(
+        default_factory=lambda: {
+            "voice": ChannelRuleConfig(blocks=["chat", "messaging"]),
+            "email": ChannelRuleConfig(max_realtime_occupancy=0.5),
+        }
+    )
+
+
+@dataclass
+class AgentConfig:
+    id: str
+    name: str
+    password_hash: str
+    languages: list[str] = field(default_factory=list)
+    skills: dict[str, int] = field(default_factory=dict)  # skill -> proficiency 1..5
+    capacity: dict[str, int] = field(default_factory=dict)  # work channel -> max open items
+    auto_accept: bool = False
+    email: str = ""
+
+
+@dataclass
+class SupervisorConfig:
+    id: str
+    name: str
+    password_hash: str
+
+
+@dataclass
+class CannedConfig:
+    id: str
+    title: str
+    text: str
+    language: str = ""
+
+
+@dataclass
+class ChannelConfig:
+    """A customer-facing channel. Secrets come from ${ENV}; a channel without one rejects webhooks."""
+
+    id: str
+    type: str  # widget | telegram | whatsapp | messenger | slack | email
+    name: str = ""
+    topic: str = ""  # default topic of conversations arriving here (messengers have no pre-chat form)
+    language: str = ""  # default language when the platform does not tell
+    api_base: str = ""  # outbound API base URL (tests point it at a local server)
+    secret: str = ""  # telegram: X-Telegram-Bot-Api-Secret-Token
+    token: str = ""  # telegram bot token / slack bot token / meta page or system-user token
+    app_secret: str = ""  # whatsapp, messenger: X-Hub-Signature-256 key
+    verify_token: str = ""  # whatsapp, messenger: hub.verify_token
+    signing_secret: str = ""  # slack: v0 signature key
+    phone_number_id: str = ""  # whatsapp
+    allowed_origins: list[str] = field(default_factory=list)  # widget: pages allowed to embed it
+
+
+@dataclass
+class WidgetConfig:
+    long_wait_s: float = 120.0  # past this estimated wait the widget offers email / callback
+    greeting: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class TenantConfig:
+    id: str
+    name: str = ""
+    languages: list[str] = field(default_factory=lambda: ["en"])
+    topics: dict[str, TopicConfig] = field(default_factory=dict)
+    queues: dict[str, QueueConfig] = field(default_factory=dict)
+    channels: dict[str, ChannelConfig] = field(default_factory=dict)
+    agents: dict[str, AgentConfig] = field(default_factory=dict)
+    supervisors: dict[str, SupervisorConfig] = field(default_factory=dict)
+    canned: list[CannedConfig] = field(default_factory=list)
+    blending: BlendingConfig = field(default_factory=BlendingConfig)
+    widget: WidgetConfig = field(default_factory=WidgetConfig)
+    disconnect_grace_s: float = 30.0  # agent with no socket this long goes offline
+    max_missed_offers: int = 2  # missed offers in a row before the agent is set away
+
+
+@dataclass
+class LimitsConfig:
+    message_chars: int = 4096
+    webhook_body_bytes: int = 1024 * 1024
+    visitor_messages_per_10s: int = 20  # per-visitor message rate limit
+    login_attempts_per_min: int = 10
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""  # how browsers reach this gateway; defaults to http://host:port
+    secret_key: str = ""  # signs tokens; required (use ${OMNIRELAY_SECRET})
+    token_ttl_s: int = 12 * 3600
+    visitor_token_ttl_s: int = 30 * 24 * 3600
+
+
+@dataclass
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    tenants: dict[str, TenantConfig] = field(default_factory=dict)
