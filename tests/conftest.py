@@ -11,6 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from gateway.embedded_redis import EmbeddedRedis
+from gateway.redis_client import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "webhooks"
@@ -34,7 +35,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
     """A client on a flushed database."""
-    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    client = connect(redis_url)
     await client.flushdb()
     try:
         yield client

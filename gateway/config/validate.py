@@ -1,0 +1,113 @@
+"""Cross-field checks on a structurally valid config: each returns (path, message) pairs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from gateway.config.schema import (
+    CHANNEL_TYPES,
+    POLICIES,
+    WORK_CHANNELS,
+    Config,
+    TenantConfig,
+)
+
+_Issue = tuple[tuple, str]
+_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
+def validate(config: Config) -> list[_Issue]:
+    """Every semantic problem of the config, each with the path of the offending value."""
+    issues: list[_Issue] = []
+    if not config.server.secret_key:
+        issues.append((("server", "secret_key"), "server.secret_key is required (use ${OMNIRELAY_SECRET})"))
+    elif len(config.server.secret_key) < 16:
+        issues.append((("server", "secret_key"), "server.secret_key must be at least 16 characters"))
+    if not config.tenants:
+        issues.append((("tenants",), "at least one tenant is required"))
+    logins: dict[str, str] = {}
+    for tid, tenant in config.tenants.items():
+        if not set(tid) <= _ID_CHARS:
+            issues.append((("tenants", tid), f"tenant id '{tid}' may use only letters, digits, _ and -"))
+        issues.extend(_tenant(tenant))
+        for user in [*tenant.agents, *tenant.supervisors]:
+            if user in tenant.agents and user in tenant.supervisors:
+                issues.append((("tenants", tid, "supervisors", user), f"login '{user}' is both agent and supervisor"))
+            logins.setdefault(user, tid)
+    return issues
+
+
+def _tenant(t: TenantConfig) -> Iterator[_Issue]:
+    base = ("tenants", t.id)
+    skills_served = {q.skill for q in t.queues.values()}
+    for lang in t.languages:
+        if len(lang) < 2:
+            yield (*base, "languages"), f"language '{lang}' is not a language code"
+    for qid, q in t.queues.items():
+        qp = (*base, "queues", qid)
+        if q.policy not in POLICIES:
+            yield (*qp, "policy"), f"queue '{qid}': policy '{q.policy}' is not one of {', '.join(POLICIES)}"
+        if not 0 < q.sla_target <= 1:
+            yield (*qp, "sla_target"), f"queue '{qid}': sla_target must be in (0, 1]"
+        for ch in q.offer_timeout_s:
+            if ch not in WORK_CHANNELS:
+                yield (*qp, "offer_timeout_s", ch), f"queue '{qid}': '{ch}' is not a work channel ({', '.join(WORK_CHANNELS)})"
+        if not q.steps:
+            yield (*qp, "steps"), f"queue '{qid}' needs at least one step"
+        for i, step in enumerate(q.steps):
+            sp = (*qp, "steps", i)
+            if not 1 <= step.min_proficiency <= 5:
+                yield (*sp, "min_proficiency"), f"queue '{qid}' step {i + 1}: min_proficiency must be 1..5"
+            if step.overflow and step.overflow not in t.queues:
+                yield (*sp, "overflow"), f"queue '{qid}' step {i + 1}: overflow to unknown queue '{step.overflow}'"
+            if step.overflow == qid:
+                yield (*sp, "overflow"), f"queue '{qid}' step {i + 1}: a queue cannot overflow to itself"
+            for option in step.escalate:
+                if option not in ("email", "callback"):
+                    yield (*sp, "escalate"), f"queue '{qid}' step {i + 1}: escalate option '{option}' is not email or callback"
+            last = i == len(q.steps) - 1
+            if step.timeout_s is None and not last:
+                yield sp, f"queue '{qid}' step {i + 1}: only the last step may have no timeout_s"
+    for tid, topic in t.topics.items():
+        if topic.queue not in t.queues:
+            yield (*base, "topics", tid, "queue"), f"topic '{tid}': unknown queue '{topic.queue}'"
+    for cid, ch in t.channels.items():
+        if ch.type not in CHANNEL_TYPES:
+            yield (*base, "channels", cid, "type"), f"channel '{cid}': type '{ch.type}' is not one of {', '.join(CHANNEL_TYPES)}"
+        if ch.topic and ch.topic not in t.topics:
+            yield (*base, "channels", cid, "topic"), f"channel '{cid}': unknown topic '{ch.topic}'"
+    for aid, a in t.agents.items():
+        ap = (*base, "agents", aid)
+        yield from _password(ap, a.password_hash)
+        for skill, level in a.skills.items():
+            if skill not in skills_served:
+                yield (*ap, "skills", skill), f"agent '{aid}': skill '{skill}' is not the skill of any queue"
+            if not 1 <= level <= 5:
+                yield (*ap, "skills", skill), f"agent '{aid}': proficiency of '{skill}' must be 1..5"
+        for lang in a.languages:
+            if lang not in t.languages:
+                yield (*ap, "languages"), f"agent '{aid}': language '{lang}' is not one of the tenant's ({', '.join(t.languages)})"
+        for ch, n in a.capacity.items():
+            if ch not in WORK_CHANNELS:
+                yield (*ap, "capacity", ch), f"agent '{aid}': '{ch}' is not a work channel ({', '.join(WORK_CHANNELS)})"
+            elif n < 0:
+                yield (*ap, "capacity", ch), f"agent '{aid}': capacity must not be negative"
+    for sid, s in t.supervisors.items():
+        yield from _password((*base, "supervisors", sid), s.password_hash)
+    for ch, rule in t.blending.rules.items():
+        rp = (*base, "blending", "rules", ch)
+        if ch not in WORK_CHANNELS:
+            yield rp, f"blending: '{ch}' is not a work channel"
+        for blocked in rule.blocks:
+            if blocked not in WORK_CHANNELS:
+                yield (*rp, "blocks"), f"blending: '{blocked}' is not a work channel"
+        if rule.max_realtime_occupancy is not None and not 0 < rule.max_realtime_occupancy <= 1:
+            yield (*rp, "max_realtime_occupancy"), "blending: max_realtime_occupancy must be in (0, 1]"
+    for lang in t.widget.greeting:
+        if lang not in t.languages:
+            yield (*base, "widget", "greeting"), f"widget greeting in '{lang}', not a tenant language"
+
+
+def _password(path: tuple, value: str) -> Iterator[_Issue]:
+    if not value.startswith("$argon2"):
+        yield (*path, "password_hash"), "password_hash must be an argon2 hash (omnirelay hash-password)"

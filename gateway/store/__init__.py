@@ -1,0 +1,1 @@
+"""Durable storage in Redis: conversations, their messages, contacts and identities."""

@@ -1,0 +1,140 @@
+"""Conversations: one hash each, indexed per contact and in the tenant's open set."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from redis.asyncio import Redis
+
+from gateway.keys import TenantKeys
+from gateway.store.ids import new_id
+
+STATES = ("queued", "offered", "assigned", "closed")
+
+
+@dataclass(slots=True)
+class Conversation:
+    id: str
+    tenant: str
+    channel: str  # channel id from the config ("web", "telegram", …)
+    channel_type: str  # widget | telegram | whatsapp | messenger | slack | email
+    work_channel: str  # chat | messaging | email | voice (what the ACD routes it as)
+    contact_id: str
+    state: str = "queued"
+    topic: str = ""
+    queue: str = ""
+    language: str = ""
+    agent_id: str = ""
+    visitor_id: str = ""
+    external_id: str = ""  # platform chat/thread id for bridged channels
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    assigned_at: float = 0.0
+    closed_at: float = 0.0
+    close_reason: str = ""
+    seq: int = 0
+
+    def to_wire(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_FLOATS = {"created_at", "updated_at", "assigned_at", "closed_at"}
+_INTS = {"seq"}
+_NAMES = {f.name for f in fields(Conversation)}
+
+
+def _decode(raw: dict[str, str]) -> Conversation:
+    values: dict[str, Any] = {}
+    for k, v in raw.items():
+        if k not in _NAMES:
+            continue
+        values[k] = float(v or 0) if k in _FLOATS else int(v or 0) if k in _INTS else v
+    return Conversation(**values)
+
+
+async def create_conversation(
+    redis: Redis,
+    keys: TenantKeys,
+    *,
+    channel: str,
+    channel_type: str,
+    work_channel: str,
+    contact_id: str,
+    topic: str,
+    queue: str,
+    language: str,
+    visitor_id: str = "",
+    external_id: str = "",
+    now: float | None = None,
+) -> Conversation:
+    """Create an open conversation (state ``queued``) and index it; links it to the visitor if any."""
+    now = time.time() if now is None else now
+    conv = Conversation(
+        id=new_id("c"), tenant=keys.tenant, channel=channel, channel_type=channel_type,
+        work_channel=work_channel, contact_id=contact_id, topic=topic, queue=queue, language=language,
+        visitor_id=visitor_id, external_id=external_id, created_at=now, updated_at=now,
+    )
+    mapping = {k: str(v) for k, v in asdict(conv).items()}
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(keys.conv(conv.id), mapping=mapping)
+        pipe.zadd(keys.convs_open(), {conv.id: now})
+        pipe.zadd(keys.contact_convs(contact_id), {conv.id: now})
+        if visitor_id:
+            pipe.hset(keys.visitor(visitor_id), "conversation_id", conv.id)
+        await pipe.execute()
+    return conv
+
+
+async def get_conversation(redis: Redis, keys: TenantKeys, conversation_id: str) -> Conversation | None:
+    raw = await redis.hgetall(keys.conv(conversation_id))
+    return _decode(raw) if raw else None
+
+
+async def update_conversation(redis: Redis, keys: TenantKeys, conversation_id: str, **changes: Any) -> None:
+    """Set fields of an existing conversation (never creates one)."""
+    key = keys.conv(conversation_id)
+    changes.setdefault("updated_at", time.time())
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.exists(key)
+        pipe.hset(key, mapping={k: str(v) for k, v in changes.items()})
+        exists, _ = await pipe.execute()
+    if not exists:  # the HSET above created a stub: remove it again
+        await redis.delete(key)
+
+
+async def close_conversation(
+    redis: Redis, keys: TenantKeys, conversation_id: str, reason: str, now: float | None = None
+) -> bool:
+    """Mark closed and drop from the open set; False if it was already closed or unknown."""
+    now = time.time() if now is None else now
+    key = keys.conv(conversation_id)
+    state = await redis.hget(key, "state")
+    if state is None or state == "closed":
+        return False
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(key, mapping={"state": "closed", "closed_at": repr(now), "close_reason": reason, "updated_at": repr(now)})
+        pipe.zrem(keys.convs_open(), conversation_id)
+        await pipe.execute()
+    return True
+
+
+async def conversations_of_contact(redis: Redis, keys: TenantKeys, contact_id: str, limit: int = 100) -> list[Conversation]:
+    """The contact's conversations on every channel, newest first."""
+    ids = await redis.zrevrange(keys.contact_convs(contact_id), 0, limit - 1)
+    async with redis.pipeline(transaction=False) as pipe:
+        for cid in ids:
+            pipe.hgetall(keys.conv(cid))
+        rows = await pipe.execute()
+    return [_decode(r) for r in rows if r]
+
+
+async def open_conversations(redis: Redis, keys: TenantKeys) -> list[Conversation]:
+    """Every conversation not closed, oldest first."""
+    ids = await redis.zrange(keys.convs_open(), 0, -1)
+    async with redis.pipeline(transaction=False) as pipe:
+        for cid in ids:
+            pipe.hgetall(keys.conv(cid))
+        rows = await pipe.execute()
+    return [_decode(r) for r in rows if r]

@@ -1,0 +1,116 @@
+"""Messages: a Redis Stream per conversation whose entry ids are ``<seq>-0``.
+
+Using seq as the stream id makes ``history {after_seq}`` one exclusive XRANGE and keeps order
+exact across gateway processes; the append script numbers and deduplicates atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from gateway.keys import TenantKeys
+from gateway.store.ids import new_id
+from gateway.store.scripts import script
+
+
+class ConversationMissing(LookupError):
+    """No conversation with that id."""
+
+
+class ConversationClosed(RuntimeError):
+    """The conversation is closed; a new message needs a new conversation."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: str
+    conversation_id: str
+    seq: int
+    author_kind: str  # visitor | agent | system
+    author_name: str
+    text: str
+    ts: float
+    author_id: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+    duplicate: bool = False
+
+    def to_wire(self) -> dict[str, Any]:
+        """The contract's message shape."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "conversation_id": self.conversation_id,
+            "seq": self.seq,
+            "author": {"kind": self.author_kind, "name": self.author_name},
+            "text": self.text,
+            "ts": self.ts,
+        }
+        if self.author_id:
+            out["author"]["id"] = self.author_id
+        if self.extra:
+            out.update(self.extra)
+        return out
+
+
+async def append_message(
+    redis: Redis,
+    keys: TenantKeys,
+    conversation_id: str,
+    *,
+    author_kind: str,
+    author_name: str,
+    text: str,
+    client_id: str = "",
+    author_id: str = "",
+    extra: dict[str, Any] | None = None,
+    ts: float | None = None,
+    allow_closed: bool = False,
+) -> Message:
+    """Append and number a message; the same ``client_id`` again returns the first one unchanged."""
+    ts = time.time() if ts is None else ts
+    try:
+        seq, mid, stored_ts, dup = await script(redis, "append_message")(
+            keys=[keys.conv(conversation_id), keys.conv_messages(conversation_id), keys.conv_client_ids(conversation_id)],
+            args=[
+                client_id, new_id("m"), author_kind, author_name, author_id, text, repr(ts),
+                json.dumps(extra) if extra else "", "1" if allow_closed else "0",
+            ],
+        )
+    except ResponseError as err:
+        if str(err).startswith("NOCONV"):
+            raise ConversationMissing(conversation_id) from err
+        if str(err).startswith("CLOSED"):
+            raise ConversationClosed(conversation_id) from err
+        raise
+    return Message(
+        id=mid, conversation_id=conversation_id, seq=int(seq), author_kind=author_kind,
+        author_name=author_name, text=text, ts=float(stored_ts), author_id=author_id,
+        extra=extra or {}, duplicate=bool(dup),
+    )
+
+
+async def read_messages(
+    redis: Redis, keys: TenantKeys, conversation_id: str, after_seq: int = 0, limit: int = 1000
+) -> list[Message]:
+    """Messages with seq > after_seq, in order (at most ``limit``)."""
+    entries = await redis.xrange(keys.conv_messages(conversation_id), min=f"({max(after_seq, 0)}-0", max="+", count=limit)
+    return [_from_entry(conversation_id, entry_id, fields) for entry_id, fields in entries]
+
+
+async def last_message(redis: Redis, keys: TenantKeys, conversation_id: str) -> Message | None:
+    """The newest message of a conversation, if any."""
+    entries = await redis.xrevrange(keys.conv_messages(conversation_id), count=1)
+    return _from_entry(conversation_id, *entries[0]) if entries else None
+
+
+def _from_entry(conversation_id: str, entry_id: str, f: dict[str, str]) -> Message:
+    return Message(
+        id=f["id"], conversation_id=conversation_id, seq=int(entry_id.split("-", 1)[0]),
+        author_kind=f["kind"], author_name=f.get("name", ""), text=f.get("text", ""), ts=float(f["ts"]),
+        author_id=f.get("aid", ""), extra=json.loads(f["extra"]) if f.get("extra") else {},
+    )

@@ -1,0 +1,90 @@
+"""Storage: numbered idempotent messages, conversations, contacts merged across channels."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from gateway.keys import TenantKeys
+from gateway.store.contacts import get_contact, resolve_contact
+from gateway.store.conversations import (
+    close_conversation,
+    conversations_of_contact,
+    create_conversation,
+    get_conversation,
+)
+from gateway.store.messages import ConversationClosed, ConversationMissing, append_message, read_messages
+
+K = TenantKeys("demo")
+
+
+async def _conv(redis, contact="k_1", channel="web", ctype="widget"):
+    return await create_conversation(
+        redis, K, channel=channel, channel_type=ctype, work_channel="chat", contact_id=contact,
+        topic="billing", queue="billing", language="en",
+    )
+
+
+async def test_messages_are_numbered_in_order_and_history_fills_a_gap(redis):
+    conv = await _conv(redis)
+    sent = [await append_message(redis, K, conv.id, author_kind="visitor", author_name="V", text=f"m{i}") for i in range(5)]
+    assert [m.seq for m in sent] == [1, 2, 3, 4, 5]
+    after = await read_messages(redis, K, conv.id, after_seq=2)
+    assert [m.text for m in after] == ["m2", "m3", "m4"]
+    assert [m.seq for m in after] == [3, 4, 5]
+    assert (await get_conversation(redis, K, conv.id)).seq == 5
+
+
+async def test_same_client_id_stores_once_and_returns_the_first_ack(redis):
+    conv = await _conv(redis)
+    first = await append_message(redis, K, conv.id, author_kind="visitor", author_name="V", text="hi", client_id="c1")
+    again = await append_message(redis, K, conv.id, author_kind="visitor", author_name="V", text="hi", client_id="c1")
+    assert (again.id, again.seq, again.ts) == (first.id, first.seq, first.ts)
+    assert again.duplicate and not first.duplicate
+    assert len(await read_messages(redis, K, conv.id)) == 1
+
+
+async def test_concurrent_appends_get_distinct_consecutive_seqs(redis):
+    conv = await _conv(redis)
+    msgs = await asyncio.gather(*[
+        append_message(redis, K, conv.id, author_kind="agent", author_name="A", text=str(i), client_id=f"c{i % 50}")
+        for i in range(200)
+    ])
+    assert sorted({m.seq for m in msgs}) == list(range(1, 51))
+    stored = await read_messages(redis, K, conv.id)
+    assert [m.seq for m in stored] == list(range(1, 51))
+
+
+async def test_closed_and_missing_conversations_refuse_messages(redis):
+    conv = await _conv(redis)
+    assert await close_conversation(redis, K, conv.id, "agent")
+    assert not await close_conversation(redis, K, conv.id, "agent")
+    with pytest.raises(ConversationClosed):
+        await append_message(redis, K, conv.id, author_kind="visitor", author_name="V", text="late")
+    with pytest.raises(ConversationMissing):
+        await append_message(redis, K, "c_nope", author_kind="visitor", author_name="V", text="x")
+
+
+async def test_contact_is_merged_when_the_same_email_shows_up_on_another_channel(redis):
+    web = await resolve_contact(redis, K, [("visitor", "v1")], name="Eva", email="Eva@Example.com")
+    tg = await resolve_contact(redis, K, [("telegram", "4711")], name="eva_tg")
+    assert web != tg
+    c1 = await _conv(redis, contact=web)
+    c2 = await _conv(redis, contact=tg, channel="telegram", ctype="telegram")
+    # the Telegram user later gives the same email: both contacts become one person
+    merged = await resolve_contact(redis, K, [("telegram", "4711")], email="eva@example.com ")
+    assert merged == web  # the older contact survives
+    contact = await get_contact(redis, K, tg)
+    assert contact.id == web
+    assert {"visitor:v1", "telegram:4711", "email:eva@example.com"} <= set(contact.identities)
+    assert contact.name == "Eva"
+    history = await conversations_of_contact(redis, K, web)
+    assert {c.id for c in history} == {c1.id, c2.id}
+
+
+async def test_tenants_do_not_share_contacts(redis):
+    a = await resolve_contact(redis, TenantKeys("a"), [("email", "x@y.z")])
+    b = await resolve_contact(redis, TenantKeys("b"), [("email", "x@y.z")])
+    assert a != b
+    assert await get_contact(redis, TenantKeys("b"), a) is None

@@ -1,0 +1,69 @@
+// One conversation's messages, merged by `seq`: whatever arrives twice (reconnect, history,
+// a second tab) is stored once, and a gap in the numbering tells the client it missed some.
+
+export interface Author {
+  kind: "visitor" | "agent" | "system" | string;
+  name: string;
+}
+
+export interface Message {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  author: Author;
+  text: string;
+  ts: number;
+  client_id?: string;
+}
+
+export class MessageLog {
+  private readonly bySeq = new Map<number, Message>();
+  private contiguous = 0;
+
+  /** Add a message; false when this seq is already known. */
+  add(message: Message): boolean {
+    if (typeof message.seq !== "number" || this.bySeq.has(message.seq)) return false;
+    this.bySeq.set(message.seq, message);
+    if (this.contiguous === 0 && this.bySeq.size === 1) this.contiguous = message.seq - 1;
+    while (this.bySeq.has(this.contiguous + 1)) this.contiguous += 1;
+    return true;
+  }
+
+  /** Add many; returns those that were new, in seq order. */
+  merge(messages: Message[]): Message[] {
+    return [...messages].sort((a, b) => a.seq - b.seq).filter((m) => this.add(m));
+  }
+
+  has(seq: number): boolean {
+    return this.bySeq.has(seq);
+  }
+
+  hasId(id: string): boolean {
+    for (const m of this.bySeq.values()) if (m.id === id) return true;
+    return false;
+  }
+
+  /** Highest seq up to which nothing is missing: what `history {after_seq}` should ask after. */
+  get lastSeq(): number {
+    return this.contiguous;
+  }
+
+  get maxSeq(): number {
+    let max = 0;
+    for (const seq of this.bySeq.keys()) max = Math.max(max, seq);
+    return max;
+  }
+
+  /** True when a later message arrived while an earlier one is missing. */
+  get hasGap(): boolean {
+    return this.maxSeq > this.contiguous;
+  }
+
+  get size(): number {
+    return this.bySeq.size;
+  }
+
+  list(): Message[] {
+    return [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
+  }
+}

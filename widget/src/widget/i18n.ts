@@ -1,0 +1,125 @@
+// Every text the visitor sees, in German and English.
+
+export type Lang = "de" | "en";
+
+const en = {
+  launcherOpen: "Chat with us",
+  launcherClose: "Close chat",
+  title: "Customer service",
+  close: "Close",
+  prechatIntro: "Tell us who you are and what it is about; an agent will be with you shortly.",
+  name: "Your name",
+  email: "Email (optional)",
+  topic: "Topic",
+  language: "Language",
+  start: "Start chat",
+  nameRequired: "Please enter your name.",
+  emailInvalid: "Please enter a valid email address.",
+  composerLabel: "Your message",
+  composerPlaceholder: "Write a message…",
+  send: "Send",
+  messages: "Messages",
+  sending: "Sending…",
+  sent: "Sent",
+  failed: "Not sent",
+  retry: "Retry",
+  you: "You",
+  typing: (name: string) => `${name} is typing…`,
+  agentFallback: "Agent",
+  queuePosition: (n: number) => `You are number ${n} in line.`,
+  ewt: (text: string) => `Estimated wait: ${text}.`,
+  lessThanMinute: "less than a minute",
+  minutes: (n: number) => (n === 1 ? "about 1 minute" : `about ${n} minutes`),
+  waitingFirst: "Send a message to start; we will connect you with an agent.",
+  assigned: (name: string) => `${name} has joined the conversation.`,
+  closed: "This conversation has ended.",
+  newChat: "Start a new chat",
+  longWait: "The wait is longer than usual. Would you rather continue another way?",
+  noAgents: "No agent is online right now. We can answer by email or call you back.",
+  byEmail: "Continue by email",
+  callback: "Request a callback",
+  phone: "Phone number",
+  callbackAt: "Preferred time (optional)",
+  submitEmail: "Answer me by email",
+  submitCallback: "Call me back",
+  cancel: "Cancel",
+  escalatedEmail: (email: string) => `Thank you. We will answer by email to ${email}.`,
+  escalatedCallback: (phone: string) => `Thank you. We will call you back at ${phone}.`,
+  escalateFailed: "That did not work. Please try again.",
+  phoneRequired: "Please enter a phone number.",
+  offline: "You are offline. Messages will be sent when the connection is back.",
+  reconnecting: "Connection lost. Reconnecting…",
+  connectFailed: "The chat cannot connect right now.",
+  unread: (n: number) => `${n} new`,
+};
+
+export type Texts = typeof en;
+
+const de: Texts = {
+  launcherOpen: "Chatten Sie mit uns",
+  launcherClose: "Chat schließen",
+  title: "Kundenservice",
+  close: "Schließen",
+  prechatIntro: "Sagen Sie uns, wer Sie sind und worum es geht; gleich ist jemand für Sie da.",
+  name: "Ihr Name",
+  email: "E-Mail (optional)",
+  topic: "Thema",
+  language: "Sprache",
+  start: "Chat starten",
+  nameRequired: "Bitte geben Sie Ihren Namen ein.",
+  emailInvalid: "Bitte geben Sie eine gültige E-Mail-Adresse ein.",
+  composerLabel: "Ihre Nachricht",
+  composerPlaceholder: "Nachricht schreiben…",
+  send: "Senden",
+  messages: "Nachrichten",
+  sending: "Wird gesendet…",
+  sent: "Gesendet",
+  failed: "Nicht gesendet",
+  retry: "Erneut senden",
+  you: "Sie",
+  typing: (name: string) => `${name} schreibt…`,
+  agentFallback: "Mitarbeiter",
+  queuePosition: (n: number) => `Sie sind an Position ${n} der Warteschlange.`,
+  ewt: (text: string) => `Geschätzte Wartezeit: ${text}.`,
+  lessThanMinute: "weniger als eine Minute",
+  minutes: (n: number) => (n === 1 ? "etwa 1 Minute" : `etwa ${n} Minuten`),
+  waitingFirst: "Schreiben Sie eine Nachricht; wir verbinden Sie dann mit jemandem aus dem Team.",
+  assigned: (name: string) => `${name} ist dem Gespräch beigetreten.`,
+  closed: "Dieses Gespräch wurde beendet.",
+  newChat: "Neuen Chat starten",
+  longWait: "Die Wartezeit ist länger als üblich. Möchten Sie lieber anders weitermachen?",
+  noAgents: "Gerade ist niemand online. Wir können per E-Mail antworten oder Sie zurückrufen.",
+  byEmail: "Per E-Mail weiter",
+  callback: "Rückruf anfordern",
+  phone: "Telefonnummer",
+  callbackAt: "Wunschzeit (optional)",
+  submitEmail: "Per E-Mail antworten",
+  submitCallback: "Bitte zurückrufen",
+  cancel: "Abbrechen",
+  escalatedEmail: (email: string) => `Danke. Wir antworten per E-Mail an ${email}.`,
+  escalatedCallback: (phone: string) => `Danke. Wir rufen Sie unter ${phone} zurück.`,
+  escalateFailed: "Das hat nicht geklappt. Bitte versuchen Sie es noch einmal.",
+  phoneRequired: "Bitte geben Sie eine Telefonnummer ein.",
+  offline: "Sie sind offline. Nachrichten werden gesendet, sobald die Verbindung wieder steht.",
+  reconnecting: "Verbindung unterbrochen. Neuer Versuch…",
+  connectFailed: "Der Chat kann gerade keine Verbindung herstellen.",
+  unread: (n: number) => `${n} neu`,
+};
+
+export const TEXTS: Record<Lang, Texts> = { de, en };
+
+/** The visitor's language from the browser: German when it prefers German, else English. */
+export function browserLanguage(available: string[] = ["de", "en"]): Lang {
+  const preferred = [...(navigator.languages ?? []), navigator.language].filter(Boolean);
+  for (const tag of preferred) {
+    const base = tag.toLowerCase().slice(0, 2);
+    if ((base === "de" || base === "en") && available.includes(base)) return base;
+  }
+  return available.includes("en") ? "en" : ((available[0] as Lang) ?? "en");
+}
+
+/** A wait in seconds as words ("about 3 minutes"). */
+export function waitText(t: Texts, seconds: number): string {
+  if (seconds < 60) return t.lessThanMinute;
+  return t.minutes(Math.round(seconds / 60));
+}

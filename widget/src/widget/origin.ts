@@ -1,0 +1,23 @@
+// Where the widget was loaded from: its origin is the gateway it talks to.
+
+export interface ScriptInfo {
+  origin: string;
+  tenant: string;
+  lang: string | null;
+}
+
+/** Read the embedding <script> tag. Must run synchronously when widget.js executes. */
+export function findScript(): ScriptInfo {
+  const current = document.currentScript as HTMLScriptElement | null;
+  const script =
+    current && current.src
+      ? current
+      : document.querySelector<HTMLScriptElement>('script[src*="widget.js"][data-tenant]') ??
+        document.querySelector<HTMLScriptElement>('script[src*="widget.js"]');
+  const src = script?.src || location.href;
+  return {
+    origin: new URL(src, location.href).origin,
+    tenant: script?.dataset.tenant || "demo",
+    lang: script?.dataset.lang || null,
+  };
+}
