@@ -24,7 +24,7 @@ export class MessageLog {
   add(message: Message): boolean {
     if (typeof message.seq !== "number" || this.bySeq.has(message.seq)) return false;
     this.bySeq.set(message.seq, message);
-    if (this.contiguous === 0 && this.bySeq.size === 1) this.contiguous = message.seq - 1;
+    // seq counts 1, 2, 3… (contract), so anything before the first arrival is a gap to fill.
     while (this.bySeq.has(this.contiguous + 1)) this.contiguous += 1;
     return true;
   }

@@ -1,0 +1,232 @@
+// The conversation view: message log (an ARIA live log), queue position and wait, the email /
+// callback offer, the typing indicator and the composer.
+
+import { h, setText } from "../shared/dom";
+import { clockTime } from "../shared/format";
+import { atBottom, KeyedList, type Entry } from "../shared/keyedlist";
+import type { Message } from "../shared/messages";
+import { EscalationOffer } from "./escalation";
+import { waitText, type Lang, type Texts } from "./i18n";
+import type { QueueInfo, VisitorConnection } from "./reconnect";
+import type { PendingMessage } from "./storage";
+
+interface Notice {
+  key: string;
+  conversationId: string;
+  afterSeq: number;
+  text: string;
+}
+
+const TYPING_IDLE_MS = 2500;
+const TYPING_SHOW_MS = 8000;
+
+export class ChatView {
+  readonly el: HTMLElement;
+  readonly offer: EscalationOffer;
+  private readonly log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions", tabindex: "0" });
+  private readonly list = new KeyedList(this.log);
+  private readonly queueBox = h("div", { class: "queue", role: "status", "aria-live": "polite" });
+  private readonly typingBox = h("div", { class: "typing", "aria-live": "polite" });
+  private readonly input: HTMLTextAreaElement;
+  private readonly composer: HTMLFormElement;
+  private readonly endedBox: HTMLElement;
+  private readonly notices: Notice[] = [];
+  private agentName = "";
+  private typingTimer: ReturnType<typeof setTimeout> | undefined;
+  private ownTypingTimer: ReturnType<typeof setTimeout> | undefined;
+  private ownTyping = false;
+  private waitingSince = 0;
+
+  constructor(
+    private readonly t: Texts,
+    private readonly lang: Lang,
+    private readonly conn: VisitorConnection,
+    visitorEmail: () => string,
+    private readonly onNewChat: () => void,
+  ) {
+    this.log.setAttribute("aria-label", t.messages);
+    this.offer = new EscalationOffer(t, visitorEmail, (r) => conn.escalate(r));
+    this.input = h("textarea", { id: "or-input", rows: 1, placeholder: t.composerPlaceholder, "aria-label": t.composerLabel, maxlength: 4096 });
+    this.input.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+        ev.preventDefault();
+        this.composer.requestSubmit();
+      }
+    });
+    this.input.addEventListener("input", () => this.typed());
+    this.composer = h(
+      "form",
+      { class: "composer" },
+      this.input,
+      h("button", { class: "primary", type: "submit" }, t.send),
+    );
+    this.composer.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const text = this.input.value.trim();
+      if (!text) return;
+      this.input.value = "";
+      this.stopTyping();
+      this.conn.send(text);
+      this.input.focus();
+    });
+    this.endedBox = h(
+      "div",
+      { class: "ended", hidden: true },
+      h("p", { role: "status" }, t.closed),
+      h("button", { class: "secondary", type: "button", onclick: () => this.onNewChat() }, t.newChat),
+    );
+    this.el = h("div", { class: "body" }, this.log, this.typingBox, this.queueBox, this.offer.el, this.endedBox, this.composer);
+  }
+
+  focus(): void {
+    (this.endedBox.hidden ? this.input : (this.endedBox.querySelector("button") as HTMLElement)).focus();
+  }
+
+  /** Redraw messages, notices and pending messages from the connection's state. */
+  refresh(): void {
+    const stick = atBottom(this.log);
+    const entries: Entry[] = [];
+    for (const [conversationId, log] of this.conn.logs) {
+      const notices = this.notices.filter((n) => n.conversationId === conversationId);
+      let ni = 0;
+      for (const m of log.list()) {
+        while (ni < notices.length && notices[ni].afterSeq < m.seq) entries.push(this.noticeEntry(notices[ni++]));
+        entries.push(this.messageEntry(m));
+      }
+      while (ni < notices.length) entries.push(this.noticeEntry(notices[ni++]));
+    }
+    for (const p of this.conn.outbox) entries.push(this.pendingEntry(p));
+    const added = this.list.sync(entries);
+    if (added && stick) this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  private messageEntry(m: Message): Entry {
+    const kind = m.author?.kind ?? "system";
+    const own = kind === "visitor";
+    return {
+      key: `m:${m.conversation_id}:${m.seq}`,
+      render: () => {
+        if (kind === "system") {
+          return h("div", { class: "notice system", "data-seq": m.seq, "data-author": kind }, m.text);
+        }
+        return h(
+          "div",
+          { class: own ? "msg own" : "msg", "data-seq": m.seq, "data-author": kind, "data-state": own ? "sent" : null },
+          h(
+            "div",
+            { class: "meta" },
+            h("span", { class: "author" }, own ? this.t.you : m.author?.name || this.t.agentFallback),
+            h("time", { datetime: new Date(m.ts * 1000).toISOString() }, clockTime(m.ts, this.lang)),
+          ),
+          h("div", { class: "text" }, m.text),
+          own ? h("div", { class: "state" }, this.t.sent) : null,
+        );
+      },
+    };
+  }
+
+  private pendingEntry(p: PendingMessage): Entry {
+    const stateLine = (el: HTMLElement): void => {
+      el.dataset.state = p.state;
+      const line = el.querySelector(".state") as HTMLElement;
+      line.replaceChildren(p.state === "failed" ? this.t.failed : this.t.sending);
+      if (p.state === "failed") {
+        line.append(h("button", { class: "link-btn", type: "button", onclick: () => this.conn.retry(p.client_id) }, this.t.retry));
+      }
+    };
+    return {
+      key: `p:${p.client_id}`,
+      render: () => {
+        const el = h(
+          "div",
+          { class: "msg own", "data-author": "visitor", "data-client-id": p.client_id },
+          h("div", { class: "meta" }, h("span", { class: "author" }, this.t.you)),
+          h("div", { class: "text" }, p.text),
+          h("div", { class: "state", "aria-live": "polite" }),
+        );
+        stateLine(el);
+        return el;
+      },
+      update: (el) => {
+        if (el.dataset.state !== p.state) stateLine(el);
+      },
+    };
+  }
+
+  private noticeEntry(n: Notice): Entry {
+    return { key: n.key, render: () => h("div", { class: "notice" }, n.text) };
+  }
+
+  private addNotice(key: string, conversationId: string, text: string): void {
+    if (this.notices.some((n) => n.key === key)) return;
+    const afterSeq = this.conn.logs.get(conversationId)?.maxSeq ?? 0;
+    this.notices.push({ key, conversationId, afterSeq, text });
+    this.refresh();
+  }
+
+  setQueue(q: QueueInfo, longWaitS: number): void {
+    if (q.conversation_id !== this.conn.conversationId || this.agentName) return;
+    if (!this.waitingSince) this.waitingSince = Date.now();
+    const parts = [];
+    if (q.position > 0) parts.push(this.t.queuePosition(q.position));
+    if (q.ewt_s !== null && q.ewt_s !== undefined && q.ewt_s >= 0) parts.push(this.t.ewt(waitText(this.t, q.ewt_s)));
+    setText(this.queueBox, parts.join(" "));
+    this.queueBox.dataset.position = String(q.position);
+    if (q.ewt_s > longWaitS) this.offer.show("long");
+  }
+
+  setAssigned(conversationId: string, name: string): void {
+    this.agentName = name || this.t.agentFallback;
+    setText(this.queueBox, null);
+    this.offer.hide();
+    this.addNotice(`n:assigned:${conversationId}:${name}`, conversationId, this.t.assigned(this.agentName));
+  }
+
+  get agent(): string {
+    return this.agentName;
+  }
+
+  setTyping(conversationId: string, on: boolean): void {
+    if (conversationId !== this.conn.conversationId) return;
+    clearTimeout(this.typingTimer);
+    setText(this.typingBox, on ? this.t.typing(this.agentName || this.t.agentFallback) : null);
+    // A lost "off" must not leave the indicator on for ever.
+    if (on) this.typingTimer = setTimeout(() => setText(this.typingBox, null), TYPING_SHOW_MS);
+  }
+
+  setClosed(conversationId: string): void {
+    if (conversationId !== this.conn.conversationId) return;
+    this.addNotice(`n:closed:${conversationId}`, conversationId, this.t.closed);
+    setText(this.queueBox, null);
+    setText(this.typingBox, null);
+    this.offer.hide();
+    this.endedBox.hidden = false;
+    this.composer.hidden = true;
+  }
+
+  /** After "start a new chat": the composer comes back, the old messages stay above. */
+  reopen(): void {
+    this.agentName = "";
+    this.waitingSince = 0;
+    this.endedBox.hidden = true;
+    this.composer.hidden = false;
+    this.input.focus();
+  }
+
+  private typed(): void {
+    if (!this.ownTyping && this.input.value) {
+      this.ownTyping = true;
+      this.conn.typing(true);
+    }
+    clearTimeout(this.ownTypingTimer);
+    this.ownTypingTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  private stopTyping(): void {
+    clearTimeout(this.ownTypingTimer);
+    if (this.ownTyping) {
+      this.ownTyping = false;
+      this.conn.typing(false);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+// The tenant's public widget settings (topics, languages, long-wait threshold).
+
+import { api } from "../shared/api";
+
+export interface Topic {
+  id: string;
+  label: Record<string, string>;
+}
+
+export interface WidgetConfig {
+  tenant: string;
+  name: string;
+  languages: string[];
+  topics: Topic[];
+  long_wait_s: number;
+  agents_online: number;
+  greeting?: Record<string, string>;
+}
+
+export async function loadConfig(origin: string, tenant: string): Promise<WidgetConfig> {
+  const c = await api<Partial<WidgetConfig>>(`/api/v1/widget/config?tenant=${encodeURIComponent(tenant)}`, {
+    base: origin,
+  });
+  return {
+    tenant,
+    name: c.name ?? "",
+    languages: c.languages?.length ? c.languages : ["de", "en"],
+    topics: c.topics ?? [],
+    long_wait_s: c.long_wait_s ?? 120,
+    agents_online: c.agents_online ?? 1,
+    greeting: c.greeting,
+  };
+}
+
+/** A topic's label in the visitor's language (falling back to any label, then the id). */
+export function topicLabel(topic: Topic, lang: string): string {
+  return topic.label?.[lang] ?? topic.label?.en ?? Object.values(topic.label ?? {})[0] ?? topic.id;
+}

@@ -1,0 +1,324 @@
+// The visitor's connection: one Socket.IO socket that survives reloads, second tabs and network
+// loss. The visitor token lives in localStorage (per tenant); after every (re)connect the server
+// sends `session`, and the widget asks `history {after_seq}` for whatever it has not seen and
+// merges by seq. Unacknowledged messages stay in an outbox (also in localStorage) and are resent
+// with the same client_id, which the server dedupes.
+
+import { io, type Socket } from "socket.io-client";
+import { nowSeconds, clientId } from "../shared/format";
+import { MessageLog, type Message } from "../shared/messages";
+import type { PendingMessage, Profile, TenantStorage } from "./storage";
+
+export type ConnectionStatus = "idle" | "connecting" | "online" | "reconnecting" | "offline" | "failed";
+
+export interface QueueInfo {
+  conversation_id: string;
+  position: number;
+  ewt_s: number;
+}
+
+export interface EscalationRequest {
+  to: "email" | "callback";
+  email?: string;
+  phone?: string;
+  at?: string;
+}
+
+export interface ConnectionListener {
+  status(status: ConnectionStatus): void;
+  /** Messages or the outbox changed: redraw the conversation. */
+  changed(): void;
+  conversation(conversationId: string | null): void;
+  queue(info: QueueInfo): void;
+  assigned(conversationId: string, agentName: string): void;
+  typing(conversationId: string, on: boolean): void;
+  closed(conversationId: string, reason: string): void;
+  escalationOffer(conversationId: string, options: string[]): void;
+}
+
+const ACK_TIMEOUT_MS = 10_000;
+// A broadcast without client_id is taken for our pending message only if it is this recent.
+const MATCH_WINDOW_S = 60;
+
+export class VisitorConnection {
+  readonly logs = new Map<string, MessageLog>();
+  conversationId: string | null = null;
+  outbox: PendingMessage[];
+  private socket: Socket | null = null;
+  private sessionReady = false;
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private historyBusy = false;
+  private historyAgain = false;
+  private wentOffline = false;
+
+  constructor(
+    private readonly origin: string,
+    private readonly tenant: string,
+    private readonly storage: TenantStorage,
+    private readonly profile: () => Profile | null,
+    private readonly listener: ConnectionListener,
+  ) {
+    this.outbox = storage.outbox.map((p) => ({ ...p, state: "sending" as const }));
+  }
+
+  get connected(): boolean {
+    return !!this.socket?.connected && this.sessionReady;
+  }
+
+  get started(): boolean {
+    return this.socket !== null;
+  }
+
+  /** Open the socket (once the visitor has a token or has filled in the pre-chat form). */
+  start(): void {
+    if (this.socket) return;
+    this.listener.status("connecting");
+    const socket = io(`${this.origin}/visitor`, {
+      path: "/socket.io/",
+      auth: (cb) => cb(this.authPayload()),
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5000,
+      timeout: 10_000,
+    });
+    this.socket = socket;
+    socket.on("connect", () => this.listener.status("online"));
+    socket.on("session", (s: { visitor_token: string; conversation_id: string | null }) => this.onSession(s));
+    socket.on("disconnect", (reason) => this.onDisconnect(reason));
+    socket.on("connect_error", () => this.onConnectError());
+    socket.on("message", (m: Message) => this.receive(m));
+    socket.on("queue", (q: QueueInfo) => this.listener.queue(q));
+    socket.on("assigned", (a: { conversation_id: string; agent?: { name?: string } }) =>
+      this.listener.assigned(a.conversation_id, a.agent?.name ?? ""),
+    );
+    socket.on("typing", (t: { conversation_id: string; on: boolean }) =>
+      this.listener.typing(t.conversation_id, !!t.on),
+    );
+    socket.on("closed", (c: { conversation_id: string; reason: string }) =>
+      this.listener.closed(c.conversation_id, c.reason),
+    );
+    socket.on("escalation_offer", (o: { conversation_id: string; options?: string[] }) =>
+      this.listener.escalationOffer(o.conversation_id, o.options ?? ["email", "callback"]),
+    );
+    window.addEventListener("offline", this.onBrowserOffline);
+    window.addEventListener("online", this.onBrowserOnline);
+  }
+
+  private authPayload(): Record<string, string> {
+    const auth: Record<string, string> = { tenant: this.tenant };
+    const token = this.storage.visitorToken;
+    if (token) auth.visitor_token = token;
+    const p = this.profile();
+    if (p) {
+      for (const key of ["name", "email", "language", "topic"] as const) if (p[key]) auth[key] = p[key];
+    }
+    return auth;
+  }
+
+  private onSession(s: { visitor_token: string; conversation_id: string | null }): void {
+    this.storage.visitorToken = s.visitor_token;
+    this.sessionReady = true;
+    if (s.conversation_id) this.setConversation(s.conversation_id);
+    void this.resync();
+    this.flush();
+  }
+
+  private onDisconnect(reason: string): void {
+    this.sessionReady = false;
+    this.listener.status(navigator.onLine === false ? "offline" : "reconnecting");
+    // After a server-side disconnect Socket.IO does not retry by itself.
+    if (reason === "io server disconnect") setTimeout(() => this.socket?.connect(), 1000);
+  }
+
+  private onConnectError(): void {
+    const socket = this.socket;
+    if (!socket) return;
+    if (socket.active) {
+      this.listener.status(navigator.onLine === false ? "offline" : "reconnecting");
+      return;
+    }
+    // Refused by the server: a stale or foreign token. Start over as a new visitor once.
+    if (this.storage.visitorToken) {
+      this.storage.visitorToken = null;
+      socket.connect();
+    } else {
+      this.listener.status("failed");
+    }
+  }
+
+  private readonly onBrowserOffline = (): void => {
+    this.wentOffline = true;
+    this.listener.status("offline");
+  };
+
+  private readonly onBrowserOnline = (): void => {
+    if (!this.socket) return;
+    // The old transport may be half-dead after a network change: reconnect now, not after
+    // the ping timeout or the backoff, then resync by seq.
+    if (this.wentOffline || !this.socket.connected) {
+      this.wentOffline = false;
+      this.sessionReady = false;
+      this.listener.status("reconnecting");
+      this.socket.disconnect().connect();
+    }
+  };
+
+  private setConversation(id: string): void {
+    if (this.conversationId === id) return;
+    this.conversationId = id;
+    this.logFor(id);
+    this.listener.conversation(id);
+  }
+
+  private logFor(id: string): MessageLog {
+    let log = this.logs.get(id);
+    if (!log) {
+      log = new MessageLog();
+      this.logs.set(id, log);
+    }
+    return log;
+  }
+
+  /** Merge one message from any source (broadcast, history, ack). */
+  private receive(m: Message, fromHistory = false): void {
+    if (!m || !m.conversation_id) return;
+    if (!this.conversationId) this.setConversation(m.conversation_id);
+    const log = this.logFor(m.conversation_id);
+    if (m.author?.kind === "visitor") this.matchPending(m);
+    if (log.add(m)) this.listener.changed();
+    if (!fromHistory && m.conversation_id === this.conversationId && log.hasGap) void this.resync();
+  }
+
+  /** Our own message came back (broadcast or history) before its ack: drop the pending copy. */
+  private matchPending(m: Message): void {
+    const index = this.outbox.findIndex((p) =>
+      m.client_id ? p.client_id === m.client_id : p.text === m.text && m.ts >= p.created - MATCH_WINDOW_S,
+    );
+    if (index < 0) return;
+    const [p] = this.outbox.splice(index, 1);
+    this.clearTimer(p.client_id);
+    this.saveOutbox();
+  }
+
+  /** Ask the server for everything after the last seq seen without gaps. */
+  async resync(): Promise<void> {
+    if (!this.connected || !this.conversationId) return;
+    if (this.historyBusy) {
+      this.historyAgain = true;
+      return;
+    }
+    this.historyBusy = true;
+    try {
+      const id = this.conversationId;
+      const log = this.logFor(id);
+      const answer = await this.socket!.timeout(ACK_TIMEOUT_MS).emitWithAck("history", { after_seq: log.lastSeq });
+      for (const m of (answer?.messages ?? []) as Message[]) this.receive({ ...m, conversation_id: m.conversation_id ?? id }, true);
+    } catch {
+      /* disconnected or timed out: the next session resyncs */
+    } finally {
+      this.historyBusy = false;
+      if (this.historyAgain) {
+        this.historyAgain = false;
+        void this.resync();
+      }
+    }
+  }
+
+  /** Queue a message for sending; it shows as "sending" until acknowledged. */
+  send(text: string): void {
+    const p: PendingMessage = { client_id: clientId(), text, created: nowSeconds(), state: "sending" };
+    this.outbox.push(p);
+    this.saveOutbox();
+    this.listener.changed();
+    this.deliver(p);
+  }
+
+  retry(clientIdToRetry: string): void {
+    const p = this.outbox.find((x) => x.client_id === clientIdToRetry);
+    if (p) this.deliver(p);
+  }
+
+  private flush(): void {
+    for (const p of [...this.outbox]) this.deliver(p);
+  }
+
+  private deliver(p: PendingMessage): void {
+    p.state = "sending";
+    p.error = undefined;
+    this.listener.changed();
+    this.clearTimer(p.client_id);
+    if (!this.connected) {
+      // Not connected: show "sending" for a while; the next session resends it anyway.
+      this.timers.set(p.client_id, setTimeout(() => this.fail(p, ""), ACK_TIMEOUT_MS));
+      return;
+    }
+    this.socket!.timeout(ACK_TIMEOUT_MS).emit(
+      "message",
+      { text: p.text, client_id: p.client_id },
+      (err: Error | null, ack: any) => {
+        if (err) this.fail(p, "");
+        else if (!ack || ack.error) this.fail(p, ack?.error?.message ?? "");
+        else this.acknowledged(p, ack);
+      },
+    );
+  }
+
+  private acknowledged(p: PendingMessage, ack: { id: string; conversation_id?: string; seq: number; ts: number }): void {
+    const index = this.outbox.indexOf(p);
+    if (index >= 0) this.outbox.splice(index, 1);
+    this.clearTimer(p.client_id);
+    this.saveOutbox();
+    const conversationId = ack.conversation_id ?? this.conversationId;
+    if (!conversationId) return;
+    if (!this.conversationId || this.conversationId !== conversationId) this.setConversation(conversationId);
+    const name = this.profile()?.name ?? "";
+    this.receive({
+      id: ack.id,
+      conversation_id: conversationId,
+      seq: ack.seq,
+      ts: ack.ts ?? nowSeconds(),
+      text: p.text,
+      author: { kind: "visitor", name },
+    });
+    this.listener.changed();
+  }
+
+  private fail(p: PendingMessage, error: string): void {
+    this.clearTimer(p.client_id);
+    if (!this.outbox.includes(p)) return;
+    p.state = "failed";
+    p.error = error;
+    this.saveOutbox();
+    this.listener.changed();
+  }
+
+  private clearTimer(id: string): void {
+    const timer = this.timers.get(id);
+    if (timer !== undefined) clearTimeout(timer);
+    this.timers.delete(id);
+  }
+
+  private saveOutbox(): void {
+    this.storage.outbox = this.outbox;
+  }
+
+  typing(on: boolean): void {
+    if (this.connected) this.socket!.emit("typing", { on });
+  }
+
+  /** Ask to continue by email or be called back; resolves to true when the server agreed. */
+  async escalate(request: EscalationRequest): Promise<boolean> {
+    if (!this.connected) return false;
+    try {
+      const ack = await this.socket!.timeout(ACK_TIMEOUT_MS).emitWithAck("escalate", request);
+      return !!ack && !ack.error && ack.ok !== false;
+    } catch {
+      return false;
+    }
+  }
+
+  /** After a closed conversation: the next message opens a new one. */
+  startNewConversation(): void {
+    this.conversationId = null;
+    this.listener.conversation(null);
+  }
+}

@@ -1,0 +1,91 @@
+// The widget's CSS, scoped by its shadow root so the host page's styles and ours never mix.
+
+export const CSS = `
+:host { all: initial; }
+* { box-sizing: border-box; }
+.root {
+  --accent: #1f5fbf; --accent-dark: #184a96; --fg: #1c2330; --muted: #5b6475; --bg: #ffffff;
+  --line: #dfe3ea; --soft: #f3f5f9; --own: #e3edfc; --danger: #b3261e; --ok: #1d7a3a;
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  color: var(--fg);
+  position: fixed; right: 20px; bottom: 20px; z-index: 2147483000;
+  display: flex; flex-direction: column; align-items: flex-end; gap: 12px;
+}
+button, input, select, textarea { font: inherit; color: inherit; }
+:focus-visible { outline: 3px solid #8ab4f8; outline-offset: 2px; }
+.launcher {
+  width: 56px; height: 56px; border-radius: 50%; border: 0; cursor: pointer; position: relative;
+  background: var(--accent); color: #fff; box-shadow: 0 4px 14px rgba(0,0,0,.25);
+  display: grid; place-items: center;
+}
+.launcher:hover { background: var(--accent-dark); }
+.launcher svg { width: 26px; height: 26px; fill: currentColor; }
+.badge {
+  position: absolute; top: -4px; right: -4px; min-width: 20px; height: 20px; padding: 0 6px;
+  border-radius: 10px; background: var(--danger); color: #fff; font-size: 12px; font-weight: 600;
+  display: grid; place-items: center;
+}
+.panel {
+  width: 370px; height: min(580px, calc(100vh - 110px)); background: var(--bg);
+  border-radius: 14px; box-shadow: 0 10px 40px rgba(0,0,0,.28); overflow: hidden;
+  display: flex; flex-direction: column;
+}
+.panel[hidden] { display: none; }
+.head { background: var(--accent); color: #fff; padding: 12px 14px; display: flex; align-items: center; gap: 10px; }
+.head h2 { font-size: 16px; margin: 0; font-weight: 600; }
+.head .sub { font-size: 12px; opacity: .9; }
+.head .titles { flex: 1; min-width: 0; }
+.icon-btn { background: transparent; border: 0; color: inherit; cursor: pointer; width: 32px; height: 32px; border-radius: 6px; font-size: 20px; line-height: 1; }
+.icon-btn:hover { background: rgba(255,255,255,.15); }
+.banner { padding: 6px 14px; font-size: 13px; background: #fff4d6; color: #6b4e00; border-bottom: 1px solid #f0dfae; }
+.banner:empty { display: none; }
+.body { flex: 1; min-height: 0; display: flex; flex-direction: column; }
+form.prechat { padding: 16px; overflow-y: auto; display: flex; flex-direction: column; gap: 12px; }
+form.prechat p { margin: 0; color: var(--muted); }
+.field { display: flex; flex-direction: column; gap: 4px; }
+.field label { font-weight: 600; font-size: 13px; }
+.field input, .field select, .field textarea {
+  border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; background: #fff; width: 100%;
+}
+.field input[aria-invalid="true"] { border-color: var(--danger); }
+.error { color: var(--danger); font-size: 13px; }
+.error:empty { display: none; }
+.primary {
+  background: var(--accent); color: #fff; border: 0; border-radius: 8px; padding: 9px 14px; cursor: pointer; font-weight: 600;
+}
+.primary:hover { background: var(--accent-dark); }
+.primary:disabled { opacity: .6; cursor: default; }
+.secondary { background: #fff; color: var(--accent); border: 1px solid var(--accent); border-radius: 8px; padding: 8px 12px; cursor: pointer; }
+.log { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column; gap: 8px; background: var(--soft); }
+.msg { max-width: 82%; padding: 7px 10px; border-radius: 12px; background: #fff; border: 1px solid var(--line); align-self: flex-start; }
+.msg.own { align-self: flex-end; background: var(--own); border-color: #c9dbf6; }
+.msg .meta { font-size: 11px; color: var(--muted); display: flex; gap: 6px; }
+.msg .author { font-weight: 600; }
+.msg .text { white-space: pre-wrap; overflow-wrap: anywhere; }
+.msg .state { font-size: 11px; color: var(--muted); text-align: right; }
+.msg[data-state="failed"] { border-color: var(--danger); }
+.msg[data-state="failed"] .state { color: var(--danger); }
+.msg[data-state="sending"] { opacity: .75; }
+.link-btn { background: none; border: 0; padding: 0; color: var(--accent); text-decoration: underline; cursor: pointer; font-size: 11px; margin-left: 6px; }
+.notice { align-self: center; font-size: 12px; color: var(--muted); text-align: center; padding: 2px 8px; }
+.system { align-self: center; font-size: 12px; color: var(--muted); background: transparent; border: 0; }
+.queue { padding: 8px 14px; font-size: 13px; background: #eaf2ff; border-top: 1px solid var(--line); }
+.queue:empty { display: none; }
+.offer { padding: 10px 14px; border-top: 1px solid var(--line); background: #fff; display: flex; flex-direction: column; gap: 8px; }
+.offer[hidden] { display: none; }
+.offer p { margin: 0; }
+.offer .row { display: flex; gap: 8px; flex-wrap: wrap; }
+.typing { font-size: 12px; color: var(--muted); padding: 0 14px; min-height: 18px; background: var(--soft); }
+.composer { display: flex; gap: 8px; padding: 10px; border-top: 1px solid var(--line); align-items: flex-end; }
+.composer textarea { flex: 1; resize: none; border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; max-height: 120px; min-height: 38px; }
+.ended { padding: 12px 14px; border-top: 1px solid var(--line); display: flex; flex-direction: column; gap: 8px; align-items: flex-start; }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+@media (max-width: 480px) {
+  .root { right: 10px; bottom: 10px; left: 10px; }
+  .panel { width: 100%; height: calc(100vh - 90px); }
+}
+@media (prefers-reduced-motion: no-preference) {
+  .panel { animation: pop .15s ease-out; }
+  @keyframes pop { from { transform: translateY(8px); opacity: 0; } to { transform: none; opacity: 1; } }
+}
+`;
