@@ -62,5 +62,11 @@ class TenantKeys:
     def dedupe(self, channel: str, delivery_id: str) -> str:  # STRING; TTL 7 days (webhook retries)
         return f"{self.prefix}dedupe:{channel}:{delivery_id}"
 
+    def waiting_series(self) -> str:  # STREAM of {queue: waiting} samples; trimmed to ~1 day
+        return f"{self.prefix}series:waiting"
+
+    def leader(self, job: str) -> str:  # STRING node id holding a periodic job; TTL = a few periods
+        return f"{self.prefix}leader:{job}"
+
     # --- ACD (acd/) ----------------------------------------------------------------------------
     # The routing engine's keys; see acd/README or the docstrings of acd/keys_acd below.

@@ -1,0 +1,43 @@
+"""Bearer-token authentication for REST handlers, and JSON error responses."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.appkeys import SESSIONS
+from gateway.auth import AuthError, Principal
+
+
+def json_error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+async def principal(request: web.Request, *roles: str) -> Principal:
+    """The logged-in user of this request, or an HTTP error (401 / 403)."""
+    header = request.headers.get("Authorization", "")
+    token = header[7:] if header.lower().startswith("bearer ") else None
+    try:
+        who = await request.config_dict[SESSIONS].check(token)
+    except AuthError as err:
+        raise web.HTTPUnauthorized(
+            text='{"error": {"code": "unauthorized", "message": "%s"}}' % err, content_type="application/json"
+        ) from err
+    if roles and who.role not in roles:
+        raise web.HTTPForbidden(
+            text='{"error": {"code": "forbidden", "message": "not allowed for this role"}}', content_type="application/json"
+        )
+    return who
+
+
+async def json_body(request: web.Request) -> dict:
+    try:
+        data = await request.json()
+    except ValueError as err:
+        raise web.HTTPBadRequest(
+            text='{"error": {"code": "bad_json", "message": "body is not valid JSON"}}', content_type="application/json"
+        ) from err
+    if not isinstance(data, dict):
+        raise web.HTTPBadRequest(
+            text='{"error": {"code": "bad_request", "message": "expected a JSON object"}}', content_type="application/json"
+        )
+    return data

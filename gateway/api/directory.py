@@ -1,0 +1,47 @@
+"""Tenant data for the front ends: widget config (public), canned answers and directory (logged in)."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from gateway.api.auth_helpers import json_error, principal
+from gateway.appkeys import CONFIG, ROUTER
+
+routes = web.RouteTableDef()
+WRAPUP_CODES = ["resolved", "follow-up", "no-response", "spam", "other"]
+
+
+@routes.get("/api/v1/widget/config")
+async def widget_config(request: web.Request) -> web.Response:
+    tenant = request.config_dict[CONFIG].tenants.get(request.query.get("tenant", ""))
+    if tenant is None:
+        return json_error(404, "unknown_tenant", "unknown tenant")
+    snapshot = await request.config_dict[ROUTER].engine(tenant.id).snapshot(now=time.time())
+    online = sum(1 for a in snapshot["agents"] if a["state"] not in ("offline",))
+    return web.json_response({
+        "tenant": tenant.id, "name": tenant.name, "languages": tenant.languages,
+        "topics": [{"id": t.id, "label": t.label or {lang: t.id for lang in tenant.languages}} for t in tenant.topics.values()],
+        "long_wait_s": tenant.widget.long_wait_s, "greeting": tenant.widget.greeting, "agents_online": online,
+    }, headers={"Access-Control-Allow-Origin": "*"})
+
+
+@routes.get("/api/v1/canned")
+async def canned(request: web.Request) -> web.Response:
+    who = await principal(request)
+    tenant = request.config_dict[CONFIG].tenants[who.tenant]
+    return web.json_response([{"id": c.id, "title": c.title, "text": c.text, "language": c.language} for c in tenant.canned])
+
+
+@routes.get("/api/v1/directory")
+async def directory(request: web.Request) -> web.Response:
+    who = await principal(request)
+    tenant = request.config_dict[CONFIG].tenants[who.tenant]
+    snapshot = await request.config_dict[ROUTER].engine(who.tenant).snapshot(now=time.time())
+    states = {a["id"]: a["state"] for a in snapshot["agents"]}
+    return web.json_response({
+        "queues": [{"id": q.id, "name": q.name or q.id} for q in tenant.queues.values()],
+        "agents": [{"id": a.id, "name": a.name, "state": states.get(a.id, "offline")} for a in tenant.agents.values()],
+        "wrapup_codes": WRAPUP_CODES,
+    })

@@ -1,0 +1,38 @@
+"""GET /healthz and GET /metrics."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from gateway.appkeys import CONFIG, METRICS, NODE_ID, REDIS
+from gateway.channels_health import channel_health
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    config = request.config_dict[CONFIG]
+    channels = {
+        f"{tid}/{cid}" if len(config.tenants) > 1 else cid: {"type": ch.type, "health": channel_health(ch)}
+        for tid, t in config.tenants.items()
+        for cid, ch in t.channels.items()
+    }
+    try:
+        await request.config_dict[REDIS].ping()
+        redis_ok = True
+    except (RedisError, OSError):
+        redis_ok = False
+    body = {
+        "status": "ok" if redis_ok else "unavailable",
+        "redis": "ok" if redis_ok else "unreachable",
+        "node": request.config_dict[NODE_ID],
+        "channels": channels,
+    }
+    return web.json_response(body, status=200 if redis_ok else 503)
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(body=request.config_dict[METRICS].render(), content_type="text/plain", charset="utf-8")

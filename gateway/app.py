@@ -1,0 +1,113 @@
+"""The one app factory: builds the whole gateway from a Config."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from gateway import appkeys as K
+from gateway.api import conversations, directory, login, openapi, ops
+from gateway.auth import Sessions
+from gateway.background import Background
+from gateway.config.schema import Config
+from gateway.embedded_redis import EmbeddedRedis
+from gateway.metrics import Metrics
+from gateway.pages import add_static
+from gateway.pages import routes as page_routes
+from gateway.redis_client import connect
+from gateway.routing import Router
+from gateway.sockets.context import Context
+from gateway.sockets.server import create_sio, register_namespaces
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.25  # ACD timers (offer expiry, step time-outs, wrap-up, grace) resolve this finely
+HEARTBEAT_S = 5.0
+NODE_TTL_S = 20.0
+POSITIONS_S = 5.0  # waiting visitors hear their position at least this often
+SNAPSHOT_S = 1.0
+
+
+def create_app(config: Config, *, redis_url: str | None = None, data_dir: str | Path | None = None) -> web.Application:
+    """The gateway: REST, webhooks, pages, Socket.IO and the ACD timers, on one Redis.
+
+    ``redis_url`` None means: start an embedded redis-server with its data in ``data_dir``.
+    """
+    app = web.Application(client_max_size=config.limits.webhook_body_bytes)
+    embedded = None
+    if redis_url is None:
+        embedded = EmbeddedRedis(Path(data_dir or os.environ.get("OMNIRELAY_DATA_DIR", "var")).resolve())
+        redis_url = embedded.url
+    app[K.CONFIG] = config
+    app[K.REDIS_URL] = redis_url
+    app[K.METRICS] = Metrics()
+    app[K.NODE_ID] = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+    app[K.BACKGROUND] = Background()
+    sio = create_sio(redis_url)
+    app[K.SIO] = sio
+    sio.attach(app, socketio_path="socket.io")
+
+    app.add_routes(login.routes)
+    app.add_routes(directory.routes)
+    app.add_routes(conversations.routes)
+    app.add_routes(ops.routes)
+    app.add_routes(openapi.routes)
+    app.add_routes(page_routes)
+    add_static(app)
+
+    if embedded is not None:
+        app.cleanup_ctx.append(_embedded_redis(embedded))
+    app.cleanup_ctx.append(_redis)
+    app.cleanup_ctx.append(_routing)
+    app.cleanup_ctx.append(_timers)
+    return app
+
+
+def _embedded_redis(server: EmbeddedRedis):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        await server.start()
+        yield
+        await server.stop()
+
+    return ctx
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    client = connect(app[K.REDIS_URL])
+    app[K.REDIS] = client
+    app[K.SESSIONS] = Sessions(client, app[K.CONFIG])
+    yield
+    await client.aclose()
+
+
+async def _routing(app: web.Application) -> AsyncIterator[None]:
+    router = Router(app[K.REDIS], app[K.CONFIG], app[K.SIO], app[K.METRICS], app[K.NODE_ID])
+    app[K.ROUTER] = router
+    ctx = Context(
+        config=app[K.CONFIG], redis=app[K.REDIS], sio=app[K.SIO], sessions=app[K.SESSIONS],
+        router=router, metrics=app[K.METRICS], node_id=app[K.NODE_ID],
+    )
+    register_namespaces(app[K.SIO], ctx)
+    await router.start()
+    yield
+    await app[K.SIO].shutdown()
+
+
+async def _timers(app: web.Application) -> AsyncIterator[None]:
+    router: Router = app[K.ROUTER]
+    bg: Background = app[K.BACKGROUND]
+    await router.heartbeat(NODE_TTL_S)
+    await router.recover()
+    bg.every("acd-tick", TICK_S, router.tick)
+    bg.every("node-heartbeat", HEARTBEAT_S, lambda: router.heartbeat(NODE_TTL_S))
+    bg.every("queue-positions", POSITIONS_S, router.push_positions)
+    bg.every("supervisor-snapshots", SNAPSHOT_S, router.push_snapshots)
+    log.info("gateway node started", extra={"node": app[K.NODE_ID], "tenants": list(app[K.CONFIG].tenants)})
+    yield
+    await bg.stop()

@@ -1,0 +1,21 @@
+"""Health of a configured channel as an explicit state, shown in /healthz."""
+
+from __future__ import annotations
+
+from gateway.config.schema import ChannelConfig
+
+# Which secret each channel type needs before its webhooks are accepted.
+REQUIRED_SECRETS = {
+    "telegram": ("secret",),
+    "whatsapp": ("app_secret", "verify_token"),
+    "messenger": ("app_secret", "verify_token"),
+    "slack": ("signing_secret",),
+}
+
+
+def channel_health(channel: ChannelConfig) -> str:
+    """'ok', or 'disabled: …' when a secret is missing (its webhooks are then rejected)."""
+    missing = [name for name in REQUIRED_SECRETS.get(channel.type, ()) if not getattr(channel, name)]
+    if missing:
+        return f"disabled: {', '.join(missing)} not configured"
+    return "ok"

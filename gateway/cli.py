@@ -1,0 +1,86 @@
+"""The `omnirelay` command: serve, check-config, hash-password."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+
+from gateway.config import ConfigError, load_config
+
+log = logging.getLogger("omnirelay")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="omnirelay", description="Real-time customer-service gateway with a blended ACD")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the gateway")
+    serve.add_argument("--config", default=os.environ.get("OMNIRELAY_CONFIG"), help="config file (default $OMNIRELAY_CONFIG)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    check = sub.add_parser("check-config", help="validate a config file; exit 1 listing each error with its line")
+    check.add_argument("path")
+    sub.add_parser("hash-password", help="print an argon2 hash for the config's password_hash")
+    args = parser.parse_args(argv)
+
+    if args.command == "check-config":
+        try:
+            load_config(args.path)
+        except ConfigError as err:
+            for line in err.lines():
+                print(line)
+            return 1
+        print(f"{args.path}: ok")
+        return 0
+    if args.command == "hash-password":
+        from gateway.auth import hash_password
+
+        password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("password: ")
+        print(hash_password(password))
+        return 0
+    return _serve(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from gateway.app import create_app
+    from gateway.logs import setup_logging
+
+    setup_logging(os.environ.get("OMNIRELAY_LOG_LEVEL", "INFO"))
+    if not args.config:
+        print("omnirelay serve: no config (use --config PATH or set OMNIRELAY_CONFIG)", file=sys.stderr)
+        return 2
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        for line in err.lines():
+            print(line, file=sys.stderr)
+        return 1
+    host = args.host or config.server.host
+    port = args.port or config.server.port
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    app = create_app(config, redis_url=os.environ.get("REDIS_URL") or None)
+    base = config.server.public_url or f"http://{host}:{port}"
+    banner = [
+        f"omnirelay listening on {base}",
+        f"  demo page (visitor widget): {base}/demo",
+        f"  agent console:              {base}/agent",
+        f"  supervisor dashboard:       {base}/supervisor",
+        "  redis: " + ("REDIS_URL" if os.environ.get("REDIS_URL") else f"embedded, data in {os.environ.get('OMNIRELAY_DATA_DIR', 'var')}/"),
+    ]
+    if any("argon2" in a.password_hash for t in config.tenants.values() for a in t.agents.values()) and "demo" in config.tenants:
+        banner.append("  demo logins: anna/anna-demo, ben/ben-demo, clara/clara-demo (agents), sam/sam-demo (supervisor)")
+    web.run_app(app, host=host, port=port, print=lambda _: print("\n".join(banner), flush=True), access_log=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

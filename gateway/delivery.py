@@ -1,0 +1,67 @@
+"""Delivering stored messages to the people in a conversation, and escalation requests."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+from gateway.keys import TenantKeys
+from gateway.rooms import agent_room, visitor_room
+from gateway.sockets.context import Context
+from gateway.sockets.validation import InputError
+from gateway.store.contacts import resolve_contact
+from gateway.store.conversations import Conversation, update_conversation
+from gateway.store.messages import Message, append_message
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()./-]{6,24}$")
+
+
+async def publish_message(ctx: Context, tenant: str, conv: Conversation, msg: Message) -> None:
+    """Deliver a stored message to everyone in the conversation (every tab, the agent's consoles)."""
+    wire = msg.to_wire()
+    if conv.visitor_id:
+        await ctx.sio.emit("message", wire, room=visitor_room(tenant, conv.visitor_id), namespace="/visitor")
+    agent_id = await ctx.redis.hget(TenantKeys(tenant).conv(conv.id), "agent_id")
+    if agent_id:
+        await ctx.sio.emit("message", wire, room=agent_room(tenant, agent_id), namespace="/agent")
+
+
+def parse_escalation(data: dict) -> dict:
+    """Validate an escalation request: {to: email, email} or {to: callback, phone, at?}."""
+    to = data.get("to")
+    if to == "email":
+        email = data.get("email")
+        if not isinstance(email, str) or not _EMAIL.match(email.strip()):
+            raise InputError("bad_email", "a valid email address is needed")
+        return {"to": "email", "email": email.strip()}
+    if to == "callback":
+        phone = data.get("phone")
+        if not isinstance(phone, str) or not _PHONE.match(phone.strip()):
+            raise InputError("bad_phone", "a valid phone number is needed")
+        at = data.get("at")
+        if at is not None and not isinstance(at, int | float | str):
+            raise InputError("bad_request", "'at' must be a time")
+        return {"to": "callback", "phone": phone.strip(), "at": at}
+    raise InputError("bad_request", "'to' must be 'email' or 'callback'")
+
+
+async def record_escalation(ctx: Context, keys: TenantKeys, conv: Conversation, request: dict, by: str) -> Message:
+    """Keep the escalation request on the conversation and its contact, and tell everyone in it."""
+    await update_conversation(ctx.redis, keys, conv.id, escalation=json.dumps({**request, "by": by, "ts": time.time()}))
+    if conv.visitor_id:  # the email or phone joins the visitor's contact (and merges with earlier ones)
+        await resolve_contact(
+            ctx.redis, keys, [("visitor", conv.visitor_id)],
+            email=request.get("email", ""), phone=request.get("phone", ""),
+        )
+    if request["to"] == "email":
+        text = f"Continue by email: {request['email']}"
+    else:
+        text = f"Callback requested: {request['phone']}" + (f" at {request['at']}" if request.get("at") else "")
+    msg = await append_message(
+        ctx.redis, keys, conv.id, author_kind="system", author_name="omnirelay", text=text,
+        extra={"escalation": request}, allow_closed=True,
+    )
+    await publish_message(ctx, keys.tenant, conv, msg)
+    return msg

@@ -1,0 +1,243 @@
+"""The gateway side of routing: conversations in, ACD effects out to Socket.IO and storage.
+
+The ACD (acd.engine.Engine) decides atomically in Redis and returns effects; this module turns
+each effect into what people see (offer, assigned, queue position …) and keeps the conversation's
+state field in step. Any gateway process may apply any effect: emits go through the Redis manager.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import socketio
+from acd.engine import Engine, Task
+from redis.asyncio import Redis
+
+from gateway.config.schema import Config
+from gateway.keys import TenantKeys
+from gateway.metrics import Metrics
+from gateway.rooms import agent_room, supervisor_room, visitor_room
+from gateway.store.contacts import get_contact
+from gateway.store.conversations import (
+    Conversation,
+    get_conversation,
+    open_conversations,
+    update_conversation,
+)
+
+log = logging.getLogger(__name__)
+SERIES_STEP_S = 30  # one sample of waiting contacts per queue every 30 s
+
+
+class Router:
+    """One ACD engine per tenant, plus the effect dispatcher."""
+
+    def __init__(self, redis: Redis, config: Config, sio: socketio.AsyncServer, metrics: Metrics, node_id: str):
+        self.redis = redis
+        self.config = config
+        self.sio = sio
+        self.metrics = metrics
+        self.node_id = node_id
+        self.engines = {tid: Engine(redis, tenant) for tid, tenant in config.tenants.items()}
+
+    def engine(self, tenant: str) -> Engine:
+        return self.engines[tenant]
+
+    async def start(self) -> None:
+        now = time.time()
+        for engine in self.engines.values():
+            await engine.sync_config(now)
+
+    # --- work in -------------------------------------------------------------------------------
+    async def submit(self, conv: Conversation, priority: int = 0) -> None:
+        """Queue a conversation for an agent (idempotent: a task already known is left alone)."""
+        contact = await get_contact(self.redis, TenantKeys(conv.tenant), conv.contact_id)
+        meta = {
+            "topic": conv.topic,
+            "channel_type": conv.channel_type,
+            "contact": {
+                "id": contact.id if contact else conv.contact_id,
+                "name": contact.name if contact else "",
+                "email": contact.email if contact else "",
+            },
+        }
+        task = Task(
+            id=conv.id, queue=conv.queue, channel=conv.work_channel, language=conv.language,
+            priority=priority, enqueued_at=conv.created_at, meta=meta,
+        )
+        await self.run(conv.tenant, "submit", task)
+
+    async def run(self, tenant: str, op: str, *args: Any, **kwargs: Any) -> list:
+        """Call ``Engine.<op>(*args, now=…)`` and apply the effects it returns."""
+        engine = self.engines[tenant]
+        start = time.perf_counter()
+        effects = await getattr(engine, op)(*args, now=time.time(), **kwargs)
+        self.metrics.routing_seconds.labels(op).observe(time.perf_counter() - start)
+        await self.apply(tenant, effects or [])
+        return effects or []
+
+    # --- effects out ---------------------------------------------------------------------------
+    async def apply(self, tenant: str, effects: list) -> None:
+        keys = TenantKeys(tenant)
+        for effect in effects:
+            handler = getattr(self, f"_on_{effect.kind}", None)
+            if handler is None:
+                log.debug("effect without handler", extra={"kind": effect.kind})
+                continue
+            try:
+                await handler(tenant, keys, effect)
+            except Exception:
+                log.exception("applying effect failed", extra={"kind": effect.kind, "tenant": tenant})
+
+    async def _emit_visitor(self, tenant: str, keys: TenantKeys, conversation_id: str, event: str, data: dict) -> None:
+        visitor_id = await self.redis.hget(keys.conv(conversation_id), "visitor_id")
+        if visitor_id:
+            await self.sio.emit(event, data, room=visitor_room(tenant, visitor_id), namespace="/visitor")
+
+    async def _on_offered(self, tenant: str, keys: TenantKeys, e: Any) -> None:
+        await update_conversation(self.redis, keys, e.task_id, state="offered")
+        meta = e.meta or {}
+        await self.sio.emit(
+            "offer",
+            {
+                "offer_id": e.offer_id, "conversation_id": e.task_id, "channel": e.channel,
+                "channel_type": meta.get("channel_type", ""), "language": e.language,
+                "topic": meta.get("topic", ""), "queue": e.queue, "waited_s": round(e.waited_s, 1),
+                "expires_in_s": round(e.expires_in_s, 1), "contact": meta.get("contact", {}),
+            },
+            room=agent_room(tenant, e.agent_id), namespace="/agent",
+        )
+
+    async def _on_offer_revoked(self, tenant: str, keys: TenantKeys, e: Any) -> None:
+        state = await self.redis.hget(keys.conv(e.task_id), "state")
+        if state == "offered":
+            await update_conversation(self.redis, keys, e.task_id, state="queued")
+        await self.sio.emit(
+            "offer_revoked", {"offer_id": e.offer_id, "conversation_id": e.task_id, "reason": e.reason},
+            room=agent_room(tenant, e.agent_id), namespace="/agent",
+        )
+
+    async def _on_assigned(self, tenant: str, keys: TenantKeys, e: Any) -> None:
+        now = time.time()
+        await update_conversation(self.redis, keys, e.task_id, state="assigned", agent_id=e.agent_id, assigned_at=now)
+        conv = await get_conversation(self.redis, keys, e.task_id)
+        if conv is None:
+            return
+        agent = self.config.tenants[tenant].agents.get(e.agent_id)
+        name = agent.name if agent else e.agent_id
+        await self._emit_visitor(tenant, keys, e.task_id, "assigned", {"conversation_id": e.task_id, "agent": {"name": name}})
+        await self.sio.emit(
+            "assigned", await self.describe(tenant, conv), room=agent_room(tenant, e.agent_id), namespace="/agent"
+        )
+
+    async def _on_agent_state_changed(self, tenant: str, keys: TenantKeys, e: Any) -> None:
+        await self.sio.emit(
+            "state", {"state": e.state, "reason": e.reason}, room=agent_room(tenant, e.agent_id), namespace="/agent"
+        )
+
+    async def _on_task_requeued(self, tenant: str, keys: TenantKeys, e: Any) -> None:
+        previous = await self.redis.hget(keys.conv(e.task_id), "agent_id")
+        await update_conversation(self.redis, keys, e.task_id, state="queued", agent_id="", queue=e.queue)
+        if previous:
+            await self.sio.emit(
+                "unassigned", {"conversation_id": e.task_id, "reason": e.reason},
+                room=agent_room(tenant, previous), namespace="/agent",
+            )
+
+    async def _on_task_overflowed(self, tenant: str, keys: TenantKeys, e: Any) -> None:
+        await update_conversation(self.redis, keys, e.task_id, queue=e.to_queue)
+
+    async def _on_escalation_offered(self, tenant: str, keys: TenantKeys, e: Any) -> None:
+        await self._emit_visitor(
+            tenant, keys, e.task_id, "escalation_offer", {"conversation_id": e.task_id, "options": list(e.options)}
+        )
+
+    async def _on_wrapup_ended(self, tenant: str, keys: TenantKeys, e: Any) -> None:
+        await self.sio.emit(
+            "wrapup_ended", {"conversation_id": e.task_id}, room=agent_room(tenant, e.agent_id), namespace="/agent"
+        )
+
+    async def _on_queue_position(self, tenant: str, keys: TenantKeys, e: Any) -> None:
+        await self._emit_visitor(
+            tenant, keys, e.task_id, "queue",
+            {"conversation_id": e.task_id, "position": e.position, "ewt_s": round(e.ewt_s)},
+        )
+
+    # --- periodic work -------------------------------------------------------------------------
+    async def recover(self) -> None:
+        """Queue open conversations the ACD does not know (a process died between storing and routing)."""
+        for tenant in self.engines:
+            keys = TenantKeys(tenant)
+            for conv in await open_conversations(self.redis, keys):
+                if conv.seq > 0 and await self.engines[tenant].task(conv.id) is None:
+                    log.warning("re-queueing conversation unknown to the ACD", extra={"conversation": conv.id})
+                    await self.submit(conv)
+
+    async def tick(self) -> None:
+        """Fire due ACD timers of every tenant (any number of processes may do this at once)."""
+        for tenant in self.engines:
+            await self.run(tenant, "tick")
+
+    async def heartbeat(self, ttl_s: float) -> None:
+        for engine in self.engines.values():
+            await engine.node_heartbeat(self.node_id, now=time.time(), ttl_s=ttl_s)
+
+    async def push_positions(self) -> None:
+        """Send every waiting visitor its queue position and wait estimate."""
+        for tenant, engine in self.engines.items():
+            await self.apply(tenant, await engine.positions(now=time.time()))
+
+    async def push_snapshots(self) -> None:
+        """Send each tenant's supervisors a snapshot (only the process holding the lease does)."""
+        now = time.time()
+        for tenant in self.engines:
+            if not await self._lead(tenant, "snapshot", ttl_ms=3000):
+                continue
+            snap = await self.snapshot(tenant, now)
+            await self.sio.emit("snapshot", snap, room=supervisor_room(tenant), namespace="/supervisor")
+            keys = TenantKeys(tenant)
+            last = await self.redis.xrevrange(keys.waiting_series(), count=1)
+            if not last or now - int(last[0][0].split("-")[0]) / 1000 >= SERIES_STEP_S:
+                sample = {q["id"]: q["waiting"] for q in snap["queues"]} or {"_": 0}
+                await self.redis.xadd(keys.waiting_series(), sample, maxlen=3000, approximate=True)
+
+    async def snapshot(self, tenant: str, now: float) -> dict:
+        """The ACD snapshot plus the waiting-contacts series of the last 30 minutes."""
+        snap = await self.engines[tenant].snapshot(now=now)
+        entries = await self.redis.xrange(TenantKeys(tenant).waiting_series(), min=str(int((now - 1800) * 1000)))
+        series: dict[str, list] = {}
+        for entry_id, fields in entries:
+            ts = int(entry_id.split("-")[0]) / 1000
+            for queue, waiting in fields.items():
+                if queue != "_":
+                    series.setdefault(queue, []).append([ts, int(waiting)])
+        snap["series"] = series
+        return snap
+
+    async def _lead(self, tenant: str, job: str, ttl_ms: int) -> bool:
+        """True if this node holds (or just took) the lease for a periodic job."""
+        key = TenantKeys(tenant).leader(job)
+        if await self.redis.set(key, self.node_id, nx=True, px=ttl_ms):
+            return True
+        if await self.redis.get(key) == self.node_id:
+            await self.redis.pexpire(key, ttl_ms)
+            return True
+        return False
+
+    async def outbound(self, tenant: str, conv: Conversation, msg: Any) -> None:
+        """Send an agent's reply out through the conversation's platform (widget replies go by Socket.IO)."""
+        if conv.channel_type == "widget":
+            return
+        log.warning("no outbound bridge for channel type", extra={"channel_type": conv.channel_type, "conversation": conv.id})
+
+    async def describe(self, tenant: str, conv: Conversation) -> dict:
+        """What an agent's console shows of an assigned conversation."""
+        contact = await get_contact(self.redis, TenantKeys(tenant), conv.contact_id)
+        return {
+            "conversation_id": conv.id, "channel": conv.work_channel, "channel_type": conv.channel_type,
+            "channel_id": conv.channel, "topic": conv.topic, "language": conv.language, "queue": conv.queue,
+            "state": conv.state, "last_seq": conv.seq, "created_at": conv.created_at,
+            "contact": contact.to_wire() if contact else {"id": conv.contact_id, "name": ""},
+        }

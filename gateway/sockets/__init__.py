@@ -1,0 +1,1 @@
+"""Socket.IO: the server and its three namespaces (/visitor, /agent, /supervisor)."""

@@ -1,0 +1,231 @@
+"""The /agent namespace: the agent console's live connection (offers, conversations, replies)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import socketio
+from acd.errors import AcdError
+
+from gateway.auth import AuthError, Principal
+from gateway.delivery import parse_escalation, publish_message, record_escalation
+from gateway.keys import TenantKeys
+from gateway.rooms import agent_room, visitor_room
+from gateway.sockets.context import Context
+from gateway.sockets.validation import InputError, client_id_field, int_field, require_dict, text_field
+from gateway.store.conversations import Conversation, close_conversation, get_conversation
+from gateway.store.messages import ConversationClosed, append_message, read_messages
+
+log = logging.getLogger(__name__)
+_STATES = ("available", "away", "offline")
+
+
+class AgentNamespace(socketio.AsyncNamespace):
+    def __init__(self, ctx: Context):
+        super().__init__("/agent")
+        self.ctx = ctx
+
+    async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            who = await self.ctx.sessions.check(token)
+        except AuthError as err:
+            self.ctx.metrics.rejected.labels("bad_token").inc()
+            raise socketio.exceptions.ConnectionRefusedError({"code": "unauthorized", "message": str(err)}) from err
+        if who.role != "agent":
+            raise socketio.exceptions.ConnectionRefusedError({"code": "forbidden", "message": "not an agent login"})
+        await self.save_session(sid, {"principal": who})
+        await self.enter_room(sid, agent_room(who.tenant, who.user_id))
+        self.ctx.metrics.sockets.labels("/agent").inc()
+        await self.ctx.router.run(who.tenant, "agent_connected", who.user_id, sid, self.ctx.node_id)
+        await self.emit("hello", await self._hello(who), to=sid)
+
+    async def on_disconnect(self, sid: str, *args: Any) -> None:
+        self.ctx.metrics.sockets.labels("/agent").dec()
+        who = await self._who(sid)
+        if who is not None:
+            await self.ctx.router.run(who.tenant, "agent_disconnected", who.user_id, sid, self.ctx.node_id)
+
+    async def _who(self, sid: str) -> Principal | None:
+        session = await self.get_session(sid)
+        return session.get("principal")
+
+    async def _hello(self, who: Principal) -> dict:
+        engine = self.ctx.router.engine(who.tenant)
+        keys = TenantKeys(who.tenant)
+        info = await engine.agent(who.user_id)
+        conversations = []
+        for cid in await engine.assigned_tasks(who.user_id):
+            conv = await get_conversation(self.ctx.redis, keys, cid)
+            if conv is not None and conv.state != "closed":
+                conversations.append(await self.ctx.router.describe(who.tenant, conv))
+        return {
+            "agent": {"id": who.user_id, "name": who.name},
+            "state": info.get("state", "offline"),
+            "conversations": conversations,
+            "offers": info.get("offers", []),
+        }
+
+    async def _mine(self, who: Principal, data: dict, *, offered_ok: bool = False) -> Conversation:
+        """The conversation named in ``data`` if this agent may act on it."""
+        cid = data.get("conversation_id")
+        if not isinstance(cid, str):
+            raise InputError("bad_request", "'conversation_id' is required")
+        conv = await get_conversation(self.ctx.redis, TenantKeys(who.tenant), cid)
+        if conv is None:
+            raise InputError("not_found", "no such conversation")
+        if conv.agent_id != who.user_id or conv.state not in ("assigned",):
+            if offered_ok and conv.state == "offered":
+                task = await self.ctx.router.engine(who.tenant).task(cid)
+                if task and task.get("agent") == who.user_id:
+                    return conv
+            raise InputError("forbidden", "this conversation is not assigned to you")
+        return conv
+
+    async def _guard(self, sid: str, data: Any, action) -> dict:
+        who = await self._who(sid)
+        if who is None:
+            return {"error": {"code": "unauthorized", "message": "not logged in"}}
+        try:
+            return await action(who, require_dict(data if data is not None else {}))
+        except InputError as err:
+            return err.to_ack()
+        except AcdError as err:
+            return {"error": {"code": getattr(err, "code", type(err).__name__), "message": str(err)}}
+
+    async def on_state(self, sid: str, data: Any = None) -> dict:
+        async def act(who: Principal, d: dict) -> dict:
+            state = d.get("state")
+            if state not in _STATES:
+                raise InputError("bad_request", f"'state' must be one of {', '.join(_STATES)}")
+            await self.ctx.router.run(who.tenant, "set_state", who.user_id, state)
+            info = await self.ctx.router.engine(who.tenant).agent(who.user_id)
+            return {"state": info.get("state", state)}
+
+        return await self._guard(sid, data, act)
+
+    async def on_accept(self, sid: str, data: Any = None) -> dict:
+        async def act(who: Principal, d: dict) -> dict:
+            offer_id = d.get("offer_id")
+            if not isinstance(offer_id, str):
+                raise InputError("bad_request", "'offer_id' is required")
+            effects = await self.ctx.router.run(who.tenant, "accept", who.user_id, offer_id)
+            assigned = next((e for e in effects if e.kind == "assigned"), None)
+            if assigned is None:
+                return {"ok": True}
+            conv = await get_conversation(self.ctx.redis, TenantKeys(who.tenant), assigned.task_id)
+            return {"ok": True, "conversation": await self.ctx.router.describe(who.tenant, conv) if conv else None}
+
+        return await self._guard(sid, data, act)
+
+    async def on_decline(self, sid: str, data: Any = None) -> dict:
+        async def act(who: Principal, d: dict) -> dict:
+            offer_id = d.get("offer_id")
+            if not isinstance(offer_id, str):
+                raise InputError("bad_request", "'offer_id' is required")
+            await self.ctx.router.run(who.tenant, "decline", who.user_id, offer_id)
+            return {"ok": True}
+
+        return await self._guard(sid, data, act)
+
+    async def on_message(self, sid: str, data: Any = None) -> dict:
+        async def act(who: Principal, d: dict) -> dict:
+            text = text_field(d, "text", max_chars=self.ctx.config.limits.message_chars)
+            client_id = client_id_field(d)
+            conv = await self._mine(who, d)
+            keys = TenantKeys(who.tenant)
+            try:
+                msg = await append_message(
+                    self.ctx.redis, keys, conv.id, author_kind="agent", author_name=who.name,
+                    author_id=who.user_id, text=text, client_id=client_id,
+                )
+            except ConversationClosed as err:
+                raise InputError("closed", "the conversation is closed") from err
+            if not msg.duplicate:
+                self.ctx.metrics.messages.labels(who.tenant, "agent").inc()
+                await publish_message(self.ctx, who.tenant, conv, msg)
+                await self.ctx.router.outbound(who.tenant, conv, msg)
+            return {"id": msg.id, "conversation_id": conv.id, "seq": msg.seq, "ts": msg.ts}
+
+        return await self._guard(sid, data, act)
+
+    async def on_history(self, sid: str, data: Any = None) -> dict:
+        async def act(who: Principal, d: dict) -> dict:
+            conv = await self._mine(who, d, offered_ok=True)
+            msgs = await read_messages(self.ctx.redis, TenantKeys(who.tenant), conv.id, after_seq=int_field(d, "after_seq"))
+            return {"conversation_id": conv.id, "messages": [m.to_wire() for m in msgs]}
+
+        return await self._guard(sid, data, act)
+
+    async def on_typing(self, sid: str, data: Any = None) -> dict:
+        async def act(who: Principal, d: dict) -> dict:
+            conv = await self._mine(who, d)
+            if conv.visitor_id:
+                await self.ctx.sio.emit(
+                    "typing", {"conversation_id": conv.id, "on": bool(d.get("on"))},
+                    room=visitor_room(who.tenant, conv.visitor_id), namespace="/visitor",
+                )
+            return {"ok": True}
+
+        return await self._guard(sid, data, act)
+
+    async def on_close(self, sid: str, data: Any = None) -> dict:
+        async def act(who: Principal, d: dict) -> dict:
+            conv = await self._mine(who, d)
+            code = d.get("wrapup_code")
+            if code is not None and (not isinstance(code, str) or len(code) > 64):
+                raise InputError("bad_request", "'wrapup_code' must be a short string")
+            await end_conversation(self.ctx, who.tenant, conv, reason="agent", wrapup_code=code)
+            return {"ok": True}
+
+        return await self._guard(sid, data, act)
+
+    async def on_wrapup(self, sid: str, data: Any = None) -> dict:
+        async def act(who: Principal, d: dict) -> dict:
+            cid, code = d.get("conversation_id"), d.get("wrapup_code")
+            if not isinstance(cid, str) or not isinstance(code, str) or not code:
+                raise InputError("bad_request", "'conversation_id' and 'wrapup_code' are required")
+            await self.ctx.router.run(who.tenant, "wrapup_done", who.user_id, cid, code)
+            return {"ok": True}
+
+        return await self._guard(sid, data, act)
+
+    async def on_transfer(self, sid: str, data: Any = None) -> dict:
+        async def act(who: Principal, d: dict) -> dict:
+            conv = await self._mine(who, d)
+            tenant = self.ctx.config.tenants[who.tenant]
+            queue, agent = d.get("queue"), d.get("agent")
+            if (queue is None) == (agent is None):
+                raise InputError("bad_request", "give either 'queue' or 'agent'")
+            if queue is not None and queue not in tenant.queues:
+                raise InputError("not_found", f"no queue '{queue}'")
+            if agent is not None and (agent not in tenant.agents or agent == who.user_id):
+                raise InputError("not_found", f"no other agent '{agent}'")
+            await self.ctx.router.run(who.tenant, "transfer", conv.id, queue=queue, agent=agent)
+            return {"ok": True}
+
+        return await self._guard(sid, data, act)
+
+    async def on_escalate(self, sid: str, data: Any = None) -> dict:
+        async def act(who: Principal, d: dict) -> dict:
+            conv = await self._mine(who, d)
+            request = parse_escalation(d)
+            await record_escalation(self.ctx, TenantKeys(who.tenant), conv, request, by="agent")
+            return {"ok": True, **request}
+
+        return await self._guard(sid, data, act)
+
+
+async def end_conversation(ctx: Context, tenant: str, conv: Conversation, *, reason: str, wrapup_code: str | None = None) -> None:
+    """Close a conversation everywhere: storage, the ACD (slot to wrap-up), the visitor and the agent."""
+    keys = TenantKeys(tenant)
+    if not await close_conversation(ctx.redis, keys, conv.id, reason, now=time.time()):
+        return
+    await ctx.router.run(tenant, "close", conv.id, wrapup_code=wrapup_code)
+    event = {"conversation_id": conv.id, "reason": reason}
+    if conv.visitor_id:
+        await ctx.sio.emit("closed", event, room=visitor_room(tenant, conv.visitor_id), namespace="/visitor")
+    if conv.agent_id:
+        await ctx.sio.emit("closed", event, room=agent_room(tenant, conv.agent_id), namespace="/agent")

@@ -1,0 +1,31 @@
+"""The Socket.IO server: fan-out through Redis so any gateway process reaches any socket."""
+
+from __future__ import annotations
+
+import socketio
+
+from gateway.sockets.agent import AgentNamespace
+from gateway.sockets.context import Context
+from gateway.sockets.supervisor import SupervisorNamespace
+from gateway.sockets.visitor import VisitorNamespace
+
+
+def create_sio(redis_url: str) -> socketio.AsyncServer:
+    """An AsyncServer whose emits travel over Redis pub/sub to every gateway process."""
+    manager = socketio.AsyncRedisManager(redis_url, channel="omnirelay-socketio")
+    return socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        cors_allowed_origins="*",  # the widget is embedded on customers' sites; auth is by token, not cookie
+        ping_interval=10,
+        ping_timeout=10,
+        max_http_buffer_size=64 * 1024,
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def register_namespaces(sio: socketio.AsyncServer, ctx: Context) -> None:
+    sio.register_namespace(VisitorNamespace(ctx))
+    sio.register_namespace(AgentNamespace(ctx))
+    sio.register_namespace(SupervisorNamespace(ctx))

@@ -1,0 +1,35 @@
+"""The /supervisor namespace: live snapshots of the tenant's agents and queues."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import socketio
+
+from gateway.auth import AuthError
+from gateway.rooms import supervisor_room
+from gateway.sockets.context import Context
+
+
+class SupervisorNamespace(socketio.AsyncNamespace):
+    def __init__(self, ctx: Context):
+        super().__init__("/supervisor")
+        self.ctx = ctx
+
+    async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            who = await self.ctx.sessions.check(token)
+        except AuthError as err:
+            raise socketio.exceptions.ConnectionRefusedError({"code": "unauthorized", "message": str(err)}) from err
+        if who.role != "supervisor":
+            raise socketio.exceptions.ConnectionRefusedError({"code": "forbidden", "message": "not a supervisor login"})
+        await self.save_session(sid, {"principal": who})
+        await self.enter_room(sid, supervisor_room(who.tenant))
+        self.ctx.metrics.sockets.labels("/supervisor").inc()
+        snapshot = await self.ctx.router.snapshot(who.tenant, time.time())
+        await self.emit("snapshot", snapshot, to=sid)
+
+    async def on_disconnect(self, sid: str, *args: Any) -> None:
+        self.ctx.metrics.sockets.labels("/supervisor").dec()
