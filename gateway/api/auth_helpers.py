@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
 from gateway.appkeys import SESSIONS
 from gateway.auth import AuthError, Principal
+
+
+def _error_text(code: str, message: str) -> str:
+    return json.dumps({"error": {"code": code, "message": message}})
 
 
 def json_error(status: int, code: str, message: str) -> web.Response:
@@ -19,13 +25,9 @@ async def principal(request: web.Request, *roles: str) -> Principal:
     try:
         who = await request.config_dict[SESSIONS].check(token)
     except AuthError as err:
-        raise web.HTTPUnauthorized(
-            text='{"error": {"code": "unauthorized", "message": "%s"}}' % err, content_type="application/json"
-        ) from err
+        raise web.HTTPUnauthorized(text=_error_text("unauthorized", str(err)), content_type="application/json") from err
     if roles and who.role not in roles:
-        raise web.HTTPForbidden(
-            text='{"error": {"code": "forbidden", "message": "not allowed for this role"}}', content_type="application/json"
-        )
+        raise web.HTTPForbidden(text=_error_text("forbidden", "not allowed for this role"), content_type="application/json")
     return who
 
 
@@ -33,11 +35,7 @@ async def json_body(request: web.Request) -> dict:
     try:
         data = await request.json()
     except ValueError as err:
-        raise web.HTTPBadRequest(
-            text='{"error": {"code": "bad_json", "message": "body is not valid JSON"}}', content_type="application/json"
-        ) from err
+        raise web.HTTPBadRequest(text=_error_text("bad_json", "body is not valid JSON"), content_type="application/json") from err
     if not isinstance(data, dict):
-        raise web.HTTPBadRequest(
-            text='{"error": {"code": "bad_request", "message": "expected a JSON object"}}', content_type="application/json"
-        )
+        raise web.HTTPBadRequest(text=_error_text("bad_request", "expected a JSON object"), content_type="application/json")
     return data
