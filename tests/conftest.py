@@ -41,3 +41,113 @@ async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
         yield client
     finally:
         await client.aclose()
+
+
+# --- the gateway, in process, on the test Redis ------------------------------------------------
+
+import socketio  # noqa: E402
+from aiohttp.test_utils import TestServer  # noqa: E402
+
+from gateway.app import create_app  # noqa: E402
+from gateway.config import load_config  # noqa: E402
+
+DEMO_CONFIG = ROOT / "config" / "demo.yaml"
+
+
+class Gateway:
+    """A running gateway: its URL, app and helpers to log in and open sockets."""
+
+    def __init__(self, server: TestServer):
+        self.server = server
+        self.app = server.app
+        self.url = str(server.make_url("")).rstrip("/")
+        self._clients: list[socketio.AsyncClient] = []
+
+    async def login(self, username: str, password: str | None = None) -> dict:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{self.url}/api/v1/login", json={"username": username, "password": password or f"{username}-demo"}) as r:
+                assert r.status == 200, await r.text()
+                return await r.json()
+
+    async def socket(self, namespace: str, auth: dict, events: list[str] = ()) -> tuple[socketio.AsyncClient, "Inbox"]:
+        """A connected Socket.IO client on ``namespace`` recording ``events`` into an Inbox."""
+        client = socketio.AsyncClient(reconnection=False)
+        inbox = Inbox()
+        for name in events:
+            client.on(name, inbox.recorder(name), namespace=namespace)
+        await client.connect(self.url, namespaces=[namespace], auth=auth, transports=["websocket"], wait_timeout=5)
+        self._clients.append(client)
+        return client, inbox
+
+    async def agent(self, username: str, *, available: bool = True) -> tuple[socketio.AsyncClient, "Inbox"]:
+        login = await self.login(username)
+        client, inbox = await self.socket(
+            "/agent", {"token": login["token"]},
+            ["hello", "offer", "offer_revoked", "assigned", "message", "typing", "closed", "state", "unassigned"],
+        )
+        if available:
+            ack = await client.call("state", {"state": "available"}, namespace="/agent", timeout=5)
+            assert ack["state"] == "available", ack
+        return client, inbox
+
+    async def visitor(self, **auth) -> tuple[socketio.AsyncClient, "Inbox"]:
+        auth = {"tenant": "demo", "name": "Vera", "topic": "billing", "language": "en", **auth}
+        return await self.socket(
+            "/visitor", auth, ["session", "message", "queue", "assigned", "typing", "closed", "escalation_offer"]
+        )
+
+    async def close(self) -> None:
+        for client in self._clients:
+            if client.connected:
+                await client.disconnect()
+
+
+class Inbox:
+    """Events a client received, with a way to wait for the next matching one."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, object]] = []
+        self._changed = asyncio.Event()
+
+    def recorder(self, name: str):
+        async def record(data=None):
+            self.events.append((name, data))
+            self._changed.set()
+
+        return record
+
+    def all(self, name: str) -> list:
+        return [d for n, d in self.events if n == name]
+
+    async def next(self, name: str, where=lambda d: True, timeout: float = 5.0):
+        """The first ``name`` event satisfying ``where`` (waiting for it if needed)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                for n, d in self.events:
+                    if n == name and where(d):
+                        return d
+                self._changed.clear()
+                await self._changed.wait()
+
+
+@pytest.fixture
+def demo_config():
+    return load_config(DEMO_CONFIG, env={})
+
+
+@pytest.fixture
+async def gateway(redis, redis_url, demo_config) -> AsyncIterator[Gateway]:
+    """The demo gateway on the flushed test Redis, serving on a free loopback port."""
+    server = TestServer(create_app(demo_config, redis_url=redis_url), host="127.0.0.1", port=0)
+    await server.start_server()
+    gw = Gateway(server)
+    try:
+        yield gw
+    finally:
+        await gw.close()
+        await server.close()
+
+
+gateway_server = gateway  # the name the browser tests use

@@ -1,0 +1,117 @@
+"""A visitor writes, an agent is offered the conversation, accepts and answers; the visitor sees it."""
+
+from __future__ import annotations
+
+import aiohttp
+
+
+async def test_visitor_and_agent_talk_through_offer_and_accept(gateway):
+    anna, anna_in = await gateway.agent("anna")
+    visitor, v_in = await gateway.visitor(name="Vera", topic="billing", language="en")
+    session = await v_in.next("session")
+    assert session["conversation_id"] is None and session["visitor_token"]
+
+    ack = await visitor.call("message", {"text": "My invoice is wrong", "client_id": "c1"}, namespace="/visitor")
+    assert ack["seq"] == 1 and ack["conversation_id"]
+    cid = ack["conversation_id"]
+
+    offer = await anna_in.next("offer")
+    assert offer["conversation_id"] == cid
+    assert offer["channel"] == "chat" and offer["language"] == "en" and offer["topic"] == "billing"
+    assert offer["contact"]["name"] == "Vera"
+    assert 0 < offer["expires_in_s"] <= 20
+
+    accepted = await anna.call("accept", {"offer_id": offer["offer_id"]}, namespace="/agent")
+    assert accepted["ok"] is True
+    assigned = await v_in.next("assigned")
+    assert assigned == {"conversation_id": cid, "agent": {"name": "Anna"}}
+
+    history = await anna.call("history", {"conversation_id": cid, "after_seq": 0}, namespace="/agent")
+    assert [m["text"] for m in history["messages"]] == ["My invoice is wrong"]
+
+    reply = await anna.call("message", {"conversation_id": cid, "text": "Let me check.", "client_id": "a1"}, namespace="/agent")
+    assert reply["seq"] == 2
+    got = await v_in.next("message", lambda m: m["author"]["kind"] == "agent")
+    assert got["text"] == "Let me check." and got["seq"] == 2 and got["author"]["name"] == "Anna"
+    assert set(got) >= {"id", "conversation_id", "seq", "author", "text", "ts"}
+
+    await visitor.call("message", {"text": "Thanks", "client_id": "c2"}, namespace="/visitor")
+    seen = await anna_in.next("message", lambda m: m["text"] == "Thanks")
+    assert seen["seq"] == 3
+
+    await visitor.emit("typing", {"on": True}, namespace="/visitor")
+    assert (await anna_in.next("typing"))["on"] is True
+
+    assert (await anna.call("close", {"conversation_id": cid, "wrapup_code": "resolved"}, namespace="/agent"))["ok"]
+    assert (await v_in.next("closed"))["conversation_id"] == cid
+
+
+async def test_resending_a_client_id_stores_nothing_new(gateway):
+    visitor, _ = await gateway.visitor()
+    first = await visitor.call("message", {"text": "hello", "client_id": "same"}, namespace="/visitor")
+    again = await visitor.call("message", {"text": "hello", "client_id": "same"}, namespace="/visitor")
+    assert again == first
+    history = await visitor.call("history", {"after_seq": 0}, namespace="/visitor")
+    assert len(history["messages"]) == 1
+
+
+async def test_too_long_and_empty_messages_are_refused_and_nothing_is_stored(gateway):
+    visitor, _ = await gateway.visitor()
+    long = await visitor.call("message", {"text": "x" * 4097, "client_id": "l"}, namespace="/visitor")
+    assert long["error"]["code"] == "too_long"
+    empty = await visitor.call("message", {"text": "  ", "client_id": "e"}, namespace="/visitor")
+    assert empty["error"]["code"] == "empty"
+    broken = await visitor.call("message", "not an object", namespace="/visitor")
+    assert broken["error"]["code"] == "bad_request"
+    ok = await visitor.call("message", {"text": "x" * 4096, "client_id": "ok"}, namespace="/visitor")
+    assert ok["seq"] == 1  # nothing was stored before it
+
+
+async def test_visitor_rate_limit(gateway):
+    visitor, _ = await gateway.visitor()
+    acks = [await visitor.call("message", {"text": f"m{i}", "client_id": f"r{i}"}, namespace="/visitor") for i in range(25)]
+    refused = [a for a in acks if "error" in a]
+    assert refused and all(a["error"]["code"] == "rate_limited" for a in refused)
+    assert len([a for a in acks if "seq" in a]) == 20
+
+
+async def test_bad_tokens_are_refused(gateway):
+    import socketio
+
+    for namespace, auth in [("/agent", {"token": "forged.token"}), ("/supervisor", {}), ("/visitor", {"tenant": "nope"})]:
+        client = socketio.AsyncClient(reconnection=False)
+        try:
+            await client.connect(gateway.url, namespaces=[namespace], auth=auth, transports=["websocket"], wait_timeout=3)
+            connected = client.connected and namespace in client.namespaces
+        except socketio.exceptions.ConnectionError:
+            connected = False
+        finally:
+            await client.disconnect()
+        assert not connected, namespace
+
+
+async def test_login_logout_revokes_the_token(gateway):
+    async with aiohttp.ClientSession() as http:
+        r = await http.post(f"{gateway.url}/api/v1/login", json={"username": "anna", "password": "wrong"})
+        assert r.status == 401
+        login = await gateway.login("anna")
+        assert login["role"] == "agent" and login["agent_id"] == "anna"
+        auth = {"Authorization": f"Bearer {login['token']}"}
+        assert (await http.get(f"{gateway.url}/api/v1/me", headers=auth)).status == 200
+        assert (await http.post(f"{gateway.url}/api/v1/logout", headers=auth)).status == 200
+        assert (await http.get(f"{gateway.url}/api/v1/me", headers=auth)).status == 401
+        sup = await gateway.login("sam")
+        assert sup["role"] == "supervisor" and sup["agent_id"] is None
+
+
+async def test_a_visitor_token_resumes_the_same_conversation(gateway):
+    v1, in1 = await gateway.visitor()
+    token = (await in1.next("session"))["visitor_token"]
+    ack = await v1.call("message", {"text": "first", "client_id": "x1"}, namespace="/visitor")
+    await v1.disconnect()
+    v2, in2 = await gateway.visitor(visitor_token=token)
+    session = await in2.next("session")
+    assert session == {"visitor_token": token, "conversation_id": ack["conversation_id"]}
+    # a forged or other tenant's token gets a fresh visitor
+    v3, in3 = await gateway.visitor(visitor_token=token[:-2] + "xx")
+    assert (await in3.next("session"))["conversation_id"] is None
