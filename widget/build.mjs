@@ -29,7 +29,7 @@ const bundles = [
   { ...common, entryPoints: [join(here, "src/supervisor/main.ts")], outfile: join(out, "supervisor.js"), format: "iife" },
   {
     ...common,
-    entryPoints: [join(here, "src/shared/console.css"), join(here, "src/agent/agent.css"), join(here, "src/supervisor/supervisor.css")],
+    entryPoints: [join(here, "src/agent/agent.css"), join(here, "src/supervisor/supervisor.css")],
     outdir: out,
     entryNames: "[name]",
   },

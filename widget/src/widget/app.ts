@@ -42,7 +42,10 @@ export class Widget {
     this.conn = new VisitorConnection(info.origin, info.tenant, this.storage, () => this.storage.profile, {
       status: (s) => this.setStatus(s),
       changed: () => this.changed(),
-      conversation: () => this.changed(),
+      conversation: (id) => {
+        this.chat?.conversationChanged(id);
+        this.changed();
+      },
       queue: (q) => this.chat?.setQueue(q, this.config?.long_wait_s ?? 120),
       assigned: (id, name) => {
         this.chat?.setAssigned(id, name);

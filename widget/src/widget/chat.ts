@@ -204,6 +204,13 @@ export class ChatView {
     this.composer.hidden = true;
   }
 
+  /** The server moved this visitor to another conversation (e.g. another tab started one). */
+  conversationChanged(conversationId: string | null): void {
+    if (conversationId && !this.endedBox.hidden && !this.notices.some((n) => n.key === `n:closed:${conversationId}`)) {
+      this.reopen();
+    }
+  }
+
   /** After "start a new chat": the composer comes back, the old messages stay above. */
   reopen(): void {
     this.agentName = "";

@@ -82,7 +82,7 @@ export class VisitorConnection {
     });
     this.socket = socket;
     socket.on("connect", () => this.listener.status("online"));
-    socket.on("session", (s: { visitor_token: string; conversation_id: string | null }) => this.onSession(s));
+    socket.on("session", (s) => this.onSession(s ?? {}));
     socket.on("disconnect", (reason) => this.onDisconnect(reason));
     socket.on("connect_error", () => this.onConnectError());
     socket.on("message", (m: Message) => this.receive(m));
@@ -114,10 +114,12 @@ export class VisitorConnection {
     return auth;
   }
 
-  private onSession(s: { visitor_token: string; conversation_id: string | null }): void {
+  /** `session` with a token starts a connection; without one it announces a new conversation. */
+  private onSession(s: { visitor_token?: string; conversation_id: string | null }): void {
+    if (s.conversation_id) this.setConversation(s.conversation_id);
+    if (!s.visitor_token) return;
     this.storage.visitorToken = s.visitor_token;
     this.sessionReady = true;
-    if (s.conversation_id) this.setConversation(s.conversation_id);
     void this.resync();
     this.flush();
   }

@@ -1,0 +1,372 @@
+// The agent's live connection. It keeps every assigned conversation's messages in a MessageLog
+// (merged by seq), re-fetches after each reconnect (`hello` lists what is still assigned; the
+// first load goes through REST, later ones ask `history {after_seq}`), and keeps unacknowledged
+// replies in an outbox resent with the same client_id.
+
+import { io, type Socket } from "socket.io-client";
+import { api } from "../shared/api";
+import { clientId, nowSeconds } from "../shared/format";
+import { MessageLog, type Message } from "../shared/messages";
+import type { Login } from "../shared/session";
+import type { AgentState, Conversation, ConversationSummary, Offer, Pending } from "./types";
+
+export type Status = "connecting" | "online" | "reconnecting" | "failed";
+type Ack = { ok?: boolean; error?: { code?: string; message?: string } } & Record<string, any>;
+
+export interface AgentListener {
+  status(status: Status): void;
+  hello(): void;
+  conversations(): void;
+  messages(conversationId: string): void;
+  offers(): void;
+  newOffer(offer: Offer): void;
+  state(state: AgentState, reason: string): void;
+  unauthorized(message: string): void;
+  isActive(conversationId: string): boolean;
+}
+
+const ACK_TIMEOUT_MS = 10_000;
+const TYPING_SHOW_MS = 8000;
+
+export class AgentConnection {
+  readonly conversations = new Map<string, Conversation>();
+  readonly offers = new Map<string, Offer>();
+  state: AgentState = "offline";
+  agentName = "";
+  private socket: Socket | null = null;
+  private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly inFlight = new Set<string>();
+
+  constructor(
+    private readonly login: Login,
+    private readonly listener: AgentListener,
+  ) {
+    this.agentName = login.name ?? "";
+  }
+
+  get connected(): boolean {
+    return !!this.socket?.connected;
+  }
+
+  start(): void {
+    const socket = io("/agent", {
+      path: "/socket.io/",
+      auth: { token: this.login.token },
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5000,
+    });
+    this.socket = socket;
+    this.listener.status("connecting");
+    socket.on("connect", () => this.listener.status("online"));
+    socket.on("disconnect", (reason) => {
+      this.listener.status("reconnecting");
+      if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
+    });
+    socket.on("connect_error", (err: Error & { data?: any }) => {
+      if (socket.active) return this.listener.status("reconnecting");
+      this.listener.status("failed");
+      this.listener.unauthorized(err.data?.message ?? err.message ?? "refused");
+    });
+    socket.on("hello", (hello) => this.onHello(hello));
+    socket.on("state", (s: { state: AgentState; reason?: string }) => {
+      this.state = s.state;
+      this.listener.state(s.state, s.reason ?? "");
+    });
+    socket.on("offer", (o: Omit<Offer, "received">) => this.addOffer(o, true));
+    socket.on("offer_revoked", (o: { offer_id: string }) => {
+      if (this.offers.delete(o.offer_id)) this.listener.offers();
+    });
+    socket.on("assigned", (c: ConversationSummary) => {
+      this.upsert(c);
+      void this.resync(c.conversation_id);
+    });
+    socket.on("message", (m: Message) => this.receive(m, true));
+    socket.on("typing", (t: { conversation_id: string; on: boolean }) => this.setTyping(t.conversation_id, !!t.on));
+    socket.on("closed", (c: { conversation_id: string; reason?: string }) => {
+      const conv = this.conversations.get(c.conversation_id);
+      if (!conv) return;
+      conv.closed = true;
+      conv.closeReason = c.reason ?? "";
+      conv.typing = false;
+      this.listener.conversations();
+      this.listener.messages(conv.conversation_id);
+    });
+  }
+
+  stop(): void {
+    this.socket?.disconnect();
+    this.socket = null;
+  }
+
+  private onHello(hello: { agent?: { name?: string }; state?: AgentState; conversations?: ConversationSummary[]; offers?: unknown[] }): void {
+    if (hello.agent?.name) this.agentName = hello.agent.name;
+    this.state = hello.state ?? this.state;
+    const current = new Set<string>();
+    for (const summary of hello.conversations ?? []) {
+      current.add(summary.conversation_id);
+      this.upsert(summary);
+    }
+    // Whatever is no longer assigned was closed or moved while we were away.
+    for (const conv of this.conversations.values()) {
+      if (!current.has(conv.conversation_id) && !conv.closed) {
+        conv.closed = true;
+        conv.closeReason = conv.closeReason || "ended";
+      }
+    }
+    this.offers.clear();
+    for (const offer of hello.offers ?? []) {
+      if (offer && typeof offer === "object" && "offer_id" in offer) this.addOffer(offer as Offer, false);
+    }
+    this.listener.state(this.state, "");
+    this.listener.hello();
+    this.listener.offers();
+    this.listener.conversations();
+    for (const id of current) void this.resync(id);
+  }
+
+  private addOffer(o: Omit<Offer, "received">, announce: boolean): void {
+    const offer: Offer = { ...o, received: performance.now() };
+    const isNew = !this.offers.has(offer.offer_id);
+    this.offers.set(offer.offer_id, offer);
+    this.listener.offers();
+    if (announce && isNew) this.listener.newOffer(offer);
+  }
+
+  private upsert(summary: ConversationSummary): Conversation {
+    const existing = this.conversations.get(summary.conversation_id);
+    if (existing) {
+      Object.assign(existing, summary, { closed: false, closeReason: "" });
+      this.listener.conversations();
+      return existing;
+    }
+    const conv: Conversation = {
+      ...summary,
+      log: new MessageLog(),
+      outbox: [],
+      unread: 0,
+      typing: false,
+      closed: false,
+      closeReason: "",
+      loaded: false,
+      notes: [],
+    };
+    this.conversations.set(conv.conversation_id, conv);
+    this.listener.conversations();
+    return conv;
+  }
+
+  /** Forget a conversation (after close, transfer, or when the agent dismisses a closed one). */
+  remove(conversationId: string): void {
+    if (this.conversations.delete(conversationId)) this.listener.conversations();
+  }
+
+  /** Bring a conversation's messages up to date: all of them the first time, else what is new. */
+  async resync(conversationId: string): Promise<void> {
+    const conv = this.conversations.get(conversationId);
+    if (!conv) return;
+    try {
+      if (!conv.loaded) {
+        const full = await api<{ messages?: Message[]; state?: string; created_at?: number }>(
+          `/api/v1/conversations/${encodeURIComponent(conversationId)}`,
+          { token: this.login.token },
+        );
+        conv.loaded = true;
+        if (full.state) conv.state = full.state;
+        if (full.created_at) conv.created_at = full.created_at;
+        this.mergeMany(conv, full.messages ?? [], false);
+      }
+      if (!this.socket?.connected) return;
+      const answer = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("history", {
+        conversation_id: conversationId,
+        after_seq: conv.log.lastSeq,
+      });
+      conv.loaded = true;
+      this.mergeMany(conv, (answer?.messages ?? []) as Message[], true);
+    } catch {
+      /* offline or refused: the next hello re-fetches */
+    }
+    this.flush(conv);
+  }
+
+  private mergeMany(conv: Conversation, messages: Message[], countUnread: boolean): void {
+    let changed = false;
+    for (const m of messages) changed = this.merge(conv, { ...m, conversation_id: m.conversation_id ?? conv.conversation_id }, countUnread) || changed;
+    if (changed) {
+      this.listener.messages(conv.conversation_id);
+      this.listener.conversations();
+    }
+  }
+
+  private merge(conv: Conversation, m: Message, countUnread: boolean): boolean {
+    if (m.author?.kind === "agent") this.matchPending(conv, m);
+    if (!conv.log.add(m)) return false;
+    if (countUnread && m.author?.kind !== "agent" && (!this.listener.isActive(conv.conversation_id) || document.hidden)) {
+      conv.unread += 1;
+    }
+    if (m.author?.kind === "visitor") conv.typing = false;
+    return true;
+  }
+
+  private receive(m: Message, live: boolean): void {
+    const conv = this.conversations.get(m.conversation_id);
+    if (!conv) return;
+    if (this.merge(conv, m, live)) {
+      this.listener.messages(conv.conversation_id);
+      this.listener.conversations();
+    }
+    if (conv.log.hasGap) void this.resync(conv.conversation_id);
+  }
+
+  private matchPending(conv: Conversation, m: Message): void {
+    const i = conv.outbox.findIndex((p) =>
+      m.client_id ? p.client_id === m.client_id : p.text === m.text && m.ts >= p.created - 60,
+    );
+    if (i >= 0) conv.outbox.splice(i, 1);
+  }
+
+  private setTyping(conversationId: string, on: boolean): void {
+    const conv = this.conversations.get(conversationId);
+    if (!conv) return;
+    conv.typing = on;
+    clearTimeout(this.typingTimers.get(conversationId));
+    if (on) {
+      this.typingTimers.set(conversationId, setTimeout(() => this.setTyping(conversationId, false), TYPING_SHOW_MS));
+    }
+    this.listener.messages(conversationId);
+    this.listener.conversations();
+  }
+
+  markRead(conversationId: string): void {
+    const conv = this.conversations.get(conversationId);
+    if (conv && conv.unread) {
+      conv.unread = 0;
+      this.listener.conversations();
+    }
+  }
+
+  // ---- replies -----------------------------------------------------------------------------
+
+  send(conversationId: string, text: string): void {
+    const conv = this.conversations.get(conversationId);
+    if (!conv) return;
+    const p: Pending = { client_id: clientId(), text, created: nowSeconds(), state: "sending" };
+    conv.outbox.push(p);
+    this.deliver(conv, p);
+  }
+
+  retry(conversationId: string, id: string): void {
+    const conv = this.conversations.get(conversationId);
+    const p = conv?.outbox.find((x) => x.client_id === id);
+    if (conv && p) this.deliver(conv, p);
+  }
+
+  private flush(conv: Conversation): void {
+    for (const p of [...conv.outbox]) this.deliver(conv, p);
+  }
+
+  private deliver(conv: Conversation, p: Pending): void {
+    if (this.inFlight.has(p.client_id)) return;
+    p.state = "sending";
+    p.error = undefined;
+    this.listener.messages(conv.conversation_id);
+    if (!this.socket?.connected) {
+      // Shown as sending for a moment; the next hello resends it with the same client_id.
+      setTimeout(() => {
+        if (conv.outbox.includes(p) && !this.inFlight.has(p.client_id)) this.failed(conv, p, "offline");
+      }, 3000);
+      return;
+    }
+    this.inFlight.add(p.client_id);
+    this.socket
+      .timeout(ACK_TIMEOUT_MS)
+      .emit("message", { conversation_id: conv.conversation_id, text: p.text, client_id: p.client_id }, (err: Error | null, ack: Ack) => {
+        this.inFlight.delete(p.client_id);
+        if (err) return this.failed(conv, p, "no answer");
+        if (!ack || ack.error) return this.failed(conv, p, ack?.error?.message ?? "refused");
+        const i = conv.outbox.indexOf(p);
+        if (i >= 0) conv.outbox.splice(i, 1);
+        this.merge(
+          conv,
+          {
+            id: ack.id,
+            conversation_id: conv.conversation_id,
+            seq: ack.seq,
+            ts: ack.ts ?? nowSeconds(),
+            text: p.text,
+            author: { kind: "agent", name: this.agentName },
+          },
+          false,
+        );
+        this.listener.messages(conv.conversation_id);
+        if (conv.log.hasGap) void this.resync(conv.conversation_id);
+      });
+  }
+
+  private failed(conv: Conversation, p: Pending, error: string): void {
+    if (!conv.outbox.includes(p)) return;
+    p.state = "failed";
+    p.error = error;
+    this.listener.messages(conv.conversation_id);
+  }
+
+  // ---- actions -----------------------------------------------------------------------------
+
+  private async call(event: string, payload: Record<string, unknown>): Promise<Ack> {
+    if (!this.socket?.connected) return { error: { code: "offline", message: "Not connected" } };
+    try {
+      return ((await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload)) ?? {}) as Ack;
+    } catch {
+      return { error: { code: "timeout", message: "The server did not answer" } };
+    }
+  }
+
+  typing(conversationId: string, on: boolean): void {
+    if (this.socket?.connected) this.socket.emit("typing", { conversation_id: conversationId, on });
+  }
+
+  async setState(state: AgentState): Promise<Ack> {
+    const ack = await this.call("state", { state });
+    if (!ack.error && ack.state) {
+      this.state = ack.state;
+      this.listener.state(this.state, "");
+    }
+    return ack;
+  }
+
+  async accept(offerId: string): Promise<Ack> {
+    const ack = await this.call("accept", { offer_id: offerId });
+    if (!ack.error || ack.error.code !== "offline") this.offers.delete(offerId);
+    this.listener.offers();
+    if (ack.conversation?.conversation_id) {
+      this.upsert(ack.conversation as ConversationSummary);
+      void this.resync(ack.conversation.conversation_id);
+    }
+    return ack;
+  }
+
+  async decline(offerId: string): Promise<Ack> {
+    const ack = await this.call("decline", { offer_id: offerId });
+    this.offers.delete(offerId);
+    this.listener.offers();
+    return ack;
+  }
+
+  /** Close with a wrap-up code; for a conversation the customer already ended, only the code. */
+  async close(conversationId: string, wrapupCode: string | null): Promise<Ack> {
+    const conv = this.conversations.get(conversationId);
+    if (conv?.closed) {
+      return wrapupCode ? this.call("wrapup", { conversation_id: conversationId, wrapup_code: wrapupCode }) : { ok: true };
+    }
+    const payload: Record<string, unknown> = { conversation_id: conversationId };
+    if (wrapupCode) payload.wrapup_code = wrapupCode;
+    return this.call("close", payload);
+  }
+
+  transfer(conversationId: string, target: { queue?: string; agent?: string }): Promise<Ack> {
+    return this.call("transfer", { conversation_id: conversationId, ...target });
+  }
+
+  escalate(conversationId: string, request: { to: "email" | "callback"; email?: string; phone?: string; at?: string }): Promise<Ack> {
+    return this.call("escalate", { conversation_id: conversationId, ...request });
+  }
+}

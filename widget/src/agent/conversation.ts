@@ -1,0 +1,223 @@
+// The open conversation: header with the customer and channel, the full history, the typing
+// indicator, and the composer with canned answers; actions transfer, escalate and close.
+
+import { h, setText } from "../shared/dom";
+import { clockTime } from "../shared/format";
+import { channelIcon, channelName } from "../shared/icons";
+import { atBottom, KeyedList, type Entry } from "../shared/keyedlist";
+import type { Message } from "../shared/messages";
+import { CannedPicker } from "./canned";
+import type { AgentConnection } from "./connection";
+import type { Canned, Conversation, Pending } from "./types";
+
+const TYPING_IDLE_MS = 2500;
+
+export interface ConversationActions {
+  transfer(conv: Conversation): void;
+  escalate(conv: Conversation): void;
+  close(conv: Conversation): void;
+  dismiss(conv: Conversation): void;
+}
+
+export class ConversationView {
+  readonly el = h("section", { class: "conversation", "aria-labelledby": "conv-heading" });
+  private readonly heading = h("h2", { id: "conv-heading" });
+  private readonly meta = h("div", { class: "conv-meta" });
+  private readonly actionsBar = h("div", { class: "conv-actions" });
+  private readonly banner = h("div", { class: "conv-banner", role: "status" });
+  private readonly logEl = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages", tabindex: "0" });
+  private readonly list = new KeyedList(this.logEl);
+  private readonly typingEl = h("div", { class: "typing", "aria-live": "polite" });
+  private readonly input = h("textarea", { id: "composer-input", rows: 3, "aria-label": "Reply", placeholder: "Reply… (type / for canned answers)", maxlength: 4096 });
+  private readonly picker: CannedPicker;
+  private readonly composer: HTMLFormElement;
+  private readonly drafts = new Map<string, string>();
+  private conv: Conversation | null = null;
+  private ownTyping = false;
+  private typingTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly conn: AgentConnection,
+    private readonly selfId: () => string | null,
+    canned: () => Canned[],
+    private readonly topicName: (id: string) => string,
+    private readonly actions: ConversationActions,
+  ) {
+    this.picker = new CannedPicker(this.input, canned, () => this.conv?.language ?? "", () => this.typed());
+    this.input.addEventListener("keydown", (ev) => {
+      if (this.picker.key(ev)) {
+        ev.preventDefault();
+        return;
+      }
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+        ev.preventDefault();
+        this.composer.requestSubmit();
+      }
+    });
+    this.input.addEventListener("input", () => this.typed());
+    this.composer = h(
+      "form",
+      { class: "composer" },
+      h("div", { class: "composer-field" }, this.picker.el, this.input),
+      h("button", { class: "btn primary", type: "submit" }, "Send"),
+    );
+    this.composer.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const text = this.input.value.trim();
+      if (!text || !this.conv) return;
+      this.input.value = "";
+      this.drafts.delete(this.conv.conversation_id);
+      this.stopTyping();
+      this.conn.send(this.conv.conversation_id, text);
+    });
+    this.el.append(
+      h("header", { class: "conv-header" }, h("div", { class: "conv-title" }, this.heading, this.meta), this.actionsBar),
+      this.banner,
+      this.logEl,
+      this.typingEl,
+      this.composer,
+    );
+    this.show(null);
+  }
+
+  get id(): string | null {
+    return this.conv?.conversation_id ?? null;
+  }
+
+  show(conv: Conversation | null): void {
+    if (this.conv && this.conv !== conv) {
+      this.drafts.set(this.conv.conversation_id, this.input.value);
+      this.stopTyping();
+    }
+    const switched = this.conv !== conv;
+    this.conv = conv;
+    this.el.classList.toggle("empty", !conv);
+    if (switched) {
+      this.list.clear();
+      this.input.value = conv ? this.drafts.get(conv.conversation_id) ?? "" : "";
+      this.picker.hide();
+    }
+    this.drawHeader();
+    this.refresh();
+    if (switched) this.logEl.scrollTop = this.logEl.scrollHeight;
+  }
+
+  focusComposer(): void {
+    if (this.conv && !this.conv.closed) this.input.focus();
+  }
+
+  private drawHeader(): void {
+    const c = this.conv;
+    this.actionsBar.replaceChildren();
+    if (!c) {
+      setText(this.heading, "No conversation open");
+      setText(this.meta, null);
+      return;
+    }
+    const type = c.channel_type || c.channel;
+    setText(this.heading, c.contact?.name || "Customer");
+    this.meta.replaceChildren(
+      channelIcon(type),
+      h("span", null, channelName(type)),
+      h("span", null, this.topicName(c.topic)),
+      h("span", { class: "pill" }, (c.language || "").toUpperCase()),
+    );
+    const button = (label: string, action: string, fn: () => void, cls = "btn") =>
+      h("button", { class: cls, type: "button", "data-action": action, onclick: fn }, label);
+    if (c.closed) {
+      this.actionsBar.append(
+        button("Wrap up", "wrapup", () => this.actions.close(c)),
+        button("Dismiss", "dismiss", () => this.actions.dismiss(c)),
+      );
+    } else {
+      this.actionsBar.append(
+        button("Transfer", "transfer", () => this.actions.transfer(c)),
+        button("Escalate", "escalate", () => this.actions.escalate(c)),
+        button("Close", "close", () => this.actions.close(c), "btn danger"),
+      );
+    }
+  }
+
+  /** Redraw the open conversation's messages (called on every change to it). */
+  refresh(): void {
+    const c = this.conv;
+    if (!c) {
+      this.list.clear();
+      setText(this.typingEl, null);
+      setText(this.banner, null);
+      this.composer.hidden = true;
+      return;
+    }
+    const stick = atBottom(this.logEl);
+    const entries: Entry[] = c.log.list().map((m) => this.messageEntry(m));
+    for (const p of c.outbox) entries.push(this.pendingEntry(c, p));
+    const added = this.list.sync(entries);
+    if (added && stick) this.logEl.scrollTop = this.logEl.scrollHeight;
+    setText(this.typingEl, c.typing ? `${c.contact?.name || "Customer"} is typing…` : null);
+    setText(this.banner, c.closed ? `This conversation has ended${c.closeReason ? ` (${c.closeReason})` : ""}.` : null);
+    const wasHidden = this.composer.hidden;
+    this.composer.hidden = c.closed;
+    if (wasHidden !== this.composer.hidden) this.drawHeader();
+  }
+
+  private messageEntry(m: Message): Entry {
+    const kind = m.author?.kind ?? "system";
+    const authorId = (m.author as { id?: string } | undefined)?.id;
+    const own = kind === "agent" && (!authorId || authorId === this.selfId());
+    return {
+      key: `m:${m.seq}`,
+      render: () =>
+        kind === "system"
+          ? h("div", { class: "msg system", "data-seq": m.seq, "data-author": kind }, h("span", { class: "text" }, m.text))
+          : h(
+              "div",
+              { class: `msg ${own ? "own" : kind}`, "data-seq": m.seq, "data-author": kind },
+              h(
+                "div",
+                { class: "meta" },
+                h("span", { class: "author" }, m.author?.name || (kind === "visitor" ? "Customer" : "Agent")),
+                h("time", { datetime: new Date(m.ts * 1000).toISOString() }, clockTime(m.ts)),
+              ),
+              h("div", { class: "text" }, m.text),
+            ),
+    };
+  }
+
+  private pendingEntry(c: Conversation, p: Pending): Entry {
+    const state = (el: HTMLElement) => {
+      el.dataset.state = p.state;
+      const line = el.querySelector(".state") as HTMLElement;
+      line.replaceChildren(p.state === "failed" ? `Not sent${p.error ? ` (${p.error})` : ""} ` : "Sending…");
+      if (p.state === "failed") {
+        line.append(h("button", { class: "btn small", type: "button", onclick: () => this.conn.retry(c.conversation_id, p.client_id) }, "Retry"));
+      }
+    };
+    return {
+      key: `p:${p.client_id}`,
+      render: () => {
+        const el = h("div", { class: "msg own pending" }, h("div", { class: "text" }, p.text), h("div", { class: "state" }));
+        state(el);
+        return el;
+      },
+      update: (el) => {
+        if (el.dataset.state !== p.state) state(el);
+      },
+    };
+  }
+
+  private typed(): void {
+    if (!this.conv || this.conv.closed) return;
+    if (!this.ownTyping && this.input.value) {
+      this.ownTyping = true;
+      this.conn.typing(this.conv.conversation_id, true);
+    }
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  private stopTyping(): void {
+    clearTimeout(this.typingTimer);
+    if (this.ownTyping && this.conv) this.conn.typing(this.conv.conversation_id, false);
+    this.ownTyping = false;
+  }
+}

@@ -1,0 +1,72 @@
+// The list of the agent's conversations: channel icon, customer, topic, unread count.
+
+import { h, setText } from "../shared/dom";
+import { channelIcon, channelName } from "../shared/icons";
+import { KeyedList } from "../shared/keyedlist";
+import type { AgentConnection } from "./connection";
+import type { Conversation } from "./types";
+
+export class ConversationList {
+  readonly el = h("nav", { class: "conversations", "aria-labelledby": "conv-title" });
+  private readonly ul = h("ul", { class: "conv-list", role: "list" });
+  private readonly list = new KeyedList(this.ul);
+  private readonly empty = h("p", { class: "muted empty" }, "No conversations. Set yourself available to get offers.");
+
+  constructor(
+    private readonly conn: AgentConnection,
+    private readonly topicName: (id: string) => string,
+    private readonly active: () => string | null,
+    private readonly select: (id: string) => void,
+  ) {
+    this.el.append(h("h3", { id: "conv-title" }, "Conversations"), this.ul, this.empty);
+  }
+
+  render(): void {
+    const convs = [...this.conn.conversations.values()];
+    this.empty.hidden = convs.length > 0;
+    this.list.sync(
+      convs.map((c) => ({
+        key: c.conversation_id,
+        render: () => this.item(c),
+        update: (li) => this.fill(li, c),
+      })),
+    );
+    const total = convs.reduce((n, c) => n + c.unread, 0);
+    document.title = `${total ? `(${total}) ` : ""}omnirelay · Agent console`;
+  }
+
+  // The button stays the same element across updates, so keyboard focus is not lost.
+  private item(c: Conversation): HTMLElement {
+    const type = c.channel_type || c.channel;
+    const button = h(
+      "button",
+      { type: "button", class: "conv-item", "data-conversation-id": c.conversation_id, onclick: () => this.select(c.conversation_id) },
+      channelIcon(type, true),
+      h("span", { class: "conv-text" }, h("span", { class: "conv-name" }), h("span", { class: "conv-sub" })),
+      h("span", { class: "unread" }),
+    );
+    const li = h("li", null, button);
+    this.fill(li, c);
+    return li;
+  }
+
+  private fill(li: HTMLElement, c: Conversation): void {
+    const type = c.channel_type || c.channel;
+    const isActive = this.active() === c.conversation_id;
+    const button = li.firstElementChild as HTMLButtonElement;
+    button.className = `conv-item${isActive ? " active" : ""}${c.closed ? " closed" : ""}`;
+    if (isActive) button.setAttribute("aria-current", "true");
+    else button.removeAttribute("aria-current");
+    const messages = c.log.list();
+    const last = messages[messages.length - 1];
+    setText(button.querySelector(".conv-name")!, c.contact?.name || "Customer");
+    setText(
+      button.querySelector(".conv-sub")!,
+      c.typing ? "typing…" : c.closed ? "closed" : last ? last.text : `${channelName(type)} · ${this.topicName(c.topic)}`,
+    );
+    const unread = button.querySelector(".unread") as HTMLElement;
+    unread.hidden = !c.unread;
+    setText(unread, c.unread || null);
+    unread.setAttribute("aria-label", `${c.unread} unread`);
+  }
+}

@@ -1,0 +1,135 @@
+// Modal dialogs for transfer, escalation, closing with a wrap-up code, and reading an earlier
+// conversation. Native <dialog>: focus moves in, Escape closes, focus returns.
+
+import { h, replace } from "../shared/dom";
+import { clockTime } from "../shared/format";
+import type { Message } from "../shared/messages";
+import type { Contact, Directory } from "./types";
+
+type Submit = (form: HTMLFormElement) => Promise<string | null>; // error text, or null when done
+
+function modal(title: string, body: (HTMLElement | null)[], submitLabel: string, onSubmit: Submit): HTMLDialogElement {
+  const error = h("p", { class: "form-error", role: "alert" });
+  const submit = h("button", { class: "btn primary", type: "submit" }, submitLabel);
+  const dialog = h("dialog", { "aria-labelledby": "dialog-title" });
+  const form = h(
+    "form",
+    null,
+    h("h2", { id: "dialog-title" }, title),
+    ...body,
+    error,
+    h("div", { class: "row" }, h("button", { class: "btn", type: "button", onclick: () => dialog.close() }, "Cancel"), submit),
+  );
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    submit.disabled = true;
+    error.textContent = "";
+    try {
+      const problem = await onSubmit(form);
+      if (problem) error.textContent = problem;
+      else dialog.close();
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  dialog.append(form);
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  return dialog;
+}
+
+const value = (form: HTMLFormElement, name: string): string =>
+  ((form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement | null)?.value ?? "").trim();
+
+export function transferDialog(directory: Directory, selfId: string | null | undefined, onTransfer: (target: { queue?: string; agent?: string }) => Promise<string | null>): void {
+  const select = h(
+    "select",
+    { id: "transfer-target", name: "target", required: true },
+    h("optgroup", { label: "Queues" }, directory.queues.map((q) => h("option", { value: `queue:${q.id}` }, q.name || q.id))),
+    h(
+      "optgroup",
+      { label: "Agents" },
+      directory.agents
+        .filter((a) => a.id !== selfId)
+        .map((a) => h("option", { value: `agent:${a.id}` }, `${a.name || a.id}${a.state ? ` (${a.state})` : ""}`)),
+    ),
+  );
+  modal("Transfer conversation", [h("label", { for: "transfer-target" }, "To"), select], "Transfer", (form) => {
+    const [kind, id] = value(form, "target").split(/:(.*)/s);
+    return onTransfer(kind === "agent" ? { agent: id } : { queue: id });
+  });
+}
+
+export function escalateDialog(contact: Contact | null, onEscalate: (r: { to: "email" | "callback"; email?: string; phone?: string; at?: string }) => Promise<string | null>): void {
+  const to = h(
+    "select",
+    { id: "esc-to", name: "to" },
+    h("option", { value: "email" }, "Continue by email"),
+    h("option", { value: "callback" }, "Call back"),
+  );
+  const email = h("input", { id: "esc-email", name: "email", type: "email", value: contact?.email ?? "" });
+  const phone = h("input", { id: "esc-phone", name: "phone", type: "tel", value: contact?.phone ?? "" });
+  const at = h("input", { id: "esc-at", name: "at", type: "datetime-local" });
+  const emailRow = h("div", { class: "field" }, h("label", { for: "esc-email" }, "Email"), email);
+  const phoneRow = h("div", { class: "field" }, h("label", { for: "esc-phone" }, "Phone"), phone, h("label", { for: "esc-at" }, "When (optional)"), at);
+  const sync = (): void => {
+    emailRow.hidden = to.value !== "email";
+    phoneRow.hidden = to.value !== "callback";
+  };
+  to.addEventListener("change", sync);
+  sync();
+  modal("Escalate", [h("label", { for: "esc-to" }, "How"), to, emailRow, phoneRow], "Escalate", (form) => {
+    if (value(form, "to") === "email") {
+      if (!value(form, "email")) return Promise.resolve("An email address is needed.");
+      return onEscalate({ to: "email", email: value(form, "email") });
+    }
+    if (!value(form, "phone")) return Promise.resolve("A phone number is needed.");
+    const when = value(form, "at");
+    return onEscalate({ to: "callback", phone: value(form, "phone"), ...(when ? { at: new Date(when).toISOString() } : {}) });
+  });
+}
+
+export function closeDialog(codes: Directory["wrapup_codes"], onClose: (code: string | null) => Promise<string | null>): void {
+  const select = h(
+    "select",
+    { id: "wrapup-code", name: "code" },
+    h("option", { value: "" }, codes.length ? "— choose —" : "(none)"),
+    codes.map((c) =>
+      typeof c === "string" ? h("option", { value: c }, c) : h("option", { value: c.id }, c.label ?? c.name ?? c.id),
+    ),
+  );
+  modal("Close conversation", [h("label", { for: "wrapup-code" }, "Wrap-up code"), select], "Close", (form) =>
+    onClose(value(form, "code") || null),
+  );
+}
+
+/** Read-only transcript of an earlier conversation. */
+export function transcriptDialog(title: string, messages: Message[]): void {
+  const dialog = h("dialog", { class: "transcript", "aria-labelledby": "transcript-title" });
+  const list = h("ol", { class: "transcript-list" });
+  replace(
+    list,
+    messages.map((m) =>
+      h(
+        "li",
+        { class: `t-${m.author?.kind ?? "system"}` },
+        h("span", { class: "t-meta" }, `${m.author?.name || m.author?.kind || ""} · ${clockTime(m.ts)}`),
+        h("span", { class: "t-text" }, m.text),
+      ),
+    ),
+  );
+  dialog.append(
+    h(
+      "div",
+      { class: "transcript-body" },
+      h("h2", { id: "transcript-title" }, title),
+      messages.length ? list : h("p", { class: "muted" }, "No messages."),
+      h("div", { class: "row" }, h("button", { class: "btn", type: "button", onclick: () => dialog.close() }, "Close")),
+    ),
+  );
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+}
+

@@ -1,0 +1,198 @@
+// Entry of the agent console (/agent): login, then offers, conversations, the open one and the
+// customer panel, all fed by the /agent socket.
+
+import { api } from "../shared/api";
+import { h, replace, setText } from "../shared/dom";
+import { forgetLogin, loginForm, logout, storedLogin, type Login } from "../shared/session";
+import { AgentConnection } from "./connection";
+import { ConversationList } from "./conversations";
+import { ConversationView } from "./conversation";
+import { CustomerPanel } from "./customer";
+import { closeDialog, escalateDialog, transferDialog } from "./dialogs";
+import { Notifier } from "./notify";
+import { OfferList } from "./offers";
+import { StateSwitch } from "./state";
+import type { AgentState, Canned, Conversation, Directory } from "./types";
+
+const ROLE = "agent";
+const root = document.getElementById("app") ?? document.body;
+const notifier = new Notifier();
+
+
+async function start(notice = ""): Promise<void> {
+  const login = storedLogin(ROLE) ?? (await loginForm(root, ROLE, "Agent console", notice));
+  notifier.unlock();
+  runConsole(login);
+}
+
+function runConsole(login: Login): void {
+  let canned: Canned[] = [];
+  let directory: Directory = { queues: [], agents: [], wrapup_codes: [] };
+  // Topic labels come from the tenant's public widget config (English labels in the console).
+  const topicNames: Record<string, string> = {};
+  const topicName = (id: string) => topicNames[id] ?? id;
+  const toastEl = h("div", { class: "toast", role: "status", "aria-live": "polite" });
+  let toastTimer: ReturnType<typeof setTimeout> | undefined;
+  const toast = (text: string) => {
+    setText(toastEl, text);
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => setText(toastEl, null), 5000);
+  };
+
+  let activeId: string | null = null;
+  const conn = new AgentConnection(login, {
+    status: (s) => {
+      connEl.dataset.status = s;
+      setText(connEl, { connecting: "Connecting…", online: "Connected", reconnecting: "Reconnecting…", failed: "Disconnected" }[s]);
+    },
+    hello: () => setText(nameEl, conn.agentName),
+    conversations: () => {
+      convList.render();
+      if (activeId && !conn.conversations.has(activeId)) select(null);
+    },
+    messages: (id) => {
+      if (id === activeId) {
+        view.refresh();
+        if (!document.hidden) conn.markRead(id);
+      }
+    },
+    offers: () => offerList.render(),
+    newOffer: (o) => notifier.offer("New offer", `${o.contact?.name || "Customer"} · ${topicName(o.topic)}`),
+    state: (s, reason) => {
+      stateSwitch.set(s);
+      if (reason) toast(`You were set ${s}: ${reason.replace(/_/g, " ")}.`);
+    },
+    unauthorized: () => {
+      forgetLogin(ROLE);
+      conn.stop();
+      void start("Your session has ended. Please log in again.");
+    },
+    isActive: (id) => id === activeId,
+  });
+
+  const select = (id: string | null) => {
+    activeId = id;
+    const conv = id ? conn.conversations.get(id) ?? null : null;
+    view.show(conv);
+    convList.render();
+    if (conv) {
+      conn.markRead(conv.conversation_id);
+      void customer.show(conv);
+      view.focusComposer();
+    } else {
+      customer.clear();
+    }
+  };
+
+  const stateSwitch = new StateSwitch(async (s: AgentState) => {
+    const ack = await conn.setState(s);
+    if (ack.error) toast(`Could not change state: ${ack.error.message ?? ack.error.code}`);
+  });
+  const nameEl = h("span", { class: "agent-name" }, login.name ?? "");
+  const connEl = h("span", { class: "conn", role: "status" });
+  const mute = h("button", { class: "btn small", type: "button", "aria-pressed": "false", "data-action": "mute" });
+  const drawMute = () => {
+    mute.setAttribute("aria-pressed", String(notifier.muted));
+    setText(mute, notifier.muted ? "Sound off" : "Sound on");
+  };
+  mute.addEventListener("click", () => {
+    notifier.setMuted(!notifier.muted);
+    drawMute();
+  });
+  drawMute();
+  const notifyButton = h("button", { class: "btn small", type: "button", hidden: !notifier.canAskPermission }, "Desktop alerts");
+  notifyButton.addEventListener("click", async () => {
+    await notifier.askPermission();
+    notifyButton.hidden = !notifier.canAskPermission;
+  });
+  const logoutButton = h("button", { class: "btn small", type: "button" }, "Log out");
+  logoutButton.addEventListener("click", async () => {
+    conn.stop();
+    await logout(ROLE, login);
+    location.reload();
+  });
+
+  const offerList = new OfferList(conn, topicName, (id) => select(id), toast);
+  const convList = new ConversationList(conn, topicName, () => activeId, (id) => select(id));
+  const customer = new CustomerPanel(login.token, topicName);
+  const done = (conv: Conversation, message: string) => {
+    conn.remove(conv.conversation_id);
+    toast(message);
+    const next = [...conn.conversations.keys()][0] ?? null;
+    select(next);
+  };
+  const view = new ConversationView(conn, () => login.agent_id ?? null, () => canned, topicName, {
+    transfer: (conv) =>
+      transferDialog(directory, login.agent_id, async (target) => {
+        const ack = await conn.transfer(conv.conversation_id, target);
+        if (ack.error) return ack.error.message ?? "Transfer failed.";
+        done(conv, "Conversation transferred.");
+        return null;
+      }),
+    escalate: (conv) =>
+      escalateDialog(customer.current ?? conv.contact, async (request) => {
+        const ack = await conn.escalate(conv.conversation_id, request);
+        if (ack.error) return ack.error.message ?? "Escalation failed.";
+        toast(request.to === "email" ? "The customer will be answered by email." : "Callback requested.");
+        return null;
+      }),
+    close: (conv) =>
+      closeDialog(directory.wrapup_codes, async (code) => {
+        const ack = await conn.close(conv.conversation_id, code);
+        if (ack.error) return ack.error.message ?? "Could not close.";
+        done(conv, "Conversation closed.");
+        return null;
+      }),
+    dismiss: (conv) => done(conv, "Conversation removed from the list."),
+  });
+
+  replace(
+    root,
+    h(
+      "div",
+      { class: "agent-app" },
+      h(
+        "header",
+        { class: "topbar" },
+        h("span", { class: "brand" }, "omnirelay", h("small", null, "Agent console")),
+        stateSwitch.el,
+        h("span", { class: "spacer" }),
+        connEl,
+        notifyButton,
+        mute,
+        nameEl,
+        logoutButton,
+      ),
+      h("div", { class: "agent-main" }, h("div", { class: "sidebar" }, offerList.el, convList.el), view.el, customer.el),
+      toastEl,
+    ),
+  );
+  stateSwitch.set("offline");
+  offerList.render();
+  convList.render();
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && activeId) conn.markRead(activeId);
+  });
+
+  conn.start();
+  api<Canned[]>("/api/v1/canned", { token: login.token })
+    .then((c) => (canned = c ?? []))
+    .catch(() => undefined);
+  api<{ topics?: { id: string; label?: Record<string, string> }[] }>(
+    `/api/v1/widget/config?tenant=${encodeURIComponent(login.tenant ?? "demo")}`,
+  )
+    .then((c) => {
+      for (const t of c?.topics ?? []) topicNames[t.id] = t.label?.en ?? Object.values(t.label ?? {})[0] ?? t.id;
+      offerList.render();
+      convList.render();
+      if (activeId) select(activeId);
+    })
+    .catch(() => undefined);
+  api<Directory>("/api/v1/directory", { token: login.token })
+    .then((d) => {
+      directory = { queues: d?.queues ?? [], agents: d?.agents ?? [], wrapup_codes: d?.wrapup_codes ?? [] };
+    })
+    .catch(() => undefined);
+}
+
+void start();

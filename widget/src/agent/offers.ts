@@ -1,0 +1,94 @@
+// Incoming offers: who, on which channel, about what, how long they waited, and a live countdown
+// until the offer passes to the next agent.
+
+import { h, replace, setText } from "../shared/dom";
+import { duration } from "../shared/format";
+import { channelIcon, channelName } from "../shared/icons";
+import type { AgentConnection } from "./connection";
+import type { Offer } from "./types";
+
+export class OfferList {
+  readonly el = h("section", { class: "offers", "aria-labelledby": "offers-title" });
+  private readonly list = h("ul", { class: "offer-list", role: "list" });
+  private readonly count = h("span", { class: "count" });
+  private readonly cards = new Map<string, { el: HTMLElement; wait: HTMLElement; left: HTMLElement; bar: HTMLElement }>();
+
+  constructor(
+    private readonly conn: AgentConnection,
+    private readonly topicName: (id: string) => string,
+    private readonly onAccepted: (conversationId: string) => void,
+    private readonly toast: (text: string) => void,
+  ) {
+    this.el.append(h("h3", { id: "offers-title" }, "Offers ", this.count), this.list);
+    setInterval(() => this.tick(), 250);
+  }
+
+  render(): void {
+    const offers = [...this.conn.offers.values()];
+    for (const [id, card] of this.cards) {
+      if (!this.conn.offers.has(id)) {
+        card.el.remove();
+        this.cards.delete(id);
+      }
+    }
+    for (const offer of offers) if (!this.cards.has(offer.offer_id)) this.list.append(this.card(offer));
+    setText(this.count, offers.length ? `(${offers.length})` : null);
+    this.el.hidden = offers.length === 0;
+    this.tick();
+  }
+
+  private card(offer: Offer): HTMLElement {
+    const type = offer.channel_type ?? offer.channel;
+    const wait = h("span", { class: "waited" });
+    const left = h("span", { class: "left" });
+    const bar = h("span", { class: "bar" });
+    const accept = h("button", { class: "btn primary small", type: "button", "data-action": "accept" }, "Accept");
+    const decline = h("button", { class: "btn small", type: "button", "data-action": "decline" }, "Decline");
+    const name = offer.contact?.name || "Customer";
+    accept.addEventListener("click", async () => {
+      accept.disabled = decline.disabled = true;
+      const ack = await this.conn.accept(offer.offer_id);
+      if (ack.error) this.toast(`Could not accept: ${ack.error.message ?? ack.error.code ?? "error"}`);
+      else if (ack.conversation?.conversation_id || offer.conversation_id) {
+        this.onAccepted(ack.conversation?.conversation_id ?? offer.conversation_id);
+      }
+    });
+    decline.addEventListener("click", async () => {
+      accept.disabled = decline.disabled = true;
+      await this.conn.decline(offer.offer_id);
+    });
+    const el = h(
+      "li",
+      { class: "offer-card", "data-offer-id": offer.offer_id, "aria-label": `Offer: ${name}` },
+      h("div", { class: "offer-head" }, channelIcon(type), h("strong", { class: "offer-name" }, name)),
+      h(
+        "div",
+        { class: "offer-meta" },
+        h("span", null, channelName(type)),
+        h("span", null, this.topicName(offer.topic)),
+        h("span", { class: "lang" }, (offer.language || "").toUpperCase()),
+      ),
+      h("div", { class: "offer-times" }, h("span", null, "Waited ", wait), left),
+      h("div", { class: "countdown", "aria-hidden": "true" }, bar),
+      h("div", { class: "offer-actions" }, accept, decline),
+    );
+    this.cards.set(offer.offer_id, { el, wait, left, bar });
+    replace(left);
+    return el;
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    for (const [id, card] of this.cards) {
+      const offer = this.conn.offers.get(id);
+      if (!offer) continue;
+      const elapsed = (now - offer.received) / 1000;
+      const remaining = Math.max(0, (offer.expires_in_s ?? 0) - elapsed);
+      setText(card.wait, duration((offer.waited_s ?? 0) + elapsed));
+      setText(card.left, `${Math.ceil(remaining)} s left`);
+      card.left.classList.toggle("urgent", remaining <= 5);
+      card.bar.style.width = offer.expires_in_s ? `${(remaining / offer.expires_in_s) * 100}%` : "0";
+      if (remaining <= 0) card.el.classList.add("expired");
+    }
+  }
+}

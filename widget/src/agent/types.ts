@@ -1,0 +1,73 @@
+// Shapes the agent console receives from the gateway (see /work/shared/CONTRACT.md).
+
+import type { MessageLog } from "../shared/messages";
+
+export interface Contact {
+  id: string;
+  name: string;
+  email?: string;
+  phone?: string;
+  identities?: unknown[];
+}
+
+export interface ConversationSummary {
+  conversation_id: string;
+  channel: string; // work channel: chat | messaging | email | voice
+  channel_type: string; // widget | telegram | whatsapp | …
+  channel_id?: string;
+  topic: string;
+  language: string;
+  queue?: string;
+  state?: string;
+  last_seq?: number;
+  created_at?: number;
+  contact: Contact;
+}
+
+export interface Offer {
+  offer_id: string;
+  conversation_id: string;
+  channel: string;
+  channel_type?: string;
+  language: string;
+  topic: string;
+  waited_s: number;
+  expires_in_s: number;
+  contact: Contact;
+  /** performance.now() when it arrived: countdowns run from there. */
+  received: number;
+}
+
+export interface Pending {
+  client_id: string;
+  text: string;
+  created: number;
+  state: "sending" | "failed";
+  error?: string;
+}
+
+export interface Conversation extends ConversationSummary {
+  log: MessageLog;
+  outbox: Pending[];
+  unread: number;
+  typing: boolean;
+  closed: boolean;
+  closeReason: string;
+  loaded: boolean;
+  notes: string[];
+}
+
+export interface Directory {
+  queues: { id: string; name: string }[];
+  agents: { id: string; name: string; state?: string }[];
+  wrapup_codes: (string | { id: string; name?: string; label?: string })[];
+}
+
+export interface Canned {
+  id: string;
+  title: string;
+  text: string;
+  language: string;
+}
+
+export type AgentState = "available" | "away" | "offline";
