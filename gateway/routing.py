@@ -132,7 +132,7 @@ class Router:
             "assigned", await self.describe(tenant, conv), room=agent_room(tenant, e.agent_id), namespace="/agent"
         )
 
-    async def _on_agent_state_changed(self, tenant: str, keys: TenantKeys, e: Any) -> None:
+    async def _on_agent_state(self, tenant: str, keys: TenantKeys, e: Any) -> None:
         await self.sio.emit(
             "state", {"state": e.state, "reason": e.reason}, room=agent_room(tenant, e.agent_id), namespace="/agent"
         )
@@ -162,7 +162,7 @@ class Router:
     async def _on_queue_position(self, tenant: str, keys: TenantKeys, e: Any) -> None:
         await self._emit_visitor(
             tenant, keys, e.task_id, "queue",
-            {"conversation_id": e.task_id, "position": e.position, "ewt_s": round(e.ewt_s)},
+            {"conversation_id": e.task_id, "position": e.position, "ewt_s": None if e.ewt_s is None else round(e.ewt_s)},
         )
 
     # --- periodic work -------------------------------------------------------------------------

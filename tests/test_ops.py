@@ -1,0 +1,69 @@
+"""Operations: health (and 503 without Redis), metrics, OpenAPI, structured logs without secrets, body limit."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+
+from gateway.app import create_app
+from gateway.embedded_redis import EmbeddedRedis
+from gateway.logs import JsonFormatter
+
+
+async def test_healthz_lists_channels_and_metrics_count_messages(gateway):
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{gateway.url}/healthz") as r:
+            assert r.status == 200
+            body = await r.json()
+        assert body["status"] == "ok"
+        assert body["channels"]["telegram"] == {"type": "telegram", "health": "ok"}
+        assert body["channels"]["web"]["type"] == "widget"
+        visitor, _ = await gateway.visitor()
+        await visitor.call("message", {"text": "hi", "client_id": "m"}, namespace="/visitor")
+        async with http.get(f"{gateway.url}/metrics") as r:
+            text = await r.text()
+        assert 'omnirelay_messages_total{author="visitor",tenant="demo"} 1.0' in text
+        async with http.get(f"{gateway.url}/api/v1/openapi.json") as r:
+            spec = await r.json()
+        assert spec["openapi"].startswith("3.") and "/api/v1/login" in spec["paths"]
+
+
+async def test_healthz_is_503_when_redis_is_gone(tmp_path, demo_config):
+    server = EmbeddedRedis(tmp_path)
+    url = await server.start()
+    app = TestServer(create_app(demo_config, redis_url=url), host="127.0.0.1", port=0)
+    await app.start_server()
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(str(app.make_url("/healthz"))) as r:
+                assert r.status == 200
+            await server.stop()
+            async with http.get(str(app.make_url("/healthz"))) as r:
+                assert r.status == 503
+                assert (await r.json())["redis"] == "unreachable"
+    finally:
+        await app.close()
+        await server.stop()
+
+
+async def test_body_over_the_limit_is_413(gateway):
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{gateway.url}/api/v1/login", data=b"x" * (1024 * 1024 + 10),
+                             headers={"Content-Type": "application/json"}) as r:
+            assert r.status == 413
+        async with http.post(f"{gateway.url}/api/v1/login", data=b"{not json") as r:
+            assert r.status == 400
+            assert (await r.json())["error"]["code"] == "bad_json"
+
+
+def test_json_logs_never_carry_secrets():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "login for %s", ("anna",), None)
+    record.password = "anna-demo"
+    record.token = "abc.def"
+    record.user = "anna"
+    line = json.loads(JsonFormatter().format(record))
+    assert line["msg"] == "login for anna" and line["user"] == "anna"
+    assert line["password"] == "***" and line["token"] == "***"
