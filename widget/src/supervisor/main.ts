@@ -1,0 +1,150 @@
+// Entry of the supervisor dashboard (/supervisor): login, then a live view of agents and queues
+// from the /supervisor socket's `snapshot` events (at least every 2 s).
+
+import { io } from "socket.io-client";
+import { h, replace, setText } from "../shared/dom";
+import { duration, percent } from "../shared/format";
+import { forgetLogin, loginForm, logout, storedLogin, type Login } from "../shared/session";
+import { waitingChart } from "./chart";
+import { agentTable, conversationTable, queueTable, slBreached, waitBreached } from "./tables";
+import type { Snapshot } from "./types";
+
+const ROLE = "supervisor";
+const root = document.getElementById("app") ?? document.body;
+const STALE_S = 6;
+const WINDOW_S = 30 * 60;
+
+async function start(notice = ""): Promise<void> {
+  const login = storedLogin(ROLE) ?? (await loginForm(root, ROLE, "Supervisor dashboard", notice));
+  runDashboard(login);
+}
+
+function tile(label: string, value: string, breach = false, id = ""): HTMLElement {
+  return h("div", { class: breach ? "tile breach" : "tile", "data-tile": id }, h("span", { class: "tile-label" }, label), h("strong", { class: "tile-value" }, value));
+}
+
+function runDashboard(login: Login): void {
+  const connEl = h("span", { class: "conn", role: "status" }, "Connecting…");
+  const updated = h("span", { class: "updated", "aria-live": "off" });
+  const tiles = h("section", { class: "tiles", "aria-label": "Summary" });
+  const queues = h("section", { class: "card", "aria-labelledby": "q-title" });
+  const chart = h("section", { class: "card", "aria-labelledby": "c-title" });
+  const agents = h("section", { class: "card", "aria-labelledby": "a-title" });
+  const live = h("section", { class: "card", "aria-labelledby": "l-title", hidden: true });
+  const alerts = h("div", { class: "alerts", role: "status", "aria-live": "polite" });
+  const logoutButton = h("button", { class: "btn small", type: "button" }, "Log out");
+
+  replace(
+    root,
+    h(
+      "div",
+      { class: "sup-app" },
+      h(
+        "header",
+        { class: "topbar" },
+        h("span", { class: "brand" }, "omnirelay", h("small", null, "Supervisor dashboard")),
+        h("span", { class: "spacer" }),
+        updated,
+        connEl,
+        h("span", { class: "agent-name" }, login.name ?? ""),
+        logoutButton,
+      ),
+      h("main", { class: "sup-main" }, alerts, tiles, h("div", { class: "two-col" }, queues, chart), agents, live),
+    ),
+  );
+
+  let last: Snapshot | null = null;
+  let receivedAt = 0; // performance.now() of the last snapshot
+  let skew = 0; // server clock minus ours, seconds
+  // Series collected from snapshots, used when the server sends none.
+  const collected: Record<string, [number, number][]> = {};
+  const serverNow = () => Date.now() / 1000 + skew;
+
+  const draw = (s: Snapshot) => {
+    const now = serverNow();
+    const queueNames = Object.fromEntries(s.queues.map((q) => [q.id, q.name || q.id]));
+    const agentNames = Object.fromEntries(s.agents.map((a) => [a.id, a.name || a.id]));
+    const waiting = s.queues.reduce((n, q) => n + (q.waiting ?? 0), 0);
+    const longest = Math.max(0, ...s.queues.map((q) => q.longest_wait_s ?? 0));
+    const available = s.agents.filter((a) => a.state === "available").length;
+    const online = s.agents.filter((a) => a.state !== "offline").length;
+    const occ = online ? s.agents.filter((a) => a.state !== "offline").reduce((n, a) => n + (a.occupancy ?? 0), 0) / online : null;
+    const slBreaches = s.queues.filter(slBreached);
+    const waitBreaches = s.queues.filter(waitBreached);
+    replace(
+      tiles,
+      tile("Waiting", String(waiting), waitBreaches.length > 0, "waiting"),
+      tile("Longest wait", duration(longest), waitBreaches.length > 0, "longest"),
+      tile("Agents available", `${available} / ${online} online`, false, "agents"),
+      tile("Avg. occupancy", percent(occ), false, "occupancy"),
+      tile("Queues under SL target", String(slBreaches.length), slBreaches.length > 0, "sl"),
+    );
+    const messages = [
+      ...slBreaches.map((q) => `${q.name || q.id}: service level ${percent(q.service_level)} below target ${percent(q.sla_target)}`),
+      ...waitBreaches.map((q) => `${q.name || q.id}: longest wait ${duration(q.longest_wait_s)} over ${q.sla_threshold_s} s`),
+    ];
+    replace(alerts, messages.map((m) => h("p", { class: "alert" }, m)));
+    replace(queues, h("h2", { id: "q-title" }, "Queues"), queueTable(s.queues));
+    replace(agents, h("h2", { id: "a-title" }, "Agents"), agentTable(s.agents, now));
+    const series = s.series && Object.keys(s.series).length ? s.series : collected;
+    replace(chart, h("h2", { id: "c-title" }, "Waiting, last 30 minutes"), waitingChart(series, queueNames, now));
+    if (s.conversations) {
+      live.hidden = false;
+      replace(live, h("h2", { id: "l-title" }, "Live conversations"), conversationTable(s.conversations, queueNames, agentNames));
+    }
+  };
+
+  const socket = io("/supervisor", { path: "/socket.io/", auth: { token: login.token }, reconnectionDelay: 500, reconnectionDelayMax: 5000 });
+  socket.on("connect", () => {
+    connEl.dataset.status = "online";
+    setText(connEl, "Connected");
+  });
+  socket.on("disconnect", () => {
+    connEl.dataset.status = "reconnecting";
+    setText(connEl, "Reconnecting…");
+  });
+  socket.on("connect_error", (err: Error & { data?: { message?: string } }) => {
+    if (socket.active) {
+      connEl.dataset.status = "reconnecting";
+      setText(connEl, "Reconnecting…");
+      return;
+    }
+    forgetLogin(ROLE);
+    socket.disconnect();
+    void start(err.data?.message ? `Please log in again (${err.data.message}).` : "Please log in again.");
+  });
+  socket.on("snapshot", (s: Snapshot) => {
+    if (!s || !Array.isArray(s.agents) || !Array.isArray(s.queues)) return;
+    skew = (s.ts ?? Date.now() / 1000) - Date.now() / 1000;
+    receivedAt = performance.now();
+    for (const q of s.queues) {
+      const points = (collected[q.id] ??= []);
+      points.push([s.ts, q.waiting ?? 0]);
+      while (points.length && points[0][0] < s.ts - WINDOW_S) points.shift();
+    }
+    last = s;
+    draw(s);
+    root.dataset.snapshots = String(Number(root.dataset.snapshots ?? 0) + 1);
+  });
+
+  // Between snapshots: keep "time in state" and the freshness note moving.
+  setInterval(() => {
+    if (!last) return;
+    const age = (performance.now() - receivedAt) / 1000;
+    setText(updated, age > STALE_S ? `No update for ${Math.round(age)} s` : "Live");
+    updated.classList.toggle("stale", age > STALE_S);
+    const now = serverNow();
+    for (const td of agents.querySelectorAll<HTMLElement>("td.since")) {
+      const since = Number(td.dataset.since);
+      if (since) setText(td, duration(now - since));
+    }
+  }, 1000);
+
+  logoutButton.addEventListener("click", async () => {
+    socket.disconnect();
+    await logout(ROLE, login);
+    location.reload();
+  });
+}
+
+void start();

@@ -1,0 +1,125 @@
+// The dashboard's tables: queues (with breaches marked), agents (state, time in state, load per
+// channel against capacity, occupancy) and, when sent, live conversations.
+
+import { h } from "../shared/dom";
+import { duration, percent } from "../shared/format";
+import { channelIcon, channelName } from "../shared/icons";
+import type { AgentRow, LiveConversation, QueueRow } from "./types";
+
+const secs = (s: number | null | undefined) => (s === null || s === undefined || Number.isNaN(s) ? "–" : duration(s));
+const num = (n: number | null | undefined) => (n === null || n === undefined ? "–" : String(Math.round(n * 10) / 10));
+
+export function slBreached(q: QueueRow): boolean {
+  return q.service_level !== null && q.service_level !== undefined && q.sla_target !== undefined && q.service_level < q.sla_target;
+}
+
+export function waitBreached(q: QueueRow): boolean {
+  return q.sla_threshold_s !== undefined && q.longest_wait_s > q.sla_threshold_s;
+}
+
+function cell(text: string, breach = false, note = ""): HTMLTableCellElement {
+  return h("td", { class: breach ? "num breach" : "num", "data-breach": breach ? "true" : null }, text, breach && note ? h("span", { class: "sr-only" }, ` (${note})`) : null);
+}
+
+export function queueTable(queues: QueueRow[]): HTMLElement {
+  const head = ["Queue", "Waiting", "Longest wait", "EWT", "Service level (15 min)", "Abandoned", "ASA", "AHT", "Agents needed"];
+  return h(
+    "table",
+    { class: "grid-table queues", "aria-label": "Queues" },
+    h("thead", null, h("tr", null, head.map((t) => h("th", { scope: "col" }, t)))),
+    h(
+      "tbody",
+      null,
+      queues.map((q) => {
+        const sl = slBreached(q);
+        const lw = waitBreached(q);
+        return h(
+          "tr",
+          { class: sl || lw ? "breached" : null, "data-queue": q.id },
+          h("th", { scope: "row" }, q.name || q.id),
+          cell(String(q.waiting ?? 0)),
+          cell(secs(q.longest_wait_s), lw, `over ${q.sla_threshold_s} s`),
+          cell(secs(q.ewt_s)),
+          cell(`${percent(q.service_level)}${q.sla_target !== undefined ? ` / ${percent(q.sla_target)}` : ""}`, sl, "below target"),
+          cell(String(q.abandoned ?? 0)),
+          cell(secs(q.asa_s)),
+          cell(secs(q.aht_s)),
+          cell(num(q.agents_needed)),
+        );
+      }),
+    ),
+  );
+}
+
+function loadBars(a: AgentRow): HTMLElement {
+  const channels = Object.keys({ ...a.capacity, ...a.load }).filter((c) => (a.capacity?.[c] ?? 0) > 0 || (a.load?.[c] ?? 0) > 0);
+  return h(
+    "div",
+    { class: "loads" },
+    channels.map((c) => {
+      const load = a.load?.[c] ?? 0;
+      const cap = a.capacity?.[c] ?? 0;
+      const full = cap > 0 && load >= cap;
+      return h(
+        "div",
+        { class: "load", title: `${channelName(c)}: ${load} of ${cap}`, "data-channel": c, "data-load": load },
+        channelIcon(c),
+        h("span", { class: "load-text" }, `${load}/${cap}`),
+        h("span", { class: "load-track", "aria-hidden": "true" }, h("span", { class: full ? "load-fill full" : "load-fill", style: `width:${cap ? Math.min(100, (load / cap) * 100) : 0}%` })),
+      );
+    }),
+  );
+}
+
+export function agentTable(agents: AgentRow[], now: number): HTMLElement {
+  return h(
+    "table",
+    { class: "grid-table agents", "aria-label": "Agents" },
+    h("thead", null, h("tr", null, ["Agent", "State", "Time in state", "Load / capacity", "Occupancy"].map((t) => h("th", { scope: "col" }, t)))),
+    h(
+      "tbody",
+      null,
+      agents.map((a) =>
+        h(
+          "tr",
+          { "data-agent": a.id },
+          h("th", { scope: "row" }, a.name || a.id),
+          h("td", null, h("span", { class: `pill state-${a.state}` }, a.state)),
+          h("td", { class: "num since", "data-since": a.state_since ?? "" }, a.state_since ? duration(now - a.state_since) : "–"),
+          h("td", null, loadBars(a)),
+          h(
+            "td",
+            { class: "num" },
+            h("span", { class: "occ" }, percent(a.occupancy)),
+            h("span", { class: "occ-track", "aria-hidden": "true" }, h("span", { class: "occ-fill", style: `width:${Math.min(100, (a.occupancy ?? 0) * 100)}%` })),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+export function conversationTable(convs: LiveConversation[], queueNames: Record<string, string>, agentNames: Record<string, string>): HTMLElement {
+  return h(
+    "table",
+    { class: "grid-table live", "aria-label": "Live conversations" },
+    h("thead", null, h("tr", null, ["Customer", "Channel", "Queue", "Agent", "State", "Waited", "Last message"].map((t) => h("th", { scope: "col" }, t)))),
+    h(
+      "tbody",
+      null,
+      convs.map((c) =>
+        h(
+          "tr",
+          { "data-conversation-id": c.id },
+          h("td", { class: "customer-name" }, c.contact_name || "–"),
+          h("td", null, c.channel_type ? [channelIcon(c.channel_type), " ", channelName(c.channel_type)] : "–"),
+          h("td", null, (c.queue && queueNames[c.queue]) || c.queue || "–"),
+          h("td", null, c.agent || (c.agent_id && agentNames[c.agent_id]) || c.agent_id || "–"),
+          h("td", null, c.state || "–"),
+          h("td", { class: "num" }, secs(c.waited_s)),
+          h("td", { class: "last-message" }, c.last_message || ""),
+        ),
+      ),
+    ),
+  );
+}

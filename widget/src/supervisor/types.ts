@@ -1,0 +1,47 @@
+// The supervisor `snapshot` event (see /work/shared/CONTRACT.md).
+
+export interface AgentRow {
+  id: string;
+  name: string;
+  state: string;
+  state_since?: number;
+  load: Record<string, number>;
+  capacity: Record<string, number>;
+  occupancy: number;
+}
+
+export interface QueueRow {
+  id: string;
+  name?: string;
+  waiting: number;
+  longest_wait_s: number;
+  ewt_s: number;
+  service_level: number | null;
+  sla_target?: number;
+  sla_threshold_s?: number;
+  abandoned?: number;
+  asa_s?: number | null;
+  aht_s?: number | null;
+  agents_needed?: number | null;
+}
+
+/** Optional: live conversations, when the gateway sends them. */
+export interface LiveConversation {
+  id: string;
+  contact_name?: string;
+  queue?: string;
+  agent?: string | null;
+  agent_id?: string | null;
+  state?: string;
+  channel_type?: string;
+  waited_s?: number;
+  last_message?: string;
+}
+
+export interface Snapshot {
+  ts: number;
+  agents: AgentRow[];
+  queues: QueueRow[];
+  series?: Record<string, [number, number][]>;
+  conversations?: LiveConversation[];
+}
