@@ -49,7 +49,7 @@ function runDashboard(login: Login): void {
         h("span", { class: "agent-name" }, login.name ?? ""),
         logoutButton,
       ),
-      h("main", { class: "sup-main" }, alerts, tiles, h("div", { class: "two-col" }, queues, chart), agents, live),
+      h("main", { class: "sup-main" }, alerts, tiles, queues, h("div", { class: "two-col" }, agents, chart), live),
     ),
   );
 

@@ -3,6 +3,7 @@
 export const CSS = `
 :host { all: initial; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 .root {
   --accent: #1f5fbf; --accent-dark: #184a96; --fg: #1c2330; --muted: #5b6475; --bg: #ffffff;
   --line: #dfe3ea; --soft: #f3f5f9; --own: #e3edfc; --danger: #b3261e; --ok: #1d7a3a;
