@@ -1,0 +1,213 @@
+"""The routing engine's Python face: one Engine per tenant, every decision one Lua script.
+
+Every method takes ``now`` (epoch seconds) instead of reading a clock, so a simulation can drive
+the real engine in virtual time. Decisions return the effects the gateway must emit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+
+from gateway.config.schema import WORK_CHANNELS, TenantConfig
+from gateway.keys import AcdKeys
+
+from . import config_sync, positions, snapshot, stats
+from .effects import Effect, QueuePosition, decode_effects
+from .errors import BadRequest, UnknownAgent
+from .model import AGENT_STATES, Task
+from .scripts import Scripts
+
+
+class Engine:
+    """The ACD of one tenant, atomic in Redis; any number of processes may share it."""
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        tenant: TenantConfig,
+        *,
+        event_maxlen: int = 1_000_000,
+        node_ttl_s: float = 30.0,
+        tick_batch: int = 256,
+    ) -> None:
+        self.redis = redis
+        self.tenant = tenant
+        self.keys = AcdKeys(tenant.id)
+        self.event_maxlen = event_maxlen
+        self.node_ttl_s = node_ttl_s
+        self.tick_batch = tick_batch
+        self._scripts = Scripts(redis)
+
+    async def _run(self, name: str, keys: list[str], args: list[Any]) -> dict[str, Any]:
+        return await self._scripts.run(name, [self.keys.prefix, *keys], args)
+
+    async def _decide(self, name: str, keys: list[str], args: list[Any]) -> list[Effect]:
+        return decode_effects((await self._run(name, keys, args)).get("effects"))
+
+    # --- config ------------------------------------------------------------------------------
+    async def sync_config(self, now: float) -> list[Effect]:
+        """Load queues and agent profiles into Redis; idempotent, keeps live state and load."""
+        k = self.keys
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(k.cfg(), mapping=config_sync.tenant_fields(self.tenant, self.event_maxlen))
+            for q in self.tenant.queues.values():
+                pipe.hset(k.queue(q.id), "cfg", config_sync.queue_json(q))
+            await pipe.execute()
+        effects: list[Effect] = []
+        for agent in self.tenant.agents.values():
+            effects += await self._decide(
+                "sync_agent", [k.agent(agent.id)], [now, agent.id, *config_sync.agent_args(agent)]
+            )
+        return effects
+
+    # --- tasks -------------------------------------------------------------------------------
+    async def submit(self, task: Task, now: float) -> list[Effect]:
+        """Queue a task and route it; a task still waiting gets its QueuePosition in the result."""
+        if task.channel not in WORK_CHANNELS:
+            raise BadRequest(f"unknown channel {task.channel!r}")
+        enq = now if task.enqueued_at is None else task.enqueued_at
+        reply = await self._run(
+            "submit",
+            [self.keys.task(task.id)],
+            [now, task.id, task.queue, task.channel, task.language or "", task.priority, enq,
+             orjson.dumps(task.meta).decode()],
+        )
+        effects = decode_effects(reply.get("effects"))
+        if reply.get("state") == "queued" and not reply.get("duplicate"):
+            pos = await positions.position_of(self, task.id, now)
+            if pos is not None:
+                effects.append(pos)
+        return effects
+
+    async def accept(self, agent_id: str, offer_id: str, now: float) -> list[Effect]:
+        """Accept an offer. Raises OfferGone or NotYourOffer."""
+        return await self._decide("accept", [self.keys.offers()], [now, agent_id, offer_id])
+
+    async def decline(self, agent_id: str, offer_id: str, now: float) -> list[Effect]:
+        """Decline an offer; the task goes to the next agent. Raises OfferGone or NotYourOffer."""
+        return await self._decide("decline", [self.keys.offers()], [now, agent_id, offer_id])
+
+    async def close(self, task_id: str, now: float, wrapup_code: str | None = None) -> list[Effect]:
+        """The conversation ended: wrap-up (or freed at once with a code); unanswered = abandoned."""
+        return await self._decide("close", [self.keys.task(task_id)], [now, task_id, wrapup_code or ""])
+
+    async def wrapup_done(self, agent_id: str, task_id: str, code: str, now: float) -> list[Effect]:
+        """The agent's wrap-up code: frees the slot now."""
+        return await self._decide(
+            "wrapup_done", [self.keys.task(task_id)], [now, agent_id, task_id, code or "-"]
+        )
+
+    async def cancel(self, task_id: str, reason: str, now: float) -> list[Effect]:
+        """The visitor abandoned while waiting."""
+        return await self._decide("cancel", [self.keys.task(task_id)], [now, task_id, reason or "abandoned"])
+
+    async def transfer(
+        self, task_id: str, now: float, queue: str | None = None, agent: str | None = None
+    ) -> list[Effect]:
+        """Move a task to another queue, or offer it to one agent (exactly one of the two)."""
+        if (queue is None) == (agent is None):
+            raise BadRequest("transfer needs exactly one of queue or agent")
+        return await self._decide(
+            "transfer", [self.keys.task(task_id)], [now, task_id, queue or "", agent or ""]
+        )
+
+    # --- agents ------------------------------------------------------------------------------
+    async def set_state(self, agent_id: str, state: str, now: float, reason: str = "requested") -> list[Effect]:
+        """available | away | offline. Going available returns the offers it gets at once."""
+        if state not in AGENT_STATES:
+            raise BadRequest(f"unknown agent state {state!r}")
+        return await self._decide("set_state", [self.keys.agent(agent_id)], [now, agent_id, state, reason])
+
+    async def agent_connected(self, agent_id: str, sid: str, node_id: str, now: float) -> list[Effect]:
+        """Register a socket of the agent on a gateway node (cancels a running grace period)."""
+        return await self._decide(
+            "agent_connected", [self.keys.agent_sockets(agent_id)], [now, agent_id, sid, node_id, self.node_ttl_s]
+        )
+
+    async def agent_disconnected(self, agent_id: str, sid: str, node_id: str, now: float) -> list[Effect]:
+        """A socket went away; with none left, the agent goes offline after the grace period."""
+        return await self._decide(
+            "agent_disconnected", [self.keys.agent_sockets(agent_id)], [now, agent_id, sid, node_id]
+        )
+
+    async def node_heartbeat(self, node_id: str, now: float, ttl_s: float) -> list[Effect]:
+        """Renew a gateway node's lease; when it lapses its sockets count as gone."""
+        return await self._decide("node_heartbeat", [self.keys.nodes()], [now, node_id, ttl_s])
+
+    # --- timers ------------------------------------------------------------------------------
+    async def tick(self, now: float) -> list[Effect]:
+        """Fire every timer due at ``now``; safe to call from many processes at once."""
+        effects: list[Effect] = []
+        while True:
+            reply = await self._run("tick", [self.keys.timers()], [now, self.tick_batch])
+            effects += decode_effects(reply.get("effects"))
+            if not reply.get("more"):
+                return effects
+
+    async def next_timer_due(self) -> float | None:
+        """When the next timer is due (None: no timer), for a loop that sleeps until then."""
+        rows = await self.redis.zrange(self.keys.timers(), 0, 0, withscores=True)
+        return float(rows[0][1]) if rows else None
+
+    # --- reads -------------------------------------------------------------------------------
+    async def task(self, task_id: str) -> dict[str, Any] | None:
+        """A task's state (queued|offered|assigned|wrapup|closed), agent, queue and open offer."""
+        h = await self.redis.hgetall(self.keys.task(task_id))
+        if not h:
+            return None
+        offer = None
+        if h.get("state") == "offered":
+            offer = {"offer_id": h["offer"], "agent_id": h["agent"], "expires_at": float(h["offer_exp"]),
+                     "direct": h.get("direct") == "1"}
+        return {
+            "id": task_id,
+            "state": h.get("state"),
+            "agent": h.get("agent") or None,
+            "queue": h.get("queue"),
+            "entry_queue": h.get("entry_queue"),
+            "channel": h.get("ch"),
+            "language": h.get("lang"),
+            "priority": int(float(h.get("prio", 0))),
+            "enqueued_at": float(h["enq"]),
+            "step": int(float(h.get("step", 1))),
+            "offer": offer,
+            "meta": orjson.loads(h["meta"]) if h.get("meta") else {},
+        }
+
+    async def agent(self, agent_id: str) -> dict[str, Any]:
+        """An agent's state, load and capacity per channel, occupancy and open task ids."""
+        h = await self.redis.hgetall(self.keys.agent(agent_id))
+        if not h:
+            raise UnknownAgent(agent_id)
+        tasks = sorted(await self.redis.smembers(self.keys.agent_tasks(agent_id)))
+        return {**snapshot.agent_view(agent_id, h), "tasks": tasks, "missed": int(float(h.get("missed", 0)))}
+
+    async def assigned_tasks(self, agent_id: str) -> list[str]:
+        """Ids of the tasks the agent holds in state assigned."""
+        ids = sorted(await self.redis.smembers(self.keys.agent_tasks(agent_id)))
+        if not ids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for tid in ids:
+                pipe.hget(self.keys.task(tid), "state")
+            states = await pipe.execute()
+        return [tid for tid, st in zip(ids, states, strict=True) if st == "assigned"]
+
+    async def positions(self, now: float) -> list[QueuePosition]:
+        """Position and estimated wait of every waiting task (queued or offered)."""
+        return await positions.all_positions(self, now)
+
+    async def snapshot(self, now: float) -> dict[str, Any]:
+        """The supervisor view: agents and queues (contract's ``snapshot`` shape)."""
+        return await snapshot.build(self, now)
+
+    async def queue_stats(self, now: float) -> dict[str, dict[str, Any]]:
+        """Per-queue statistics from the live counters."""
+        return await stats.live(self, now)
+
+    async def stats_replay(self, now: float) -> dict[str, dict[str, Any]]:
+        """The same statistics recomputed from the event log alone."""
+        return await stats.replay(self, now)

@@ -1,0 +1,13 @@
+-- Entry script: an agent accepts an offer.
+-- KEYS[1] = tenant prefix / KEYS[2] = open offers hash t:{tenant}:acd:offers
+-- ARGV[1] = now / ARGV[2] = agent id / ARGV[3] = offer id
+-- Errors: offer_gone (unknown, resolved or expired), not_your_offer.
+local now, a, oid = tonumber(ARGV[1]), ARGV[2], ARGV[3]
+local tid = redis.call('HGET', KEYS[2], oid)
+if not tid then return A.fail('offer_gone', oid) end
+local T = A.task(tid)
+if T == nil or T.state ~= 'offered' or T.offer ~= oid then return A.fail('offer_gone', oid) end
+if T.agent ~= a then return A.fail('not_your_offer', oid) end
+if tonumber(T.offer_exp) < now then return A.fail('offer_gone', 'expired') end
+A.assign(T, A.agent(a), now)
+return A.reply({task_id = tid})

@@ -1,0 +1,129 @@
+-- Library: an agent's record, its blended capacity, and the eligibility indexes it sits in.
+--
+-- An available agent sits in ix:<skill>:<prof>:<lang>:<channel> (scored by idle-since) and in the
+-- matching ixo: set (scored by occupancy) for every channel it may be offered *now* — capacity
+-- and blending rules already applied — and for each of its languages plus "*" (steps that relax
+-- language). A routing decision reads a handful of index heads, whatever the number of agents.
+
+function A.agent(a)
+  local g = A.hash(K.agent(a))
+  if g == nil then return nil end
+  g.id = a
+  g.langs = cjson.decode(g.langs or '[]')
+  g.skills = cjson.decode(g.skills or '{}')
+  g.cap = cjson.decode(g.cap or '{}')
+  g.load = {}
+  for _, c in ipairs(WORK) do g.load[c] = tonumber(g['l:' .. c] or '0') end
+  g.idle_since = tonumber(g.idle_since or '0')
+  g.missed = tonumber(g.missed or '0')
+  return g
+end
+
+function A.cap(g, c) return tonumber(g.cap[c]) or 0 end
+
+-- Occupancy: sum over channels (with capacity) of load / capacity; `realtime` limits it to
+-- chat, messaging and voice. Not clipped here; the supervisor view clips it to 1.
+function A.occupancy(g, realtime)
+  local s = 0
+  for _, c in ipairs(WORK) do
+    local cap = A.cap(g, c)
+    if cap > 0 and (not realtime or REALTIME[c]) then s = s + g.load[c] / cap end
+  end
+  return s
+end
+
+-- Channels the agent may be offered now: available, a free slot, not blocked by open work of a
+-- blocking channel, and under the channel's real-time occupancy ceiling.
+function A.offerable(g)
+  local ok = {}
+  if g.state ~= 'available' then return ok end
+  local rules = A.cfg().rules
+  local rt = math.min(1, A.occupancy(g, true))
+  for _, c in ipairs(WORK) do
+    local yes = g.load[c] < A.cap(g, c)
+    if yes then
+      for _, b in ipairs(WORK) do
+        local rule = rules[b]
+        if g.load[b] > 0 and rule and type(rule.blocks) == 'table' then
+          for _, x in ipairs(rule.blocks) do if x == c then yes = false end end
+        end
+      end
+    end
+    local own = rules[c]
+    if yes and own and type(own.max_realtime_occupancy) == 'number' and rt >= own.max_realtime_occupancy then
+      yes = false
+    end
+    if yes then ok[c] = true end
+  end
+  return ok
+end
+
+function A.langs_star(g)
+  local out = {'*'}
+  for _, l in ipairs(g.langs) do out[#out + 1] = l end
+  return out
+end
+
+-- Bring the agent's index entries in line with its state and load. `ixc` remembers the channels
+-- it is indexed under, so a change touches only those and the new ones.
+function A.reindex(g, force_out)
+  local ok = force_out and {} or A.offerable(g)
+  local was = {}
+  for _, c in ipairs(A.split(g.ixc or '', ',')) do was[c] = true end
+  local occ = A.occupancy(g, false)
+  local langs = A.langs_star(g)
+  local now_in = {}
+  for _, c in ipairs(WORK) do
+    if ok[c] or was[c] then
+      for skill, p in pairs(g.skills) do
+        for _, l in ipairs(langs) do
+          local sfx = skill .. ':' .. p .. ':' .. l .. ':' .. c
+          if ok[c] then
+            redis.call('ZADD', K.ix(sfx), g.idle_since, g.id)
+            redis.call('ZADD', K.ixo(sfx), occ * 1e13 + g.idle_since, g.id)
+          else
+            redis.call('ZREM', K.ix(sfx), g.id)
+            redis.call('ZREM', K.ixo(sfx), g.id)
+          end
+        end
+      end
+    end
+    if ok[c] then now_in[#now_in + 1] = c end
+  end
+  g.ixc = table.concat(now_in, ',')
+  redis.call('HSET', K.agent(g.id), 'ixc', g.ixc)
+end
+
+-- Counters read without scanning agents: logged-in agents per skill/prof/lang/channel (a step
+-- with none is skipped) and available agents and slots per skill (EWT, agents serving).
+function A.count_logged_in(g, delta)
+  for skill, p in pairs(g.skills) do
+    for _, l in ipairs(A.langs_star(g)) do
+      for _, c in ipairs(WORK) do
+        if A.cap(g, c) > 0 then
+          redis.call('HINCRBY', K.logged_in(), skill .. ':' .. p .. ':' .. l .. ':' .. c, delta)
+        end
+      end
+    end
+  end
+end
+
+function A.count_serving(g, delta)
+  for skill, _ in pairs(g.skills) do
+    redis.call('HINCRBY', K.serving(), skill, delta)
+    for _, c in ipairs(WORK) do
+      local cap = A.cap(g, c)
+      if cap > 0 then redis.call('HINCRBY', K.serving(), skill .. ':' .. c, delta * cap) end
+    end
+  end
+end
+
+function A.add_load(g, c, delta)
+  g.load[c] = g.load[c] + delta
+  redis.call('HSET', K.agent(g.id), 'l:' .. c, g.load[c])
+end
+
+function A.touch_idle(g, now)
+  g.idle_since = now
+  redis.call('HSET', K.agent(g.id), 'idle_since', now)
+end

@@ -1,0 +1,25 @@
+-- Entry script: a task arrives (the gateway queues a conversation for an agent).
+-- KEYS[1] = tenant prefix "t:{tenant}:" (other keys derive from it, see keys.lua)
+-- KEYS[2] = task hash t:{tenant}:acd:t:<task id>
+-- ARGV[1] = now / ARGV[2] = task id / ARGV[3] = queue / ARGV[4] = channel / ARGV[5] = language
+-- ARGV[6] = priority / ARGV[7] = enqueued_at / ARGV[8] = meta (JSON text, handed back in offers)
+-- Returns {effects, state}; a task already queued/offered/assigned/in wrap-up is left alone.
+local now = tonumber(ARGV[1])
+local tid, q, ch, lang = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local Q = A.queue(q)
+if not Q then return A.fail('unknown_queue', q) end
+local state = redis.call('HGET', KEYS[2], 'state')
+if state and state ~= 'closed' then return A.reply({state = state, duplicate = true}) end
+
+local prio, enq = tonumber(ARGV[6]), tonumber(ARGV[7])
+redis.call('DEL', KEYS[2], K.tried(tid))
+redis.call('HSET', KEYS[2], 'queue', q, 'entry_queue', q, 'ch', ch, 'lang', lang, 'prio', prio,
+  'pbase', prio + (tonumber(Q.priority) or 0), 'enq', enq, 'meta', ARGV[8], 'state', 'between',
+  'answered', 0, 'head', 0, 'step', 1, 'created_at', now)
+redis.call('SADD', K.tasks(), tid)
+local T = A.task(tid)
+A.count(q, now, 'submit', {'task', tid, 'ch', ch, 'lang', lang, 'prio', prio, 'enq', enq}, {arrivals = 1})
+A.enter_steps(T, 1, now, false)
+A.enqueue(T, now)
+A.route_task(T, now)
+return A.reply({state = T.state})

@@ -1,0 +1,71 @@
+"""The supervisor snapshot: every agent's state and load, every queue's figures."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from gateway.config.schema import WORK_CHANNELS
+
+from . import positions, stats
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+
+def agent_view(agent_id: str, h: dict[str, str]) -> dict[str, Any]:
+    """One agent as the supervisor sees it; occupancy = sum of load/capacity, at most 1."""
+    cap = {ch: int(n) for ch, n in orjson.loads(h.get("cap", "{}")).items()}
+    load = {ch: int(float(h.get(f"l:{ch}", 0))) for ch in WORK_CHANNELS}
+    occ = sum(load[ch] / cap[ch] for ch in WORK_CHANNELS if cap.get(ch, 0) > 0)
+    return {
+        "id": agent_id,
+        "name": h.get("name", agent_id),
+        "state": h.get("state", "offline"),
+        "state_since": float(h.get("state_since", 0)),
+        "load": load,
+        "capacity": {ch: cap.get(ch, 0) for ch in WORK_CHANNELS},
+        "occupancy": min(1.0, occ),
+    }
+
+
+async def build(engine: Engine, now: float) -> dict[str, Any]:
+    """The contract's ``snapshot``: {ts, agents: [...], queues: [...]}."""
+    k = engine.keys
+    ids = sorted(engine.tenant.agents)
+    async with engine.redis.pipeline(transaction=False) as pipe:
+        for aid in ids:
+            pipe.hgetall(k.agent(aid))
+        pipe.hgetall(k.serving())
+        for q in engine.tenant.queues:
+            for ch in WORK_CHANNELS:
+                pipe.zcard(k.queue_order(q, ch))
+        rows = await pipe.execute()
+    agents = []
+    for aid, h in zip(ids, rows[: len(ids)], strict=True):
+        if h:
+            view = agent_view(aid, h)
+            view["time_in_state_s"] = max(0.0, now - view["state_since"])
+            agents.append(view)
+    serving = {key: int(v) for key, v in rows[len(ids)].items()}
+    counts = rows[len(ids) + 1:]
+    figures = await stats.live(engine, now)
+    queues = []
+    for i, (q, cfg) in enumerate(engine.tenant.queues.items()):
+        fig = figures[q]
+        # Queue EWT: the wait of the last task in line, on its worst channel.
+        ewt: float | None = 0.0
+        for j, ch in enumerate(WORK_CHANNELS):
+            n = counts[i * len(WORK_CHANNELS) + j]
+            if n:
+                e = positions.ewt(n, fig["aht_s"], serving.get(f"{cfg.skill}:{ch}", 0))
+                ewt = None if e is None or ewt is None else max(ewt, e)
+        queues.append({
+            "id": q,
+            "name": cfg.name or q,
+            **fig,
+            "ewt_s": ewt,
+            "agents_serving": serving.get(cfg.skill, 0),
+        })
+    return {"ts": now, "agents": agents, "queues": queues}
