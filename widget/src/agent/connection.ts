@@ -22,6 +22,8 @@ export interface AgentListener {
   newOffer(offer: Offer): void;
   state(state: AgentState, reason: string): void;
   unauthorized(message: string): void;
+  /** The conversation was taken away (transfer, agent went offline …). */
+  unassigned(conversationId: string, reason: string): void;
   isActive(conversationId: string): boolean;
 }
 
@@ -79,6 +81,11 @@ export class AgentConnection {
     socket.on("assigned", (c: ConversationSummary) => {
       this.upsert(c);
       void this.resync(c.conversation_id);
+    });
+    socket.on("unassigned", (u: { conversation_id: string; reason?: string }) => {
+      if (!this.conversations.has(u.conversation_id)) return;
+      this.remove(u.conversation_id);
+      this.listener.unassigned(u.conversation_id, u.reason ?? "");
     });
     socket.on("message", (m: Message) => this.receive(m, true));
     socket.on("typing", (t: { conversation_id: string; on: boolean }) => this.setTyping(t.conversation_id, !!t.on));

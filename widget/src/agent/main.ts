@@ -40,6 +40,7 @@ function runConsole(login: Login): void {
   };
 
   let activeId: string | null = null;
+  let requestedState: AgentState | null = null;
   const conn = new AgentConnection(login, {
     status: (s) => {
       connEl.dataset.status = s;
@@ -60,13 +61,16 @@ function runConsole(login: Login): void {
     newOffer: (o) => notifier.offer("New offer", `${o.contact?.name || "Customer"} · ${topicName(o.topic)}`),
     state: (s, reason) => {
       stateSwitch.set(s);
-      if (reason) toast(`You were set ${s}: ${reason.replace(/_/g, " ")}.`);
+      // Only changes the agent did not ask for are worth a word (e.g. away after missed offers).
+      if (reason && reason !== "requested" && s !== requestedState) toast(`You were set ${s}: ${reason.replace(/_/g, " ")}.`);
+      requestedState = s;
     },
     unauthorized: () => {
       forgetLogin(ROLE);
       conn.stop();
       void start("Your session has ended. Please log in again.");
     },
+    unassigned: (_id, reason) => toast(`A conversation was moved away${reason ? ` (${reason.replace(/_/g, " ")})` : ""}.`),
     isActive: (id) => id === activeId,
   });
 
@@ -85,6 +89,7 @@ function runConsole(login: Login): void {
   };
 
   const stateSwitch = new StateSwitch(async (s: AgentState) => {
+    requestedState = s;
     const ack = await conn.setState(s);
     if (ack.error) toast(`Could not change state: ${ack.error.message ?? ack.error.code}`);
   });

@@ -154,7 +154,8 @@ export class Widget {
   private renderBody(): void {
     if (this.conn.started) {
       if (!this.chat) {
-        this.chat = new ChatView(this.t, this.lang, this.conn, () => this.storage.profile?.email ?? "", () => this.newChat());
+        const greeting = () => this.config?.greeting?.[this.lang] ?? "";
+        this.chat = new ChatView(this.t, this.lang, this.conn, () => this.storage.profile?.email ?? "", () => this.newChat(), greeting);
       }
       if (!this.slot.contains(this.chat.el)) replace(this.slot, this.chat.el);
       this.chat.refresh();

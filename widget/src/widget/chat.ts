@@ -43,6 +43,7 @@ export class ChatView {
     private readonly conn: VisitorConnection,
     visitorEmail: () => string,
     private readonly onNewChat: () => void,
+    private readonly greeting: () => string = () => "",
   ) {
     this.log.setAttribute("aria-label", t.messages);
     this.offer = new EscalationOffer(t, visitorEmail, (r) => conn.escalate(r));
@@ -86,6 +87,8 @@ export class ChatView {
   refresh(): void {
     const stick = atBottom(this.log);
     const entries: Entry[] = [];
+    const greeting = this.greeting();
+    if (greeting) entries.push({ key: "n:greeting", render: () => h("div", { class: "notice greeting" }, greeting) });
     for (const [conversationId, log] of this.conn.logs) {
       const notices = this.notices.filter((n) => n.conversationId === conversationId);
       let ni = 0;

@@ -68,6 +68,7 @@ form.prechat p { margin: 0; color: var(--muted); }
 .msg[data-state="failed"] .state { color: var(--danger); }
 .msg[data-state="sending"] { opacity: .75; }
 .link-btn { background: none; border: 0; padding: 0; color: var(--accent); text-decoration: underline; cursor: pointer; font-size: 11px; margin-left: 6px; }
+.notice.greeting { background: #fff; border: 1px solid var(--line); border-radius: 12px; padding: 8px 12px; color: var(--fg); font-size: 13px; }
 .notice { align-self: center; font-size: 12px; color: var(--muted); text-align: center; padding: 2px 8px; }
 .system { align-self: center; font-size: 12px; color: var(--muted); background: transparent; border: 0; }
 .queue { padding: 8px 14px; font-size: 13px; background: #eaf2ff; border-top: 1px solid var(--line); }
