@@ -1,0 +1,215 @@
+"""The relay benchmark: visitor <-> agent messages through the real gateway, next to a bare relay.
+
+Starts each server as a subprocess on loopback (the gateway with its embedded Redis, AOF with
+appendfsync always, or $REDIS_URL with --redis-url), drives it from a load generator in another
+process (bench/loadgen.py), and prints JSON lines: one per target and phase, then the comparison
+against the targets (p99 visitor->agent latency at 1 message/s per side; saturation throughput as
+a share of the bare relay's). Everything it starts stops by itself.
+
+    .venv/bin/python bench/relay.py                      # bare relay + gateway, ~2 minutes
+    .venv/bin/python bench/relay.py --matrix             # also: with/without orjson and uvloop
+    .venv/bin/python bench/relay.py --latency-s 10 --saturation-s 10 --conversations 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+from argon2 import PasswordHasher
+
+HERE = Path(__file__).resolve().parent
+PASSWORD = "bench-agent-password"
+TARGET_P99_MS = 25.0
+TARGET_RATIO = 0.5
+
+
+def bench_config(agents: int, capacity: int) -> dict:
+    """A config in config/demo.yaml's schema: one tenant, one queue and topic, `agents` chat agents."""
+    # Cheap argon2 parameters: 70 logins at the default cost would take seconds of setup.
+    password_hash = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+    return {
+        "server": {"host": "127.0.0.1", "port": 18080, "secret_key": "bench-secret-not-for-production", "token_ttl_s": 3600},
+        "limits": {"message_chars": 4096, "visitor_messages_per_10s": 1_000_000, "login_attempts_per_min": 1000},
+        "tenants": {
+            "demo": {
+                "name": "Bench",
+                "languages": ["en"],
+                "topics": {"bench": {"queue": "bench", "label": {"en": "Bench"}}},
+                "queues": {"bench": {"name": "Bench", "skill": "chat", "wrapup_s": 5, "steps": [{"min_proficiency": 1}]}},
+                "channels": {"web": {"type": "widget", "name": "Website chat"}},
+                "agents": {
+                    f"agent{i:03d}": {
+                        "name": f"Agent {i}", "password_hash": password_hash, "languages": ["en"],
+                        "skills": {"chat": 3}, "capacity": {"chat": capacity},
+                    }
+                    for i in range(agents)
+                },
+            }
+        },
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before answering")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url}/healthz did not answer within {timeout}s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def run_target(name: str, args: argparse.Namespace, workdir: Path, *, orjson: bool, uvloop: bool) -> list[dict]:
+    """Start one server, run the load generator against it, return its phase results."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    label = f"{name}{'' if orjson else '-no-orjson'}{'' if uvloop else '-no-uvloop'}"
+    if name == "bare":
+        cmd = [sys.executable, str(HERE / "bare_relay.py"), "--port", str(port)]
+        cmd += [] if orjson else ["--no-orjson"]
+    else:
+        cmd = [sys.executable, str(HERE / "serve_gateway.py"), "--config", str(workdir / "bench.yaml"), "--port", str(port)]
+        cmd += ["--orjson"] if orjson else []
+        data_dir = workdir / f"var-{label}"
+        shutil.rmtree(data_dir, ignore_errors=True)
+        env["OMNIRELAY_DATA_DIR"] = str(data_dir)
+        env["OMNIRELAY_LOG_LEVEL"] = "WARNING"
+        if args.redis_url:
+            env["REDIS_URL"] = args.redis_url
+    cmd += [] if uvloop else ["--no-uvloop"]
+    log_path = workdir / f"{label}.log"
+    with open(log_path, "w") as server_log:
+        server = subprocess.Popen(cmd, env=env, stdout=server_log, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(url, server)
+        if name == "gateway" and args.redis_url:
+            flush(args.redis_url)
+        loadgen = [
+            sys.executable, str(HERE / "loadgen.py"), "--url", url, "--target", name,
+            "--conversations", str(args.conversations), "--agents", str(args.agents), "--password", PASSWORD,
+            "--rate", str(args.rate), "--latency-s", str(args.latency_s), "--saturation-s", str(args.saturation_s),
+            "--warmup-s", str(args.warmup_s), "--server-pid", str(server.pid),
+        ]
+        budget = 120 + args.latency_s + args.saturation_s + 2 * args.warmup_s
+        done = subprocess.run(loadgen, capture_output=True, text=True, timeout=budget)
+        sys.stderr.write(done.stderr)
+        if done.returncode != 0:
+            raise RuntimeError(f"load generator failed against {label} (exit {done.returncode}); server log: {log_path}")
+        results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+        for r in results:
+            r.update(target=label, orjson=orjson, uvloop=uvloop)
+            if name == "gateway":
+                r["redis"] = "REDIS_URL" if args.redis_url else "embedded, appendfsync always"
+            print(json.dumps(r), flush=True)
+        return results
+    finally:
+        stop(server)
+
+
+def flush(redis_url: str) -> None:
+    """A shared Redis keeps agents' state between runs; the bench starts each run from empty."""
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+
+
+def compare(bare: list[dict], gateway: list[dict]) -> dict:
+    def pick(results: list[dict], phase: str) -> dict:
+        return next(r for r in results if r["phase"] == phase)
+
+    g_lat, b_lat = pick(gateway, "latency"), pick(bare, "latency")
+    g_sat, b_sat = pick(gateway, "saturation"), pick(bare, "saturation")
+    p99 = g_lat["v2a_ms"]["p99"]
+    ratio = g_sat["messages_per_s"] / b_sat["messages_per_s"] if b_sat["messages_per_s"] else 0.0
+    return {
+        "comparison": f"{gateway[0]['target']} vs {bare[0]['target']}",
+        "conversations": g_lat["conversations"],
+        "latency_v2a_p50_ms": {"gateway": g_lat["v2a_ms"]["p50"], "bare": b_lat["v2a_ms"]["p50"]},
+        "latency_v2a_p99_ms": {"gateway": p99, "bare": b_lat["v2a_ms"]["p99"]},
+        "latency_target_p99_ms": TARGET_P99_MS,
+        "latency_target_met": p99 is not None and p99 <= TARGET_P99_MS,
+        "throughput_msgs_per_s": {"gateway": g_sat["messages_per_s"], "bare": b_sat["messages_per_s"]},
+        "throughput_ratio": round(ratio, 3),
+        "throughput_target_ratio": TARGET_RATIO,
+        "throughput_target_met": ratio >= TARGET_RATIO,
+        "errors": g_lat["ack_errors"] + g_sat["ack_errors"] + b_lat["ack_errors"] + b_sat["ack_errors"],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=200)
+    parser.add_argument("--capacity", type=int, default=3, help="chat capacity of each bench agent")
+    parser.add_argument("--rate", type=float, default=1.0, help="messages/s per side in the latency phase")
+    parser.add_argument("--latency-s", type=float, default=20.0)
+    parser.add_argument("--saturation-s", type=float, default=20.0)
+    parser.add_argument("--warmup-s", type=float, default=3.0)
+    parser.add_argument("--redis-url", default="", help="use this Redis (it is FLUSHED) instead of the embedded one")
+    parser.add_argument("--matrix", action="store_true", help="also measure both servers without orjson and without uvloop")
+    parser.add_argument("--only", choices=("bare", "gateway"), help="run one server only (no comparison)")
+    parser.add_argument("--write-config", metavar="PATH", help="write the bench config there and exit")
+    parser.add_argument("--keep", action="store_true", help="keep the work dir (config, server logs, Redis data)")
+    args = parser.parse_args()
+    # 10 % spare slots, so that the ACD never has to wait for a slot to come free.
+    args.agents = math.ceil(args.conversations * 1.1 / args.capacity)
+
+    config = yaml.safe_dump(bench_config(args.agents, args.capacity), sort_keys=False)
+    if args.write_config:
+        Path(args.write_config).write_text(config)
+        return 0
+    workdir = Path(tempfile.mkdtemp(prefix="omnirelay-bench-"))
+    (workdir / "bench.yaml").write_text(config)
+    print(f"bench: {args.conversations} conversations, {args.agents} agents x chat {args.capacity}; work dir {workdir}", file=sys.stderr)
+    variants = [(True, True)] + ([(False, True), (True, False)] if args.matrix else [])
+    results: dict[tuple, list[dict]] = {}
+    try:
+        for orjson, uvloop in variants:
+            for name in ("bare", "gateway"):
+                if args.only in (None, name):
+                    results[name, orjson, uvloop] = run_target(name, args, workdir, orjson=orjson, uvloop=uvloop)
+        if args.only is None:
+            for orjson, uvloop in variants:
+                print(json.dumps(compare(results["bare", orjson, uvloop], results["gateway", orjson, uvloop])), flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
