@@ -1,0 +1,187 @@
+"""Browser-test helpers: Debian's Chromium driven by Playwright, and the steps a person takes in
+the widget, the agent console and the supervisor dashboard.
+
+The test modules import the fixtures from here (``from browser_helpers import ...``); the gateway
+itself comes from the ``gateway_server`` fixture in conftest.py (the demo config on the test Redis).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+STATIC = ROOT / "gateway" / "static"
+# What a visitor might type to attack the console: it must stay text and run nothing.
+XSS = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2</script>'
+
+expect.set_options(timeout=10_000)
+
+
+def _require_build() -> None:
+    missing = [name for name in ("widget.js", "demo.html", "agent.html", "supervisor.html") if not (STATIC / name).exists()]
+    if missing:
+        pytest.fail(f"front ends not built ({', '.join(missing)} missing): run `make install`")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browsers` (Debian's chromium package)")
+
+
+@pytest.fixture(name="browser")
+async def _browser() -> AsyncIterator[Browser]:
+    """A headless Chromium for one test."""
+    _require_build()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+class Watch:
+    """Records what a page did that a test must rule out: script errors, dialogs (alert)."""
+
+    def __init__(self, page: Page, name: str):
+        self.name = name
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("pageerror", lambda err: self.errors.append(str(err)))
+        page.on("dialog", self._dialog)
+
+    async def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        await dialog.dismiss()
+
+    def assert_clean(self) -> None:
+        assert not self.dialogs, f"{self.name}: a dialog opened: {self.dialogs}"
+        assert not self.errors, f"{self.name}: script errors: {self.errors}"
+
+
+async def new_page(
+    browser: Browser, name: str, *, locale: str = "en-US", width: int = 1280, height: int = 800
+) -> tuple[BrowserContext, Page, Watch]:
+    """A fresh browser context (own storage, like another person's browser) with one page."""
+    context = await browser.new_context(locale=locale, viewport={"width": width, "height": height})
+    page = await context.new_page()
+    return context, page, Watch(page, name)
+
+
+# --- agent console and supervisor dashboard ----------------------------------------------------
+
+
+async def log_in(page: Page, url: str, username: str, password: str | None = None) -> None:
+    await page.goto(url)
+    await page.fill("#login-username", username)
+    await page.fill("#login-password", password or f"{username}-demo")
+    await page.click(".login-card button[type=submit]")
+    await expect(page.locator(".login-card")).to_have_count(0)
+
+
+async def agent_available(page: Page, base: str, username: str = "anna") -> None:
+    """Log in to the agent console and switch to available."""
+    await log_in(page, f"{base}/agent", username)
+    await expect(page.locator(".conn")).to_have_text("Connected")
+    await page.click(".state-switch [data-state=available]")
+    await expect(page.locator(".state-switch [data-state=available]")).to_have_attribute("aria-checked", "true")
+
+
+async def accept_offer(page: Page, customer: str) -> None:
+    """Wait for an offer from ``customer``, check what it shows, accept it and open the conversation."""
+    card = page.locator(".offer-card", has_text=customer)
+    await expect(card).to_be_visible()
+    await expect(card.locator(".left")).to_have_text(re.compile(r"^\d+ s left$"))
+    await card.locator("[data-action=accept]").click()
+    await expect(page.locator("#conv-heading")).to_have_text(customer)
+
+
+def agent_log(page: Page):
+    return page.locator(".conversation .log")
+
+
+async def agent_send(page: Page, text: str) -> None:
+    await page.fill("#composer-input", text)
+    await page.press("#composer-input", "Enter")
+
+
+async def agent_messages(page: Page) -> list[dict]:
+    """The messages the console shows for the open conversation: seq, author kind, text."""
+    return await page.eval_on_selector_all(
+        ".conversation .log .msg",
+        """els => els.map(e => ({
+            seq: e.dataset.seq ? Number(e.dataset.seq) : null,
+            author: e.dataset.author || 'pending',
+            text: e.querySelector('.text').textContent,
+        }))""",
+    )
+
+
+# --- the visitor widget (in a shadow root; Playwright's CSS selectors pierce it) ----------------
+
+
+async def open_widget(page: Page, base: str) -> None:
+    await page.goto(f"{base}/demo")
+    launcher = page.locator("#omnirelay-widget .launcher")
+    await expect(launcher).to_be_visible()
+    if await launcher.get_attribute("aria-expanded") != "true":
+        await launcher.click()
+    await expect(page.locator("#or-panel")).to_be_visible()
+
+
+async def start_chat(page: Page, name: str, *, email: str = "", topic: str = "billing", language: str | None = None) -> None:
+    """Fill in the pre-chat form and start."""
+    await expect(page.locator("#or-name")).to_be_visible()
+    if language:
+        await page.select_option("#or-language", language)
+    await page.fill("#or-name", name)
+    if email:
+        await page.fill("#or-email", email)
+    await page.select_option("#or-topic", topic)
+    await page.click("form.prechat button[type=submit]")
+    await expect(page.locator("#or-input")).to_be_visible()
+
+
+async def visitor_send(page: Page, text: str) -> None:
+    await page.fill("#or-input", text)
+    await page.press("#or-input", "Enter")
+
+
+async def widget_messages(page: Page) -> list[dict]:
+    """The messages the widget shows: seq (None while pending), author kind, text, delivery state."""
+    return await page.evaluate(
+        """() => {
+            const root = document.getElementById('omnirelay-widget').shadowRoot;
+            return [...root.querySelectorAll('.log .msg')].map(e => ({
+                seq: e.dataset.seq ? Number(e.dataset.seq) : null,
+                author: e.dataset.author,
+                text: (e.querySelector('.text') || e).textContent,
+                state: e.dataset.state || null,
+            }));
+        }"""
+    )
+
+
+def assert_no_doubles(messages: list[dict]) -> None:
+    seqs = [m["seq"] for m in messages if m["seq"] is not None]
+    assert len(seqs) == len(set(seqs)), f"a message is shown twice: {messages}"
+    assert seqs == sorted(seqs), f"messages out of order: {messages}"
+    texts = [m["text"] for m in messages]
+    assert len(texts) == len(set(texts)), f"a text is shown twice: {messages}"
+
+
+async def screenshot(page: Page, name: str, **kwargs) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / name), **kwargs)
