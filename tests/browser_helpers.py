@@ -33,7 +33,11 @@ expect.set_options(timeout=10_000)
 
 
 def _require_build() -> None:
-    missing = [name for name in ("widget.js", "demo.html", "agent.html", "supervisor.html") if not (STATIC / name).exists()]
+    missing = [
+        name
+        for name in ("widget.js", "demo.html", "agent.html", "supervisor.html")
+        if not (STATIC / name).exists()
+    ]
     if missing:
         pytest.fail(f"front ends not built ({', '.join(missing)} missing): run `make install`")
     if not Path(CHROMIUM).exists():
@@ -45,7 +49,9 @@ async def _browser() -> AsyncIterator[Browser]:
     """A headless Chromium for one test."""
     _require_build()
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
         try:
             yield browser
         finally:
@@ -96,7 +102,9 @@ async def agent_available(page: Page, base: str, username: str = "anna") -> None
     await log_in(page, f"{base}/agent", username)
     await expect(page.locator(".conn")).to_have_text("Connected")
     await page.click(".state-switch [data-state=available]")
-    await expect(page.locator(".state-switch [data-state=available]")).to_have_attribute("aria-checked", "true")
+    await expect(page.locator(".state-switch [data-state=available]")).to_have_attribute(
+        "aria-checked", "true"
+    )
 
 
 async def accept_offer(page: Page, customer: str) -> None:
@@ -141,7 +149,9 @@ async def open_widget(page: Page, base: str) -> None:
     await expect(page.locator("#or-panel")).to_be_visible()
 
 
-async def start_chat(page: Page, name: str, *, email: str = "", topic: str = "billing", language: str | None = None) -> None:
+async def start_chat(
+    page: Page, name: str, *, email: str = "", topic: str = "billing", language: str | None = None
+) -> None:
     """Fill in the pre-chat form and start."""
     await expect(page.locator("#or-name")).to_be_visible()
     if language:

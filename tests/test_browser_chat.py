@@ -49,7 +49,9 @@ async def test_visitor_and_agent_chat_and_the_supervisor_sees_the_load(gateway_s
     await accept_offer(agent, "Vera Visitor")
     await expect(visitor.locator(".notice", has_text="Anna has joined the conversation.")).to_be_visible()
     await expect(visitor.locator(".head .sub")).to_have_text("Anna")
-    await expect(agent_log(agent).locator(".msg[data-author=visitor]")).to_contain_text("Hello, my invoice is wrong")
+    await expect(agent_log(agent).locator(".msg[data-author=visitor]")).to_contain_text(
+        "Hello, my invoice is wrong"
+    )
     await expect(agent.locator(".customer .details")).to_contain_text("vera@example.com")
 
     # Typing shows on the other side, both ways.
@@ -57,7 +59,9 @@ async def test_visitor_and_agent_chat_and_the_supervisor_sees_the_load(gateway_s
     await expect(visitor.locator(".typing")).to_have_text("Anna is typing…")
     await agent.fill("#composer-input", "")
     await agent_send(agent, "Let me check that for you.")
-    await expect(visitor.locator(".msg[data-author=agent]", has_text="Let me check that for you.")).to_be_visible()
+    await expect(
+        visitor.locator(".msg[data-author=agent]", has_text="Let me check that for you.")
+    ).to_be_visible()
     await expect(visitor.locator(".typing")).to_have_text("")
 
     await visitor.locator("#or-input").press_sequentially("Thank")
@@ -73,7 +77,9 @@ async def test_visitor_and_agent_chat_and_the_supervisor_sees_the_load(gateway_s
     await agent.press("#composer-input", "Enter")
     await expect(agent.locator("#composer-input")).to_have_value("Hello! How can I help you today?")
     await agent.press("#composer-input", "Enter")
-    await expect(visitor.locator(".msg[data-author=agent]", has_text="How can I help you today?")).to_be_visible()
+    await expect(
+        visitor.locator(".msg[data-author=agent]", has_text="How can I help you today?")
+    ).to_be_visible()
 
     # The dashboard shows Anna's chat load go up.
     await expect(anna_chat).to_have_attribute("data-load", "1")
@@ -98,7 +104,9 @@ async def test_visitor_and_agent_chat_and_the_supervisor_sees_the_load(gateway_s
 
     # Closing with a wrap-up code ends the chat for the visitor and frees Anna's slot.
     await agent.click(".conv-actions [data-action=close]")
-    await agent.select_option("#wrapup-code", index=1 if await agent.locator("#wrapup-code option").count() > 1 else 0)
+    await agent.select_option(
+        "#wrapup-code", index=1 if await agent.locator("#wrapup-code option").count() > 1 else 0
+    )
     await agent.click("dialog button[type=submit]")
     await expect(agent.locator(".conv-item")).to_have_count(0)
     await expect(visitor.locator(".ended")).to_contain_text("This conversation has ended.")

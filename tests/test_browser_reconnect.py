@@ -72,12 +72,19 @@ async def test_reload_second_tab_and_network_loss_lose_nothing_and_double_nothin
     await agent_send(agent, "five: found it")
     await agent_send(agent, "six: it ships today")
     await visitor_send(visitor, "seven: typed while offline")
-    await expect(visitor.locator(".msg[data-author=visitor]", has_text="seven:")).to_be_visible()
+    pending = visitor.locator(".msg[data-author=visitor]", has_text="seven:")
+    await expect(pending).to_be_visible()
     await visitor.wait_for_timeout(1500)
+    assert await pending.get_attribute("data-state") in (
+        "sending",
+        "failed",
+    )  # not acknowledged while offline
     await vctx.set_offline(False)
     texts += ["five: found it", "six: it ships today", "seven: typed while offline"]
     final = await wait_for_texts(visitor, texts)
-    await expect(visitor.locator(".msg[data-author=visitor]", has_text="seven:")).to_have_attribute("data-state", "sent")
+    await expect(visitor.locator(".msg[data-author=visitor]", has_text="seven:")).to_have_attribute(
+        "data-state", "sent"
+    )
     await expect(visitor.locator(".banner")).to_have_text("")
     final = await widget_messages(visitor)
     assert_no_doubles(final)
@@ -93,7 +100,9 @@ async def test_reload_second_tab_and_network_loss_lose_nothing_and_double_nothin
     await agent.reload()
     await expect(agent.locator(".conn")).to_have_text("Connected")
     await agent.click(".conv-item")
-    await expect(agent_log(agent).locator(".msg[data-author=visitor], .msg[data-author=agent]")).to_have_count(len(texts))
+    await expect(
+        agent_log(agent).locator(".msg[data-author=visitor], .msg[data-author=agent]")
+    ).to_have_count(len(texts))
     reloaded = [m for m in await agent_messages(agent) if m["author"] in ("visitor", "agent")]
     assert [m["text"] for m in reloaded] == [m["text"] for m in final]
 
