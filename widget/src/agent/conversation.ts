@@ -13,7 +13,7 @@ import type { Canned, Conversation, Pending } from "./types";
 const TYPING_IDLE_MS = 2500;
 
 export interface ConversationActions {
-  transfer(conv: Conversation): void;
+  transfer(conv: Conversation): void | Promise<void>;
   escalate(conv: Conversation): void;
   close(conv: Conversation): void;
   dismiss(conv: Conversation): void;

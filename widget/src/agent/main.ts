@@ -39,6 +39,13 @@ function runConsole(login: Login): void {
     toastTimer = setTimeout(() => setText(toastEl, null), 5000);
   };
 
+  const loadDirectory = () =>
+    api<Directory>("/api/v1/directory", { token: login.token })
+      .then((d) => {
+        directory = { queues: d?.queues ?? [], agents: d?.agents ?? [], wrapup_codes: d?.wrapup_codes ?? [] };
+      })
+      .catch(() => undefined);
+
   let activeId: string | null = null;
   let requestedState: AgentState | null = null;
   const conn = new AgentConnection(login, {
@@ -127,13 +134,15 @@ function runConsole(login: Login): void {
     select(next);
   };
   const view = new ConversationView(conn, () => login.agent_id ?? null, () => canned, topicName, {
-    transfer: (conv) =>
+    transfer: async (conv) => {
+      await loadDirectory(); // agents' states change: show them as they are now
       transferDialog(directory, login.agent_id, async (target) => {
         const ack = await conn.transfer(conv.conversation_id, target);
         if (ack.error) return ack.error.message ?? "Transfer failed.";
         done(conv, "Conversation transferred.");
         return null;
-      }),
+      });
+    },
     escalate: (conv) =>
       escalateDialog(customer.current ?? conv.contact, async (request) => {
         const ack = await conn.escalate(conv.conversation_id, request);
@@ -193,11 +202,7 @@ function runConsole(login: Login): void {
       if (activeId) select(activeId);
     })
     .catch(() => undefined);
-  api<Directory>("/api/v1/directory", { token: login.token })
-    .then((d) => {
-      directory = { queues: d?.queues ?? [], agents: d?.agents ?? [], wrapup_codes: d?.wrapup_codes ?? [] };
-    })
-    .catch(() => undefined);
+  void loadDirectory();
 }
 
 void start();
