@@ -29,6 +29,8 @@ def tenant_fields(tenant: TenantConfig, event_maxlen: int) -> dict[str, str]:
         "max_missed": str(tenant.max_missed_offers),
         "queues": _json({q.id: q.skill for q in tenant.queues.values()}),
         "evmax": str(event_maxlen),
+        # the occupancy-scored agent indexes are only kept when some queue routes by them
+        "occ": "1" if any(q.policy == "least_occupancy" for q in tenant.queues.values()) else "0",
     }
 
 

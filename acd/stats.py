@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 WINDOW_MIN = 15
 COUNTERS = ("arrivals", "offers", "answered", "in_sl", "wait_ms", "abandoned", "handled", "handle_ms",
             "declined", "missed")
+TOTALS = ("handled", "handle_ms")  # also kept since the start (acd/lua/events.lua)
 
 
 def window_minutes(now: float) -> range:
@@ -130,7 +131,8 @@ async def replay(engine: Engine, now: float, batch: int = 10_000) -> dict[str, d
                 q, in_window = f["q"], int(f["m"]) in minutes
                 for name, v in f.items():
                     if name.startswith("c:"):
-                        totals[q][name[2:]] += int(v)
+                        if name[2:] in TOTALS:
+                            totals[q][name[2:]] += int(v)
                         if in_window:
                             window[q][name[2:]] += int(v)
             start = "(" + entry_id

@@ -87,7 +87,7 @@ class AcdKeys:
     def prefix(self) -> str:
         return f"t:{{{self.tenant}}}:"
 
-    def cfg(self) -> str:  # HASH tenant routing settings: rules, grace, max_missed, queues, evmax
+    def cfg(self) -> str:  # HASH tenant routing settings: rules, grace, max_missed, queues, evmax, occ
         return f"{self.prefix}acd:cfg"
 
     def queue(self, qid: str) -> str:  # HASH field cfg = queue config JSON; rewritten by sync
@@ -159,11 +159,8 @@ class AcdKeys:
     def events(self) -> str:  # STREAM routing event log, MAXLEN ~ cfg evmax
         return f"{self.prefix}acd:events"
 
-    def queue_bucket(self, qid: str, minute: int) -> str:  # HASH counters of one minute; pruned after 15
+    def queue_bucket(self, qid: str, minute: int) -> str:  # HASH counters of one minute; TTL 2 days
         return f"{self.prefix}acd:qs:{qid}:{minute}"
-
-    def queue_buckets(self, qid: str) -> str:  # ZSET minute -> minute of the live buckets
-        return f"{self.prefix}acd:qsb:{qid}"
 
     def queue_totals(self, qid: str) -> str:  # HASH counters since the tenant started
         return f"{self.prefix}acd:qt:{qid}"

@@ -64,10 +64,13 @@ function A.langs_star(g)
   return out
 end
 
--- Bring the agent's index entries in line with its state and load. `ixc` remembers the channels
--- it is indexed under, so a change touches only those and the new ones.
+-- Bring the agent's index entries in line with its state and load, and write the agent's live
+-- fields (load, idle-since) in the same call: A.add_load and A.touch_idle only change `g`, so
+-- every change of load ends here. `ixc` remembers the channels the agent is indexed under, so a
+-- change touches only those and the new ones. The ixo sets are kept only when a queue needs them.
 function A.reindex(g, force_out)
   local ok = force_out and {} or A.offerable(g)
+  local with_occ = force_out or A.cfg().occ
   local was = {}
   for _, c in ipairs(A.split(g.ixc or '', ',')) do was[c] = true end
   local occ = A.occupancy(g, false)
@@ -80,10 +83,10 @@ function A.reindex(g, force_out)
           local sfx = skill .. ':' .. p .. ':' .. l .. ':' .. c
           if ok[c] then
             redis.call('ZADD', K.ix(sfx), g.idle_since, g.id)
-            redis.call('ZADD', K.ixo(sfx), occ * 1e13 + g.idle_since, g.id)
+            if with_occ then redis.call('ZADD', K.ixo(sfx), occ * 1e13 + g.idle_since, g.id) end
           else
             redis.call('ZREM', K.ix(sfx), g.id)
-            redis.call('ZREM', K.ixo(sfx), g.id)
+            if with_occ then redis.call('ZREM', K.ixo(sfx), g.id) end
           end
         end
       end
@@ -91,7 +94,8 @@ function A.reindex(g, force_out)
     if ok[c] then now_in[#now_in + 1] = c end
   end
   g.ixc = table.concat(now_in, ',')
-  redis.call('HSET', K.agent(g.id), 'ixc', g.ixc)
+  redis.call('HSET', K.agent(g.id), 'ixc', g.ixc, 'idle_since', g.idle_since, 'l:chat', g.load.chat,
+    'l:messaging', g.load.messaging, 'l:email', g.load.email, 'l:voice', g.load.voice)
 end
 
 -- Counters read without scanning agents: logged-in agents per skill/prof/lang/channel (a step
@@ -118,12 +122,11 @@ function A.count_serving(g, delta)
   end
 end
 
+-- Both only change `g`; A.reindex (always called next) writes them.
 function A.add_load(g, c, delta)
   g.load[c] = g.load[c] + delta
-  redis.call('HSET', K.agent(g.id), 'l:' .. c, g.load[c])
 end
 
 function A.touch_idle(g, now)
   g.idle_since = now
-  redis.call('HSET', K.agent(g.id), 'idle_since', now)
 end

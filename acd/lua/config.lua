@@ -10,6 +10,7 @@ function A.cfg()
       max_missed = tonumber(h.max_missed or '2'),
       queues = cjson.decode(h.queues or '{}'),   -- queue id -> skill
       evmax = tonumber(h.evmax or '1000000'),
+      occ = h.occ == '1',                        -- some queue routes by least occupancy
     }
   end
   return CACHE.tenant

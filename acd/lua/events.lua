@@ -3,32 +3,34 @@
 -- figures: every counter increment is written into the same event as a "c:<name>" field, with the
 -- minute bucket "m" it went into.
 
+-- Counters also kept since the start (AHT before any handle time falls in the window).
+local TOTALS = {handled = true, handle_ms = true}
+
 function A.log(ev, now, fields)
   local args = {'XADD', K.events(), 'MAXLEN', '~', A.cfg().evmax, '*', 'ev', ev, 'ts', now}
   for i = 1, #fields do args[#args + 1] = fields[i] end
   redis.call(unpack(args))
 end
 
--- Log an event that also moves queue counters (window bucket of the current minute + totals).
+-- Log an event that also moves queue counters (bucket of the current minute + totals). Readers
+-- sum the 15 buckets of the window by name; a bucket is garbage after that, so it gets a TTL of
+-- two (real) days when created, which also holds when a simulation runs in virtual time.
 function A.count(q, now, ev, fields, counters)
   local m = math.floor(now / 60)
   local bucket = K.qstat(q, m)
   local args = {'XADD', K.events(), 'MAXLEN', '~', A.cfg().evmax, '*', 'ev', ev, 'ts', now, 'q', q, 'm', m}
   for i = 1, #fields do args[#args + 1] = fields[i] end
+  local created = false
   for name, v in pairs(counters) do
-    redis.call('HINCRBY', bucket, name, v)
-    redis.call('HINCRBY', K.qtotal(q), name, v)
-    args[#args + 1] = 'c:' .. name
-    args[#args + 1] = v
+    if v ~= 0 then
+      if redis.call('HINCRBY', bucket, name, v) == v and redis.call('HLEN', bucket) == 1 then created = true end
+      if TOTALS[name] then redis.call('HINCRBY', K.qtotal(q), name, v) end
+      args[#args + 1] = 'c:' .. name
+      args[#args + 1] = v
+    end
   end
   redis.call(unpack(args))
-  -- Keep 15 minutes of buckets (the service-level window); older ones are dropped as time moves.
-  redis.call('ZADD', K.qstats(q), m, m)
-  local old = redis.call('ZRANGEBYSCORE', K.qstats(q), '-inf', m - 15)
-  if #old > 0 then
-    for _, o in ipairs(old) do redis.call('DEL', K.qstat(q, o)) end
-    redis.call('ZREMRANGEBYSCORE', K.qstats(q), '-inf', m - 15)
-  end
+  if created then redis.call('EXPIRE', bucket, 172800) end
 end
 
 function A.ms(seconds)

@@ -36,7 +36,6 @@ function K.node_socks(n) return P .. 'acd:node:' .. n .. ':socks' end
 function K.seq() return P .. 'acd:seq' end
 function K.events() return P .. 'acd:events' end
 function K.qstat(q, m) return P .. 'acd:qs:' .. q .. ':' .. m end
-function K.qstats(q) return P .. 'acd:qsb:' .. q end
 function K.qtotal(q) return P .. 'acd:qt:' .. q end
 
 function A.emit(effect) E[#E + 1] = effect end

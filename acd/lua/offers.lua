@@ -32,18 +32,17 @@ function A.assign(T, g, now)
   redis.call('ZREM', K.timers(), 'offer|' .. T.offer, 'step|' .. T.id)
   A.waiting_out(T, now)
   T.state = 'assigned'
-  A.set(T, 'state', 'assigned', 'assigned_at', now, 'step_deadline', '')
-  if g.missed ~= 0 then
-    g.missed = 0
-    redis.call('HSET', K.agent(g.id), 'missed', 0)
-  end
   local counters = {}
   if T.answered == 0 then
     T.answered = 1
-    A.set(T, 'answered', 1)
     local wait_ms = A.ms(now - T.enq)
     local sla_ms = A.ms(tonumber(A.queue(T.queue).sla_threshold_s) or 20)
     counters = {answered = 1, wait_ms = wait_ms, in_sl = (wait_ms <= sla_ms) and 1 or 0}
+  end
+  A.set(T, 'state', 'assigned', 'assigned_at', now, 'step_deadline', '', 'answered', 1)
+  if g.missed ~= 0 then
+    g.missed = 0
+    redis.call('HSET', K.agent(g.id), 'missed', 0)
   end
   A.count(T.queue, now, 'assign', {'task', T.id, 'agent', g.id, 'offer', T.offer}, counters)
   A.emit({kind = 'assigned', task_id = T.id, agent_id = g.id, channel = T.ch, queue = T.queue,

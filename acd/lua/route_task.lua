@@ -11,7 +11,7 @@
 
 -- First member of a sorted set that is not in `tried` (pages through at most 256 members).
 function A.first_untried(key, tried_key, has_tried)
-  local page = 16
+  local page = has_tried and 16 or 1
   for start = 0, 255, page do
     local rows = redis.call('ZRANGE', key, start, start + page - 1, 'WITHSCORES')
     if #rows == 0 then return nil end
