@@ -96,6 +96,21 @@ async def test_reload_second_tab_and_network_loss_lose_nothing_and_double_nothin
     assert_no_doubles(console)
     assert [m["text"] for m in console] == [m["text"] for m in final]
 
+    # The agent's network drops while the visitor writes; back online, the console catches up,
+    # each message once.
+    await agent.context.set_offline(True)
+    await expect(agent.locator(".conn")).to_have_text("Reconnecting…")
+    await visitor_send(visitor, "eight: still there?")
+    await visitor_send(visitor, "nine: hello?")
+    texts += ["eight: still there?", "nine: hello?"]
+    final = await wait_for_texts(visitor, texts)
+    await agent.context.set_offline(False)
+    await expect(agent.locator(".conn")).to_have_text("Connected")
+    await expect(agent_log(agent).locator(".msg", has_text="nine:")).to_have_count(1)
+    console = [m for m in await agent_messages(agent) if m["author"] in ("visitor", "agent")]
+    assert_no_doubles(console)
+    assert [m["text"] for m in console] == [m["text"] for m in final]
+
     # The agent console survives a reload too (token in sessionStorage, history re-fetched).
     await agent.reload()
     await expect(agent.locator(".conn")).to_have_text("Connected")

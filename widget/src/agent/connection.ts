@@ -7,6 +7,7 @@ import { io, type Socket } from "socket.io-client";
 import { api } from "../shared/api";
 import { clientId, nowSeconds } from "../shared/format";
 import { MessageLog, type Message } from "../shared/messages";
+import { reconnectWhenOnline } from "../shared/network";
 import type { Login } from "../shared/session";
 import type { AgentState, Conversation, ConversationSummary, Offer, Pending } from "./types";
 
@@ -59,6 +60,7 @@ export class AgentConnection {
     });
     this.socket = socket;
     this.listener.status("connecting");
+    reconnectWhenOnline(() => this.socket, () => this.listener.status("reconnecting"));
     socket.on("connect", () => this.listener.status("online"));
     socket.on("disconnect", (reason) => {
       this.listener.status("reconnecting");

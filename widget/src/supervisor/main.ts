@@ -4,6 +4,7 @@
 import { io } from "socket.io-client";
 import { h, replace, setText } from "../shared/dom";
 import { duration, percent } from "../shared/format";
+import { reconnectWhenOnline } from "../shared/network";
 import { forgetLogin, loginForm, logout, storedLogin, type Login } from "../shared/session";
 import { waitingChart } from "./chart";
 import { agentTable, conversationTable, queueTable, slBreached, waitBreached } from "./tables";
@@ -95,6 +96,7 @@ function runDashboard(login: Login): void {
   };
 
   const socket = io("/supervisor", { path: "/socket.io/", auth: { token: login.token }, reconnectionDelay: 500, reconnectionDelayMax: 5000 });
+  reconnectWhenOnline(() => socket);
   socket.on("connect", () => {
     connEl.dataset.status = "online";
     setText(connEl, "Connected");
