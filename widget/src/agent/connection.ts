@@ -39,6 +39,7 @@ export class AgentConnection {
   private socket: Socket | null = null;
   private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly inFlight = new Set<string>();
+  private wantedState: AgentState | null = null;
 
   constructor(
     private readonly login: Login,
@@ -122,12 +123,23 @@ export class AgentConnection {
         conv.closeReason = conv.closeReason || "ended";
       }
     }
-    this.offers.clear();
-    for (const offer of hello.offers ?? []) {
-      if (offer && typeof offer === "object" && "offer_id" in offer) this.addOffer(offer as Offer, false);
+    const listed = (hello.offers ?? []).filter((o): o is Offer => !!o && typeof o === "object" && "offer_id" in o);
+    if (listed.length) {
+      this.offers.clear();
+      for (const offer of listed) this.addOffer(offer, false);
+    } else {
+      // No list from the server: keep the offers that are still running (a short reconnect
+      // should not hide them); an offer gone meanwhile fails politely on accept.
+      const now = performance.now();
+      for (const [id, o] of this.offers) if (now - o.received > (o.expires_in_s ?? 0) * 1000) this.offers.delete(id);
     }
     this.listener.state(this.state, "");
     this.listener.hello();
+    if (this.wantedState) {
+      const wanted = this.wantedState;
+      this.wantedState = null;
+      if (wanted !== this.state) void this.setState(wanted);
+    }
     this.listener.offers();
     this.listener.conversations();
     for (const id of current) void this.resync(id);
@@ -334,6 +346,12 @@ export class AgentConnection {
   }
 
   async setState(state: AgentState): Promise<Ack> {
+    if (!this.socket?.connected) {
+      // Chosen before the socket is up: applied right after the next hello.
+      this.wantedState = state;
+      this.listener.state(state, "");
+      return { ok: true, state };
+    }
     const ack = await this.call("state", { state });
     if (!ack.error && ack.state) {
       this.state = ack.state;

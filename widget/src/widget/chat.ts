@@ -35,7 +35,6 @@ export class ChatView {
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private ownTypingTimer: ReturnType<typeof setTimeout> | undefined;
   private ownTyping = false;
-  private waitingSince = 0;
 
   constructor(
     private readonly t: Texts,
@@ -169,7 +168,6 @@ export class ChatView {
 
   setQueue(q: QueueInfo, longWaitS: number): void {
     if (q.conversation_id !== this.conn.conversationId || this.agentName) return;
-    if (!this.waitingSince) this.waitingSince = Date.now();
     const parts = [];
     if (q.position > 0) parts.push(this.t.queuePosition(q.position));
     if (q.ewt_s !== null && q.ewt_s !== undefined && q.ewt_s >= 0) parts.push(this.t.ewt(waitText(this.t, q.ewt_s)));
@@ -210,17 +208,16 @@ export class ChatView {
   /** The server moved this visitor to another conversation (e.g. another tab started one). */
   conversationChanged(conversationId: string | null): void {
     if (conversationId && !this.endedBox.hidden && !this.notices.some((n) => n.key === `n:closed:${conversationId}`)) {
-      this.reopen();
+      this.reopen(false);
     }
   }
 
   /** After "start a new chat": the composer comes back, the old messages stay above. */
-  reopen(): void {
+  reopen(focus = true): void {
     this.agentName = "";
-    this.waitingSince = 0;
     this.endedBox.hidden = true;
     this.composer.hidden = false;
-    this.input.focus();
+    if (focus) this.input.focus();
   }
 
   private typed(): void {
