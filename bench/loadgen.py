@@ -56,6 +56,8 @@ class Bench:
         self.visitors: list[Visitor] = []
         self.assigned: set[str] = set()  # conversation ids an agent holds
         self.client_ids = 0
+        self.closing = False  # no more answers: the sockets are going away
+        self.unacked = 0  # messages sent whose ack has not come (a server error leaves it so for good)
 
     def client_id(self) -> str:
         self.client_ids += 1
@@ -91,6 +93,9 @@ class Bench:
             sent_at = float(text[2:])
             if self.phase.counts(sent_at, now):
                 self.phase.v2a.append(now - sent_at)
+            if self.closing:
+                return
+            self.unacked += 1
             await sio.emit(
                 "message", {"conversation_id": msg["conversation_id"], "text": f"a|{time.monotonic():.6f}", "client_id": self.client_id()},
                 namespace="/agent", callback=self.check_ack,
@@ -107,6 +112,7 @@ class Bench:
         self.agents.append(sio)
 
     def check_ack(self, ack: Any = None) -> None:
+        self.unacked -= 1
         if not isinstance(ack, dict) or "error" in ack:
             self.phase.ack_errors += 1
             if self.phase.ack_errors <= 3:
@@ -141,15 +147,18 @@ class Bench:
     async def run_phase(self, name: str, duration: float, closed_loop: bool) -> dict:
         start = time.monotonic()
         self.phase = Phase(name, start + self.args.warmup_s, start + duration, closed_loop)
-        cpu_before = cpu_seconds(self.args.server_pid), cpu_seconds(os.getpid())
         lag = LoopLag()
         lag_task = asyncio.create_task(lag.run(until=start + duration))
         senders = [asyncio.create_task(v.run(start, start + duration)) for v in self.visitors]
+        await asyncio.sleep(self.args.warmup_s)
+        cpu_before = *cpu_seconds(self.args.server_pid), cpu_seconds(os.getpid())[0], machine_busy()
         await asyncio.gather(*senders, lag_task)
+        cpu_after = *cpu_seconds(self.args.server_pid), cpu_seconds(os.getpid())[0], machine_busy()
         window = duration - self.args.warmup_s
-        cpu_after = cpu_seconds(self.args.server_pid), cpu_seconds(os.getpid())
-        await asyncio.sleep(min(2.0, self.args.warmup_s))  # let answers in flight land before the next phase
+        backlog = await self.drain()
         p = self.phase
+        delivered = len(p.v2a) + len(p.a2v)
+        server_cpu, redis_cpu, loadgen_cpu, machine = (a - b for a, b in zip(cpu_after, cpu_before, strict=True))
         return {
             "target": self.args.target,
             "phase": name,
@@ -157,16 +166,34 @@ class Bench:
             "agents": len(self.agents),
             "window_s": round(window, 1),
             "rate_per_side": None if closed_loop else self.args.rate,
-            "messages_per_s": round((len(p.v2a) + len(p.a2v)) / window, 1),
+            "offered_per_s": None if closed_loop else round(2 * len(self.visitors) * self.args.rate, 1),
+            "messages_per_s": round(delivered / window, 1),
             "v2a_ms": summary(p.v2a),
             "a2v_ms": summary(p.a2v),
             "ack_errors": p.ack_errors,
-            "server_cpu_pct": round(100 * (cpu_after[0] - cpu_before[0]) / duration, 1),
-            "loadgen_cpu_pct": round(100 * (cpu_after[1] - cpu_before[1]) / duration, 1),
+            "unanswered_at_end": backlog,
+            "unacked_at_end": self.unacked,
+            "server_cpu_pct": round(100 * server_cpu / window, 1),
+            "server_cpu_ms_per_msg": round(1000 * server_cpu / delivered, 3) if delivered else None,
+            "redis_cpu_pct": round(100 * redis_cpu / window, 1),
+            "loadgen_cpu_pct": round(100 * loadgen_cpu / window, 1),
             "loadgen_lag_p99_ms": summary(lag.samples)["p99"],
+            # CPU the rest of the machine took meanwhile (other jobs make every figure worse)
+            "others_cpu_pct": round(100 * max(0.0, machine - server_cpu - redis_cpu - loadgen_cpu) / window, 1),
+            "cpus": os.cpu_count(),
         }
 
+    async def drain(self, timeout: float = 15.0) -> int:
+        """Wait for answers still in flight, so the next phase starts from a quiet server."""
+        waiting = 0
+        for _ in range(int(timeout / 0.05)):
+            if not (waiting := sum(v.outstanding for v in self.visitors)):
+                break
+            await asyncio.sleep(0.05)
+        return waiting
+
     async def close(self) -> None:
+        self.closing = True
         await asyncio.gather(*(c.disconnect() for c in [*self.agents, *(v.sio for v in self.visitors)]), return_exceptions=True)
 
 
@@ -177,6 +204,7 @@ class Visitor:
         self.sio = bench.client()
         self.assigned = asyncio.Event()
         self.answered = asyncio.Event()
+        self.outstanding = 0  # sent, answer not yet seen
 
     async def connect(self) -> None:
         sio, bench = self.sio, self.bench
@@ -189,6 +217,7 @@ class Visitor:
             sent_at = float(text[2:])
             if bench.phase.counts(sent_at, now):
                 bench.phase.a2v.append(now - sent_at)
+            self.outstanding = max(0, self.outstanding - 1)
             self.answered.set()
 
         async def on_assigned(data: dict) -> None:
@@ -209,6 +238,8 @@ class Visitor:
                 raise RuntimeError(f"visitor {self.index}: first message refused: {ack}")
 
     async def send(self) -> None:
+        self.outstanding += 1
+        self.bench.unacked += 1
         await self.sio.emit(
             "message", {"text": f"v|{time.monotonic():.6f}", "client_id": self.bench.client_id()},
             namespace="/visitor", callback=self.bench.check_ack,
@@ -259,25 +290,31 @@ def summary(samples: list[float]) -> dict:
     return {"n": len(s), "p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99), "max": round(1000 * s[-1], 2)}
 
 
-def cpu_seconds(pid: int | None) -> float:
-    """User + system CPU of a process and its children still running (the embedded redis-server)."""
+def cpu_seconds(pid: int | None) -> tuple[float, float]:
+    """User + system CPU of a process, and of its children still running (the embedded redis-server)."""
     if not pid:
-        return 0.0
-    total = 0.0
-    pids = [pid]
+        return 0.0, 0.0
+    children: list[int] = []
     try:
         for task in Path(f"/proc/{pid}/task").iterdir():
-            children = (task / "children").read_text().split()
-            pids.extend(int(c) for c in children)
+            children.extend(int(c) for c in (task / "children").read_text().split())
     except OSError:
         pass
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
+    return _cpu(pid), sum(_cpu(c) for c in children)
+
+
+def _cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def machine_busy() -> float:
+    """CPU seconds all cores spent on anything but idle and iowait, since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / CLK_TCK
 
 
 def log(text: str) -> None:

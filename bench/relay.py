@@ -115,6 +115,7 @@ def run_target(name: str, args: argparse.Namespace, workdir: Path, *, orjson: bo
     log_path = workdir / f"{label}.log"
     with open(log_path, "w") as server_log:
         server = subprocess.Popen(cmd, env=env, stdout=server_log, stderr=subprocess.STDOUT)
+    load_before = os.getloadavg()[0]
     try:
         wait_healthy(url, server)
         if name == "gateway" and args.redis_url:
@@ -132,7 +133,7 @@ def run_target(name: str, args: argparse.Namespace, workdir: Path, *, orjson: bo
             raise RuntimeError(f"load generator failed against {label} (exit {done.returncode}); server log: {log_path}")
         results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
         for r in results:
-            r.update(target=label, orjson=orjson, uvloop=uvloop)
+            r.update(target=label, orjson=orjson, uvloop=uvloop, loadavg_1m_before=round(load_before, 2))
             if name == "gateway":
                 r["redis"] = "REDIS_URL" if args.redis_url else "embedded, appendfsync always"
             print(json.dumps(r), flush=True)
