@@ -100,7 +100,10 @@ export class Widget {
     document.body.appendChild(host);
     this.updateTexts();
     // A returning visitor resumes at once, so messages that came meanwhile show up (and count).
-    if (this.storage.visitorToken && this.storage.profile) this.conn.start();
+    if (this.storage.visitorToken && this.storage.profile) {
+      this.conn.start();
+      this.renderBody(); // the chat view must exist before queue / assigned / closed events arrive
+    }
     void this.fetchConfig();
     if (this.storage.open) this.open(false);
   }
