@@ -51,6 +51,7 @@ class Phase:
 class Bench:
     def __init__(self, args: argparse.Namespace):
         self.args = args
+        self.urls = args.url.split(",")
         self.phase = Phase()
         self.agents: list[socketio.AsyncClient] = []
         self.visitors: list[Visitor] = []
@@ -58,6 +59,10 @@ class Bench:
         self.client_ids = 0
         self.closing = False  # no more answers: the sockets are going away
         self.unacked = 0  # messages sent whose ack has not come (a server error leaves it so for good)
+
+    def url(self, index: int) -> str:
+        """Clients spread round-robin over the servers given (several gateway processes, one Redis)."""
+        return self.urls[index % len(self.urls)]
 
     def client_id(self) -> str:
         self.client_ids += 1
@@ -71,7 +76,7 @@ class Bench:
         auth: dict[str, Any] = {}
         if self.args.target == "gateway":
             username = f"agent{index:03d}"
-            async with session.post(f"{self.args.url}/api/v1/login", json={"username": username, "password": self.args.password}) as r:
+            async with session.post(f"{self.url(index)}/api/v1/login", json={"username": username, "password": self.args.password}) as r:
                 if r.status != 200:
                     raise RuntimeError(f"login {username}: HTTP {r.status} {await r.text()}")
                 auth = {"token": (await r.json())["token"]}
@@ -104,7 +109,7 @@ class Bench:
         sio.on("offer", on_offer, namespace="/agent")
         sio.on("assigned", on_assigned, namespace="/agent")
         sio.on("message", on_message, namespace="/agent")
-        await sio.connect(self.args.url, namespaces=["/agent"], transports=["websocket"], auth=auth, wait_timeout=10)
+        await sio.connect(self.url(index), namespaces=["/agent"], transports=["websocket"], auth=auth, wait_timeout=10)
         if self.args.target == "gateway":
             ack = await sio.call("state", {"state": "available"}, namespace="/agent", timeout=10)
             if ack.get("state") != "available":
@@ -151,9 +156,9 @@ class Bench:
         lag_task = asyncio.create_task(lag.run(until=start + duration))
         senders = [asyncio.create_task(v.run(start, start + duration)) for v in self.visitors]
         await asyncio.sleep(self.args.warmup_s)
-        cpu_before = *cpu_seconds(self.args.server_pid), cpu_seconds(os.getpid())[0], machine_busy()
+        cpu_before = *self.server_cpu(), cpu_seconds(os.getpid())[0], machine_busy()
         await asyncio.gather(*senders, lag_task)
-        cpu_after = *cpu_seconds(self.args.server_pid), cpu_seconds(os.getpid())[0], machine_busy()
+        cpu_after = *self.server_cpu(), cpu_seconds(os.getpid())[0], machine_busy()
         window = duration - self.args.warmup_s
         backlog = await self.drain()
         p = self.phase
@@ -163,6 +168,7 @@ class Bench:
             "target": self.args.target,
             "phase": name,
             "conversations": len(self.visitors),
+            "server_processes": len(self.urls),
             "agents": len(self.agents),
             "window_s": round(window, 1),
             "rate_per_side": None if closed_loop else self.args.rate,
@@ -183,11 +189,19 @@ class Bench:
             "cpus": os.cpu_count(),
         }
 
+    def server_cpu(self) -> tuple[float, float]:
+        """CPU seconds of the server processes, and of Redis (their children, or --redis-pid)."""
+        own = children = 0.0
+        for pid in self.args.server_pids:
+            a, b = cpu_seconds(pid)
+            own, children = own + a, children + b
+        return own, children + (cpu_seconds(self.args.redis_pid)[0] if self.args.redis_pid else 0.0)
+
     async def drain(self, timeout: float = 15.0) -> int:
         """Wait for answers still in flight, so the next phase starts from a quiet server."""
         waiting = 0
         for _ in range(int(timeout / 0.05)):
-            if not (waiting := sum(v.outstanding for v in self.visitors)):
+            if not (waiting := sum(v.outstanding for v in self.visitors)) and not self.unacked:
                 break
             await asyncio.sleep(0.05)
         return waiting
@@ -231,7 +245,7 @@ class Visitor:
         sio.on("assigned", on_assigned, namespace="/visitor")
         sio.on("session", on_session, namespace="/visitor")
         auth = {"tenant": TENANT, "name": f"Visitor {self.index}", "topic": TOPIC, "language": LANGUAGE}
-        await sio.connect(bench.args.url, namespaces=["/visitor"], transports=["websocket"], auth=auth, wait_timeout=10)
+        await sio.connect(bench.url(self.index), namespaces=["/visitor"], transports=["websocket"], auth=auth, wait_timeout=10)
         if bench.args.target == "gateway":  # the first message opens the conversation and queues it
             ack = await sio.call("message", {"text": "hello", "client_id": bench.client_id()}, namespace="/visitor", timeout=10)
             if not isinstance(ack, dict) or "error" in ack:
@@ -337,7 +351,7 @@ async def amain(args: argparse.Namespace) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", required=True)
+    parser.add_argument("--url", required=True, help="server URL, or several separated by commas")
     parser.add_argument("--target", choices=("gateway", "bare"), required=True)
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--agents", type=int, default=70)
@@ -348,7 +362,8 @@ def main() -> int:
     parser.add_argument("--saturation-s", type=float, default=20.0)
     parser.add_argument("--warmup-s", type=float, default=3.0)
     parser.add_argument("--setup-timeout-s", type=float, default=60.0)
-    parser.add_argument("--server-pid", type=int, default=0, help="for CPU figures")
+    parser.add_argument("--server-pids", type=lambda v: [int(p) for p in v.split(",") if p], default=[], help="for CPU figures")
+    parser.add_argument("--redis-pid", type=int, default=0, help="a Redis that is no child of a server, for CPU figures")
     parser.add_argument("--orjson", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--uvloop", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args()

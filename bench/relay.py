@@ -14,6 +14,7 @@ a share of the bare relay's). Everything it starts stops by itself.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import math
 import os
@@ -83,70 +84,92 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> Non
     raise RuntimeError(f"{url}/healthz did not answer within {timeout}s")
 
 
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
+def stop(servers: list[subprocess.Popen], grace_s: float = 10.0) -> None:
+    """SIGINT (aiohttp's graceful shutdown), then SIGKILL whatever is still there after ``grace_s``."""
+    for proc in servers:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + grace_s
+    for proc in servers:
         try:
-            proc.wait(15)
+            proc.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            proc.kill()
+            proc.kill()  # the embedded redis-server follows (PR_SET_PDEATHSIG)
             proc.wait(5)
 
 
 def run_target(name: str, args: argparse.Namespace, workdir: Path, *, orjson: bool, uvloop: bool) -> list[dict]:
-    """Start one server, run the load generator against it, return its phase results."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    """Start the server(s), run the load generator against them, return the phase results."""
     label = f"{name}{'' if orjson else '-no-orjson'}{'' if uvloop else '-no-uvloop'}"
-    if name == "bare":
-        cmd = [sys.executable, str(HERE / "bare_relay.py"), "--port", str(port)]
-        cmd += [] if orjson else ["--no-orjson"]
-    else:
-        cmd = [sys.executable, str(HERE / "serve_gateway.py"), "--config", str(workdir / "bench.yaml"), "--port", str(port)]
-        cmd += ["--orjson"] if orjson else []
+    procs = args.gateway_procs if name == "gateway" else 1
+    label += f"-x{procs}" if procs > 1 else ""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env["OMNIRELAY_LOG_LEVEL"] = "WARNING"
+    shared_redis = None
+    redis_label = "embedded, appendfsync always"
+    if name == "gateway":
         data_dir = workdir / f"var-{label}"
         shutil.rmtree(data_dir, ignore_errors=True)
         env["OMNIRELAY_DATA_DIR"] = str(data_dir)
-        env["OMNIRELAY_LOG_LEVEL"] = "WARNING"
         if args.redis_url:
+            flush(args.redis_url)
             env["REDIS_URL"] = args.redis_url
-    cmd += [] if uvloop else ["--no-uvloop"]
-    log_path = workdir / f"{label}.log"
-    with open(log_path, "w") as server_log:
-        server = subprocess.Popen(cmd, env=env, stdout=server_log, stderr=subprocess.STDOUT)
+            redis_label = "REDIS_URL"
+        elif procs > 1:  # several gateways need one Redis: the same redis-server the gateway embeds
+            from gateway.embedded_redis import EmbeddedRedis
+
+            shared_redis = EmbeddedRedis(data_dir / "shared-redis", appendfsync="always")
+            env["REDIS_URL"] = asyncio.run(shared_redis.start())
+            redis_label = "shared redis-server, appendfsync always"
+    servers: list[subprocess.Popen] = []
+    urls: list[str] = []
     load_before = os.getloadavg()[0]
     try:
-        wait_healthy(url, server)
-        if name == "gateway" and args.redis_url:
-            flush(args.redis_url)
+        for i in range(procs):
+            port = free_port()
+            if name == "bare":
+                cmd = [sys.executable, str(HERE / "bare_relay.py"), "--port", str(port)] + ([] if orjson else ["--no-orjson"])
+            else:
+                cmd = [sys.executable, str(HERE / "serve_gateway.py"), "--config", str(workdir / "bench.yaml"), "--port", str(port)]
+                cmd += ["--orjson"] if orjson else []
+            cmd += [] if uvloop else ["--no-uvloop"]
+            with open(workdir / f"{label}-{i}.log", "w") as server_log:
+                servers.append(subprocess.Popen(cmd, env=env, stdout=server_log, stderr=subprocess.STDOUT))
+            urls.append(f"http://127.0.0.1:{port}")
+            wait_healthy(urls[-1], servers[-1])
         loadgen = [
-            sys.executable, str(HERE / "loadgen.py"), "--url", url, "--target", name,
+            sys.executable, str(HERE / "loadgen.py"), "--url", ",".join(urls), "--target", name,
             "--conversations", str(args.conversations), "--agents", str(args.agents), "--password", PASSWORD,
             "--rate", str(args.rate), "--latency-s", str(args.latency_s), "--saturation-s", str(args.saturation_s),
-            "--warmup-s", str(args.warmup_s), "--server-pid", str(server.pid),
+            "--warmup-s", str(args.warmup_s), "--server-pids", ",".join(str(s.pid) for s in servers),
         ]
+        if shared_redis is not None and shared_redis.process is not None:
+            loadgen += ["--redis-pid", str(shared_redis.process.pid)]
         budget = 120 + args.latency_s + args.saturation_s + 2 * args.warmup_s
         done = subprocess.run(loadgen, capture_output=True, text=True, timeout=budget)
         sys.stderr.write(done.stderr)
         if done.returncode != 0:
-            raise RuntimeError(f"load generator failed against {label} (exit {done.returncode}); server log: {log_path}")
+            raise RuntimeError(f"load generator failed against {label} (exit {done.returncode}); server logs in {workdir}")
         results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
         for r in results:
             r.update(target=label, orjson=orjson, uvloop=uvloop, loadavg_1m_before=round(load_before, 2))
             if name == "gateway":
-                r["redis"] = "REDIS_URL" if args.redis_url else "embedded, appendfsync always"
+                r["redis"] = redis_label
             print(json.dumps(r), flush=True)
         return results
     finally:
-        stop(server)
+        stop(servers)
+        if shared_redis is not None:
+            asyncio.run(shared_redis.stop())
 
 
 def flush(redis_url: str) -> None:
     """A shared Redis keeps agents' state between runs; the bench starts each run from empty."""
     import redis
 
-    redis.Redis.from_url(redis_url).flushdb()
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    client.close()
 
 
 def compare(bare: list[dict], gateway: list[dict]) -> dict:
@@ -181,6 +204,7 @@ def main() -> int:
     parser.add_argument("--saturation-s", type=float, default=20.0)
     parser.add_argument("--warmup-s", type=float, default=3.0)
     parser.add_argument("--redis-url", default="", help="use this Redis (it is FLUSHED) instead of the embedded one")
+    parser.add_argument("--gateway-procs", type=int, default=1, help="gateway processes on one Redis, clients spread over them")
     parser.add_argument("--matrix", action="store_true", help="also measure both servers without orjson and without uvloop")
     parser.add_argument("--only", choices=("bare", "gateway"), help="run one server only (no comparison)")
     parser.add_argument("--write-config", metavar="PATH", help="write the bench config there and exit")
