@@ -97,6 +97,7 @@ async def _routing(app: web.Application) -> AsyncIterator[None]:
     await router.start()
     yield
     await app[K.SIO].shutdown()
+    await app[K.SIO].manager.close()
 
 
 async def _timers(app: web.Application) -> AsyncIterator[None]:

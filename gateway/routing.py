@@ -12,7 +12,8 @@ import time
 from typing import Any
 
 import socketio
-from acd.engine import Engine, Task
+from acd.engine import Engine
+from acd.model import Task
 from redis.asyncio import Redis
 
 from gateway.config.schema import Config

@@ -7,7 +7,7 @@ from aiohttp.test_utils import TestServer
 
 from gateway.app import create_app
 
-from .conftest import Gateway
+from conftest import Gateway
 
 
 @pytest.fixture

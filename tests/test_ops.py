@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 
@@ -51,8 +52,8 @@ async def test_healthz_is_503_when_redis_is_gone(tmp_path, demo_config):
 
 async def test_body_over_the_limit_is_413(gateway):
     async with aiohttp.ClientSession() as http:
-        async with http.post(f"{gateway.url}/api/v1/login", data=b"x" * (1024 * 1024 + 10),
-                             headers={"Content-Type": "application/json"}) as r:
+        async with http.post(f"{gateway.url}/api/v1/login", data=io.BytesIO(b"x" * (1024 * 1024 + 10)),
+                             headers={"Content-Type": "application/json", "Connection": "close"}) as r:
             assert r.status == 413
         async with http.post(f"{gateway.url}/api/v1/login", data=b"{not json") as r:
             assert r.status == 400

@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestServer
 from gateway.app import create_app
 from gateway.config import load_config_text
 
-from .conftest import DEMO_CONFIG, Gateway
+from conftest import DEMO_CONFIG, Gateway
 
 ACME = """
   acme:

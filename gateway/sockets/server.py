@@ -6,13 +6,14 @@ import socketio
 
 from gateway.sockets.agent import AgentNamespace
 from gateway.sockets.context import Context
+from gateway.sockets.redis_manager import RedisFanout
 from gateway.sockets.supervisor import SupervisorNamespace
 from gateway.sockets.visitor import VisitorNamespace
 
 
 def create_sio(redis_url: str) -> socketio.AsyncServer:
     """An AsyncServer whose emits travel over Redis pub/sub to every gateway process."""
-    manager = socketio.AsyncRedisManager(redis_url, channel="omnirelay-socketio")
+    manager = RedisFanout(redis_url, channel="omnirelay-socketio")
     return socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
