@@ -64,8 +64,7 @@ function loadBars(a: AgentRow): HTMLElement {
         "div",
         { class: "load", title: `${channelName(c)}: ${load} of ${cap}`, "data-channel": c, "data-load": load },
         channelIcon(c),
-        h("span", { class: "load-text" }, `${load}/${cap}`),
-        h("span", { class: "load-track", "aria-hidden": "true" }, h("span", { class: full ? "load-fill full" : "load-fill", style: `width:${cap ? Math.min(100, (load / cap) * 100) : 0}%` })),
+        h("span", { class: full ? "load-text full" : load ? "load-text busy" : "load-text" }, `${load}/${cap}`),
       );
     }),
   );
