@@ -12,10 +12,10 @@ import time
 from typing import Any
 
 import socketio
-from acd.engine import Engine
-from acd.model import Task
 from redis.asyncio import Redis
 
+from acd.engine import Engine
+from acd.model import Task
 from gateway.config.schema import Config
 from gateway.keys import TenantKeys
 from gateway.metrics import Metrics
@@ -27,6 +27,7 @@ from gateway.store.conversations import (
     open_conversations,
     update_conversation,
 )
+from gateway.store.messages import last_message
 
 log = logging.getLogger(__name__)
 SERIES_STEP_S = 30  # one sample of waiting contacts per queue every 30 s
@@ -99,17 +100,25 @@ class Router:
 
     async def _on_offered(self, tenant: str, keys: TenantKeys, e: Any) -> None:
         await update_conversation(self.redis, keys, e.task_id, state="offered")
-        meta = e.meta or {}
-        await self.sio.emit(
-            "offer",
-            {
-                "offer_id": e.offer_id, "conversation_id": e.task_id, "channel": e.channel,
-                "channel_type": meta.get("channel_type", ""), "language": e.language,
-                "topic": meta.get("topic", ""), "queue": e.queue, "waited_s": round(e.waited_s, 1),
-                "expires_in_s": round(e.expires_in_s, 1), "contact": meta.get("contact", {}),
-            },
-            room=agent_room(tenant, e.agent_id), namespace="/agent",
-        )
+        payload = offer_payload(e.offer_id, e.task_id, e.channel, e.language, e.queue, e.waited_s, e.expires_in_s, e.meta)
+        await self.sio.emit("offer", payload, room=agent_room(tenant, e.agent_id), namespace="/agent")
+
+    async def pending_offers(self, tenant: str, agent_id: str, now: float) -> list[dict]:
+        """Offers waiting for this agent's answer, with the time they have left (for a console that reconnects)."""
+        engine = self.engines[tenant]
+        out = []
+        for conv in await open_conversations(self.redis, TenantKeys(tenant)):
+            if conv.state != "offered":
+                continue
+            task = await engine.task(conv.id)
+            offer = task and task.get("offer")
+            if not offer or offer["agent_id"] != agent_id or offer["expires_at"] <= now:
+                continue
+            out.append(offer_payload(
+                offer["offer_id"], conv.id, task["channel"], task["language"], task["queue"],
+                now - task["enqueued_at"], offer["expires_at"] - now, task["meta"],
+            ))
+        return out
 
     async def _on_offer_revoked(self, tenant: str, keys: TenantKeys, e: Any) -> None:
         state = await self.redis.hget(keys.conv(e.task_id), "state")
@@ -205,8 +214,9 @@ class Router:
                 await self.redis.xadd(keys.waiting_series(), sample, maxlen=3000, approximate=True)
 
     async def snapshot(self, tenant: str, now: float) -> dict:
-        """The ACD snapshot plus the waiting-contacts series of the last 30 minutes."""
+        """The ACD snapshot, the open conversations, and the waiting-contacts series of the last 30 minutes."""
         snap = await self.engines[tenant].snapshot(now=now)
+        snap["conversations"] = await self._live_conversations(tenant, now)
         entries = await self.redis.xrange(TenantKeys(tenant).waiting_series(), min=str(int((now - 1800) * 1000)))
         series: dict[str, list] = {}
         for entry_id, fields in entries:
@@ -216,6 +226,20 @@ class Router:
                     series.setdefault(queue, []).append([ts, int(waiting)])
         snap["series"] = series
         return snap
+
+    async def _live_conversations(self, tenant: str, now: float, limit: int = 200) -> list[dict]:
+        keys = TenantKeys(tenant)
+        out = []
+        for conv in (await open_conversations(self.redis, keys))[:limit]:
+            contact = await get_contact(self.redis, keys, conv.contact_id)
+            last = await last_message(self.redis, keys, conv.id)
+            out.append({
+                "id": conv.id, "contact_name": contact.name if contact else "", "queue": conv.queue,
+                "agent_id": conv.agent_id, "state": conv.state, "channel_type": conv.channel_type,
+                "waited_s": round((conv.assigned_at or now) - conv.created_at, 1),
+                "last_message": last.text[:140] if last else "",
+            })
+        return out
 
     async def _lead(self, tenant: str, job: str, ttl_ms: int) -> bool:
         """True if this node holds (or just took) the lease for a periodic job."""
@@ -242,3 +266,16 @@ class Router:
             "state": conv.state, "last_seq": conv.seq, "created_at": conv.created_at,
             "contact": contact.to_wire() if contact else {"id": conv.contact_id, "name": ""},
         }
+
+
+def offer_payload(
+    offer_id: str, task_id: str, channel: str, language: str, queue: str, waited_s: float, expires_in_s: float, meta: dict
+) -> dict:
+    """The contract's ``offer`` event."""
+    meta = meta or {}
+    return {
+        "offer_id": offer_id, "conversation_id": task_id, "channel": channel,
+        "channel_type": meta.get("channel_type", ""), "language": language, "topic": meta.get("topic", ""),
+        "queue": queue, "waited_s": round(waited_s, 1), "expires_in_s": round(expires_in_s, 1),
+        "contact": meta.get("contact", {}),
+    }

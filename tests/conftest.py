@@ -71,7 +71,7 @@ class Gateway:
                 assert r.status == 200, await r.text()
                 return await r.json()
 
-    async def socket(self, namespace: str, auth: dict, events: list[str] = ()) -> tuple[socketio.AsyncClient, "Inbox"]:
+    async def socket(self, namespace: str, auth: dict, events: list[str] = ()) -> tuple[socketio.AsyncClient, Inbox]:
         """A connected Socket.IO client on ``namespace`` recording ``events`` into an Inbox."""
         client = socketio.AsyncClient(reconnection=False)
         inbox = Inbox()
@@ -81,7 +81,7 @@ class Gateway:
         self._clients.append(client)
         return client, inbox
 
-    async def agent(self, username: str, *, available: bool = True) -> tuple[socketio.AsyncClient, "Inbox"]:
+    async def agent(self, username: str, *, available: bool = True) -> tuple[socketio.AsyncClient, Inbox]:
         login = await self.login(username)
         client, inbox = await self.socket(
             "/agent", {"token": login["token"]},
@@ -92,7 +92,7 @@ class Gateway:
             assert ack["state"] == "available", ack
         return client, inbox
 
-    async def visitor(self, **auth) -> tuple[socketio.AsyncClient, "Inbox"]:
+    async def visitor(self, **auth) -> tuple[socketio.AsyncClient, Inbox]:
         auth = {"tenant": "demo", "name": "Vera", "topic": "billing", "language": "en", **auth}
         return await self.socket(
             "/visitor", auth, ["session", "message", "queue", "assigned", "typing", "closed", "escalation_offer"]

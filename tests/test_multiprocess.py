@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 from aiohttp.test_utils import TestServer
+from conftest import Gateway
 
 from gateway.app import create_app
-
-from conftest import Gateway
 
 
 @pytest.fixture

@@ -5,11 +5,10 @@ from __future__ import annotations
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
+from conftest import DEMO_CONFIG, Gateway
 
 from gateway.app import create_app
 from gateway.config import load_config_text
-
-from conftest import DEMO_CONFIG, Gateway
 
 ACME = """
   acme:

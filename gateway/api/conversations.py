@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
 
 from gateway.api.auth_helpers import json_error, principal
@@ -39,8 +41,7 @@ async def _serves_contact(request: web.Request, who: Principal, contact_id: str)
         return False
     engine = request.config_dict[ROUTER].engine(who.tenant)
     current = set(await engine.assigned_tasks(who.user_id))
-    info = await engine.agent(who.user_id)
-    current |= {o.get("task_id") or o.get("conversation_id") for o in info.get("offers", [])}
+    current |= {o["conversation_id"] for o in await request.config_dict[ROUTER].pending_offers(who.tenant, who.user_id, time.time())}
     for cid in current:
         conv = await get_conversation(redis, keys, cid) if cid else None
         if conv and (await get_contact(redis, keys, conv.contact_id) or contact).id == contact.id:

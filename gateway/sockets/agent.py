@@ -7,8 +7,8 @@ import time
 from typing import Any
 
 import socketio
-from acd.errors import AcdError
 
+from acd.errors import AcdError
 from gateway.auth import AuthError, Principal
 from gateway.delivery import parse_escalation, publish_message, record_escalation
 from gateway.keys import TenantKeys
@@ -65,7 +65,7 @@ class AgentNamespace(socketio.AsyncNamespace):
             "agent": {"id": who.user_id, "name": who.name},
             "state": info.get("state", "offline"),
             "conversations": conversations,
-            "offers": info.get("offers", []),
+            "offers": await self.ctx.router.pending_offers(who.tenant, who.user_id, time.time()),
         }
 
     async def _mine(self, who: Principal, data: dict, *, offered_ok: bool = False) -> Conversation:

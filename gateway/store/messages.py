@@ -39,6 +39,7 @@ class Message:
     author_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     duplicate: bool = False
+    client_id: str = ""  # the sender's id for it, so its own tabs match the broadcast to their pending copy
 
     def to_wire(self) -> dict[str, Any]:
         """The contract's message shape."""
@@ -52,6 +53,8 @@ class Message:
         }
         if self.author_id:
             out["author"]["id"] = self.author_id
+        if self.client_id:
+            out["client_id"] = self.client_id
         if self.extra:
             out.update(self.extra)
         return out
@@ -90,7 +93,7 @@ async def append_message(
     return Message(
         id=mid, conversation_id=conversation_id, seq=int(seq), author_kind=author_kind,
         author_name=author_name, text=text, ts=float(stored_ts), author_id=author_id,
-        extra=extra or {}, duplicate=bool(dup),
+        extra=extra or {}, duplicate=bool(dup), client_id=client_id,
     )
 
 
@@ -113,4 +116,5 @@ def _from_entry(conversation_id: str, entry_id: str, f: dict[str, str]) -> Messa
         id=f["id"], conversation_id=conversation_id, seq=int(entry_id.split("-", 1)[0]),
         author_kind=f["kind"], author_name=f.get("name", ""), text=f.get("text", ""), ts=float(f["ts"]),
         author_id=f.get("aid", ""), extra=json.loads(f["extra"]) if f.get("extra") else {},
+        client_id=f.get("cid", ""),
     )

@@ -24,6 +24,10 @@ if ARGV[9] ~= '1' and redis.call('HGET', KEYS[1], 'state') == 'closed' then
 end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local entry = {'id', ARGV[2], 'kind', ARGV[3], 'name', ARGV[4], 'aid', ARGV[5], 'text', ARGV[6], 'ts', ARGV[7]}
+if ARGV[1] ~= '' then
+  table.insert(entry, 'cid')
+  table.insert(entry, ARGV[1])
+end
 if ARGV[8] ~= '' then
   table.insert(entry, 'extra')
   table.insert(entry, ARGV[8])
