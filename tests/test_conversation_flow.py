@@ -115,3 +115,20 @@ async def test_a_visitor_token_resumes_the_same_conversation(gateway):
     # a forged or other tenant's token gets a fresh visitor
     v3, in3 = await gateway.visitor(visitor_token=token[:-2] + "xx")
     assert (await in3.next("session"))["conversation_id"] is None
+
+
+async def test_a_reconnecting_console_gets_its_pending_offer_back(gateway):
+    anna, anna_in = await gateway.agent("anna")
+    visitor, _ = await gateway.visitor()
+    ack = await visitor.call("message", {"text": "anyone?", "client_id": "q"}, namespace="/visitor")
+    offer = await anna_in.next("offer")
+    await anna.disconnect()  # a reload: back well within the disconnect grace
+    token = (await gateway.login("anna"))["token"]
+    again, again_in = await gateway.socket("/agent", {"token": token}, ["hello"])
+    hello = await again_in.next("hello")
+    assert hello["state"] == "available"
+    assert [o["offer_id"] for o in hello["offers"]] == [offer["offer_id"]]
+    assert hello["offers"][0]["conversation_id"] == ack["conversation_id"]
+    assert 0 < hello["offers"][0]["expires_in_s"] <= offer["expires_in_s"]
+    accepted = await again.call("accept", {"offer_id": offer["offer_id"]}, namespace="/agent")
+    assert accepted["ok"] and accepted["conversation"]["conversation_id"] == ack["conversation_id"]
