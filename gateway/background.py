@@ -27,7 +27,9 @@ class Background:
         """Run ``step`` every ``interval`` seconds; one failing step is logged and the loop goes on."""
 
         async def loop() -> None:
-            while True:
+            me = asyncio.current_task()
+            # cancelling() guards against a library that swallows the CancelledError inside step()
+            while not me.cancelling():
                 try:
                     await step()
                 except asyncio.CancelledError:
@@ -43,10 +45,15 @@ class Background:
         if not task.cancelled() and task.exception() is not None:
             log.error("background task crashed", exc_info=task.exception(), extra={"task": task.get_name()})
 
-    async def stop(self) -> None:
-        """Cancel every task and wait for them to finish."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Cancel every task and wait (bounded) for them to finish."""
+        pending = set(self._tasks)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while pending and loop.time() < deadline:
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=min(1.0, max(deadline - loop.time(), 0.01)))
+        for task in pending:
+            log.error("background task did not stop", extra={"task": task.get_name()})
         self._tasks.clear()
