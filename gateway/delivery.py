@@ -11,7 +11,7 @@ from gateway.rooms import agent_room, visitor_room
 from gateway.sockets.context import Context
 from gateway.sockets.validation import InputError
 from gateway.store.contacts import resolve_contact
-from gateway.store.conversations import Conversation, update_conversation
+from gateway.store.conversations import Conversation, close_conversation, update_conversation
 from gateway.store.messages import Message, append_message
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -65,3 +65,16 @@ async def record_escalation(ctx: Context, keys: TenantKeys, conv: Conversation, 
     )
     await publish_message(ctx, keys.tenant, conv, msg)
     return msg
+
+
+async def end_conversation(ctx: Context, tenant: str, conv: Conversation, *, reason: str, wrapup_code: str | None = None) -> None:
+    """Close a conversation everywhere: storage, the ACD (slot to wrap-up), the visitor and the agent."""
+    keys = TenantKeys(tenant)
+    if not await close_conversation(ctx.redis, keys, conv.id, reason, now=time.time()):
+        return
+    await ctx.router.run(tenant, "close", conv.id, wrapup_code=wrapup_code)
+    event = {"conversation_id": conv.id, "reason": reason}
+    if conv.visitor_id:
+        await ctx.sio.emit("closed", event, room=visitor_room(tenant, conv.visitor_id), namespace="/visitor")
+    if conv.agent_id:
+        await ctx.sio.emit("closed", event, room=agent_room(tenant, conv.agent_id), namespace="/agent")

@@ -132,3 +132,20 @@ async def test_a_reconnecting_console_gets_its_pending_offer_back(gateway):
     assert 0 < hello["offers"][0]["expires_in_s"] <= offer["expires_in_s"]
     accepted = await again.call("accept", {"offer_id": offer["offer_id"]}, namespace="/agent")
     assert accepted["ok"] and accepted["conversation"]["conversation_id"] == ack["conversation_id"]
+
+
+async def test_visitor_who_gives_up_while_waiting_is_counted_as_abandoned(gateway):
+    ben, ben_in = await gateway.agent("ben")  # no billing skill: nobody serves the visitor
+    visitor, v_in = await gateway.visitor(topic="billing")
+    ack = await visitor.call("message", {"text": "hello?", "client_id": "w"}, namespace="/visitor")
+    closed = await visitor.call("close", {}, namespace="/visitor")
+    assert closed == {"ok": True, "conversation_id": ack["conversation_id"]}
+    assert (await v_in.next("closed"))["reason"] == "visitor"
+    sam = await gateway.login("sam")
+    _, sup_in = await gateway.socket("/supervisor", {"token": sam["token"]}, ["snapshot"])
+    snap = await sup_in.next("snapshot")
+    billing = next(q for q in snap["queues"] if q["id"] == "billing")
+    assert billing["abandoned"] == 1 and billing["waiting"] == 0
+    # writing again opens a new conversation
+    again = await visitor.call("message", {"text": "me again", "client_id": "w2"}, namespace="/visitor")
+    assert again["conversation_id"] != ack["conversation_id"] and again["seq"] == 1

@@ -10,12 +10,12 @@ import socketio
 
 from acd.errors import AcdError
 from gateway.auth import AuthError, Principal
-from gateway.delivery import parse_escalation, publish_message, record_escalation
+from gateway.delivery import end_conversation, parse_escalation, publish_message, record_escalation
 from gateway.keys import TenantKeys
 from gateway.rooms import agent_room, visitor_room
 from gateway.sockets.context import Context
 from gateway.sockets.validation import InputError, client_id_field, int_field, require_dict, text_field
-from gateway.store.conversations import Conversation, close_conversation, get_conversation
+from gateway.store.conversations import Conversation, get_conversation
 from gateway.store.messages import ConversationClosed, append_message, read_messages
 
 log = logging.getLogger(__name__)
@@ -217,15 +217,3 @@ class AgentNamespace(socketio.AsyncNamespace):
 
         return await self._guard(sid, data, act)
 
-
-async def end_conversation(ctx: Context, tenant: str, conv: Conversation, *, reason: str, wrapup_code: str | None = None) -> None:
-    """Close a conversation everywhere: storage, the ACD (slot to wrap-up), the visitor and the agent."""
-    keys = TenantKeys(tenant)
-    if not await close_conversation(ctx.redis, keys, conv.id, reason, now=time.time()):
-        return
-    await ctx.router.run(tenant, "close", conv.id, wrapup_code=wrapup_code)
-    event = {"conversation_id": conv.id, "reason": reason}
-    if conv.visitor_id:
-        await ctx.sio.emit("closed", event, room=visitor_room(tenant, conv.visitor_id), namespace="/visitor")
-    if conv.agent_id:
-        await ctx.sio.emit("closed", event, room=agent_room(tenant, conv.agent_id), namespace="/agent")

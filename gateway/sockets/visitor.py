@@ -10,7 +10,7 @@ from typing import Any
 
 import socketio
 
-from gateway.delivery import parse_escalation, publish_message, record_escalation
+from gateway.delivery import end_conversation, parse_escalation, publish_message, record_escalation
 from gateway.keys import TenantKeys
 from gateway.ratelimit import allow
 from gateway.rooms import agent_room, visitor_room
@@ -207,3 +207,13 @@ class VisitorNamespace(socketio.AsyncNamespace):
         if new:
             await self.ctx.router.submit(conv)
         return {"ok": True, "conversation_id": conv.id, **request}
+
+    async def on_close(self, sid: str, data: Any = None) -> dict:
+        """The visitor ends the conversation (unanswered: counts as abandoned in the statistics)."""
+        keys, _, visitor = await self._whoami(sid)
+        cid = visitor.get("conversation_id")
+        conv = await get_conversation(self.ctx.redis, keys, cid) if cid else None
+        if conv is None or conv.state == "closed":
+            return {"ok": True, "conversation_id": cid or None}
+        await end_conversation(self.ctx, keys.tenant, conv, reason="visitor")
+        return {"ok": True, "conversation_id": conv.id}
