@@ -68,3 +68,30 @@ def test_json_logs_never_carry_secrets():
     line = json.loads(JsonFormatter().format(record))
     assert line["msg"] == "login for anna" and line["user"] == "anna"
     assert line["password"] == "***" and line["token"] == "***"
+
+
+async def test_a_dead_redis_refuses_messages_clearly_and_loses_nothing(tmp_path, demo_config):
+    import socketio
+
+    server = EmbeddedRedis(tmp_path)
+    url = await server.start()
+    app = TestServer(create_app(demo_config, redis_url=url), host="127.0.0.1", port=0)
+    await app.start_server()
+    visitor = socketio.AsyncClient(reconnection=False)
+    try:
+        await visitor.connect(str(app.make_url("")), namespaces=["/visitor"], transports=["websocket"],
+                              auth={"tenant": "demo", "name": "Ida", "topic": "billing", "language": "en"})
+        first = await visitor.call("message", {"text": "before", "client_id": "a"}, namespace="/visitor")
+        assert first["seq"] == 1
+        await server.stop()
+        down = await visitor.call("message", {"text": "during", "client_id": "b"}, namespace="/visitor", timeout=30)
+        assert down["error"]["code"] == "unavailable"
+        await server.start()  # same data dir: the AOF brings everything back
+        retried = await visitor.call("message", {"text": "during", "client_id": "b"}, namespace="/visitor", timeout=30)
+        assert retried["seq"] == 2
+        history = await visitor.call("history", {"after_seq": 0}, namespace="/visitor")
+        assert [m["text"] for m in history["messages"]] == ["before", "during"]
+    finally:
+        await visitor.disconnect()
+        await app.close()
+        await server.stop()

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import socketio
+from redis.exceptions import RedisError
 
 from acd.errors import AcdError
 from gateway.auth import AuthError, Principal
@@ -14,7 +15,14 @@ from gateway.delivery import end_conversation, parse_escalation, publish_message
 from gateway.keys import TenantKeys
 from gateway.rooms import agent_room, visitor_room
 from gateway.sockets.context import Context
-from gateway.sockets.validation import InputError, client_id_field, int_field, require_dict, text_field
+from gateway.sockets.validation import (
+    UNAVAILABLE,
+    InputError,
+    client_id_field,
+    int_field,
+    require_dict,
+    text_field,
+)
 from gateway.store.conversations import Conversation, get_conversation
 from gateway.store.messages import ConversationClosed, append_message, read_messages
 
@@ -94,6 +102,9 @@ class AgentNamespace(socketio.AsyncNamespace):
             return err.to_ack()
         except AcdError as err:
             return {"error": {"code": getattr(err, "code", type(err).__name__), "message": str(err)}}
+        except (RedisError, OSError):
+            log.exception("redis unavailable in an agent handler")
+            return UNAVAILABLE
 
     async def on_state(self, sid: str, data: Any = None) -> dict:
         async def act(who: Principal, d: dict) -> dict:

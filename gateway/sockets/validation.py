@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 from typing import Any
+
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+UNAVAILABLE = {"error": {"code": "unavailable", "message": "storage is unavailable; nothing was stored, try again"}}
 
 
 class InputError(ValueError):
@@ -50,3 +57,20 @@ def int_field(data: dict, name: str, default: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InputError("bad_request", f"'{name}' must be a whole number")
     return value
+
+
+def acked(handler):
+    """Turn a handler's InputError into an error ack, and a Redis outage into ``unavailable``
+    (the client retries with the same client_id, so nothing is lost or doubled)."""
+
+    @functools.wraps(handler)
+    async def wrapper(self, sid: str, data: Any = None):
+        try:
+            return await handler(self, sid, data)
+        except InputError as err:
+            return err.to_ack()
+        except (RedisError, OSError):
+            log.exception("redis unavailable in a socket handler", extra={"handler": handler.__name__})
+            return UNAVAILABLE
+
+    return wrapper

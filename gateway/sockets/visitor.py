@@ -15,7 +15,7 @@ from gateway.keys import TenantKeys
 from gateway.ratelimit import allow
 from gateway.rooms import agent_room, visitor_room
 from gateway.sockets.context import Context
-from gateway.sockets.validation import InputError, client_id_field, int_field, require_dict, text_field
+from gateway.sockets.validation import InputError, acked, client_id_field, int_field, require_dict, text_field
 from gateway.store.contacts import resolve_contact
 from gateway.store.conversations import Conversation, create_conversation, get_conversation
 from gateway.store.messages import ConversationClosed, Message, append_message, read_messages
@@ -93,6 +93,7 @@ class VisitorNamespace(socketio.AsyncNamespace):
         visitor = await self.ctx.redis.hgetall(keys.visitor(session["visitor_id"]))
         return keys, session["visitor_id"], visitor
 
+    @acked
     async def on_message(self, sid: str, data: Any = None) -> dict:
         try:
             data = require_dict(data)
@@ -165,6 +166,7 @@ class VisitorNamespace(socketio.AsyncNamespace):
         self.ctx.metrics.conversations.labels(keys.tenant, conv.channel).inc()
         return conv
 
+    @acked
     async def on_history(self, sid: str, data: Any = None) -> dict:
         try:
             data = require_dict(data or {})
@@ -178,6 +180,7 @@ class VisitorNamespace(socketio.AsyncNamespace):
         msgs = await read_messages(self.ctx.redis, keys, cid, after_seq=after)
         return {"conversation_id": cid, "messages": [m.to_wire() for m in msgs]}
 
+    @acked
     async def on_typing(self, sid: str, data: Any = None) -> None:
         keys, _, visitor = await self._whoami(sid)
         cid = visitor.get("conversation_id")
@@ -190,6 +193,7 @@ class VisitorNamespace(socketio.AsyncNamespace):
                 "typing", {"conversation_id": cid, "on": on}, room=agent_room(keys.tenant, agent_id), namespace="/agent"
             )
 
+    @acked
     async def on_escalate(self, sid: str, data: Any = None) -> dict:
         try:
             data = require_dict(data)
@@ -208,6 +212,7 @@ class VisitorNamespace(socketio.AsyncNamespace):
             await self.ctx.router.submit(conv)
         return {"ok": True, "conversation_id": conv.id, **request}
 
+    @acked
     async def on_close(self, sid: str, data: Any = None) -> dict:
         """The visitor ends the conversation (unanswered: counts as abandoned in the statistics)."""
         keys, _, visitor = await self._whoami(sid)
