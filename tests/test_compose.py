@@ -6,9 +6,11 @@ sticky session removed, or a replica on its own Redis would each break a real de
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -194,6 +196,32 @@ def test_image_builds_front_ends_and_installs_the_package(services: dict) -> Non
     for name, svc in gateways(services).items():
         assert (ROOT / svc["build"]["context"] / svc["build"]["dockerfile"]).exists(), name
         assert str(gateway_port(svc)) in re.findall(r"EXPOSE (\d+)", dockerfile)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pyproject.toml [tool.setuptools.package-data] lacks gateway's store/lua/*.lua; "
+    "add it there and remove this marker in the same commit",
+)
+def test_image_install_carries_every_file_the_gateway_reads() -> None:
+    # The image runs `pip install .` (not editable): a data file missing from package-data is
+    # missing in the container, and e.g. the first visitor message fails on the absent Lua script.
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = [  # package-data patterns as paths from the repository root
+        f"{package.replace('.', '/')}/{pattern}" if package not in ("", "*") else f"*/{pattern}"
+        for package, globs in setuptools.get("package-data", {}).items()
+        for pattern in globs
+    ]
+    missing = []
+    for include in setuptools["packages"]["find"]["include"]:
+        top = include.rstrip("*")
+        for path in sorted((ROOT / top).rglob("*")):
+            rel = path.relative_to(ROOT).as_posix()
+            if not path.is_file() or path.suffix in (".py", ".pyc") or "__pycache__" in rel or rel.startswith("gateway/static/"):
+                continue  # gateway/static/ is built by the front-end build; package-data covers it as a whole
+            if not any(fnmatch.fnmatch(rel, pattern) for pattern in patterns):
+                missing.append(rel)
+    assert not missing, f"not installed by `pip install .`: {missing}"
 
 
 @pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy is not installed")
