@@ -77,9 +77,8 @@ class Engine:
         )
         effects = decode_effects(reply.get("effects"))
         if reply.get("state") == "queued" and not reply.get("duplicate"):
-            pos = await positions.position_of(self, task.id, now)
-            if pos is not None:
-                effects.append(pos)
+            effects.append(await positions.position_of(self, task.id, reply["queue"], task.channel,
+                                                       int(reply["rank"]) + 1, now))
         return effects
 
     async def accept(self, agent_id: str, offer_id: str, now: float) -> list[Effect]:

@@ -31,37 +31,41 @@ async def _ahts(engine: Engine, now: float) -> dict[str, float]:
     return {q: stats.aht_of(cfg, *sums[q]) for q, cfg in engine.tenant.queues.items()}
 
 
-async def _slots(engine: Engine) -> dict[str, int]:
-    raw = await engine.redis.hgetall(engine.keys.serving())
-    return {k: int(v) for k, v in raw.items()}
-
-
 async def all_positions(engine: Engine, now: float) -> list[QueuePosition]:
     """Every waiting task's position and EWT, queue by queue."""
     k = engine.keys
-    ahts, slots = await _ahts(engine, now), await _slots(engine)
+    ahts = await _ahts(engine, now)
     pairs = [(q, ch) for q in engine.tenant.queues for ch in WORK_CHANNELS]
     async with engine.redis.pipeline(transaction=False) as pipe:
+        pipe.hgetall(k.serving())
         for q, ch in pairs:
             pipe.zrange(k.queue_order(q, ch), 0, -1)
         rows = await pipe.execute()
+    slots = {key: int(v) for key, v in rows[0].items()}
     out = []
-    for (q, ch), ids in zip(pairs, rows, strict=True):
+    for (q, ch), ids in zip(pairs, rows[1:], strict=True):
         n = slots.get(f"{engine.tenant.queues[q].skill}:{ch}", 0)
         for i, tid in enumerate(ids, start=1):
             out.append(QueuePosition(tid, q, i, ewt(i, ahts[q], n), ch))
     return out
 
 
-async def position_of(engine: Engine, task_id: str, now: float) -> QueuePosition | None:
-    """One waiting task's position and EWT (None when it is not waiting)."""
-    k = engine.keys
-    q, ch = await engine.redis.hmget(k.task(task_id), ["inq", "ch"])
-    if not q or q not in engine.tenant.queues:
-        return None
-    rank = await engine.redis.zrank(k.queue_order(q, ch), task_id)
-    if rank is None:
-        return None
-    ahts, slots = await _ahts(engine, now), await _slots(engine)
-    n = slots.get(f"{engine.tenant.queues[q].skill}:{ch}", 0)
-    return QueuePosition(task_id, q, rank + 1, ewt(rank + 1, ahts[q], n), ch)
+async def position_of(
+    engine: Engine, task_id: str, queue: str, channel: str, position: int, now: float
+) -> QueuePosition:
+    """The QueuePosition of a task known to wait at ``position`` (one round trip for AHT and slots)."""
+    k, cfg = engine.keys, engine.tenant.queues[queue]
+    async with engine.redis.pipeline(transaction=False) as pipe:
+        for m in stats.window_minutes(now):
+            pipe.hmget(k.queue_bucket(queue, m), ["handled", "handle_ms"])
+        pipe.hmget(k.queue_totals(queue), ["handled", "handle_ms"])
+        pipe.hget(k.serving(), f"{cfg.skill}:{channel}")
+        rows = await pipe.execute()
+    window = {"handled": 0, "handle_ms": 0}
+    for handled, handle_ms in rows[:-2]:
+        window["handled"] += int(handled or 0)
+        window["handle_ms"] += int(handle_ms or 0)
+    handled, handle_ms = rows[-2]
+    totals = {"handled": int(handled or 0), "handle_ms": int(handle_ms or 0)}
+    aht = stats.aht_of(cfg, window, totals)
+    return QueuePosition(task_id, queue, position, ewt(position, aht, int(rows[-1] or 0)), channel)

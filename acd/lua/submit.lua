@@ -3,7 +3,8 @@
 -- KEYS[2] = task hash t:{tenant}:acd:t:<task id>
 -- ARGV[1] = now / ARGV[2] = task id / ARGV[3] = queue / ARGV[4] = channel / ARGV[5] = language
 -- ARGV[6] = priority / ARGV[7] = enqueued_at / ARGV[8] = meta (JSON text, handed back in offers)
--- Returns {effects, state}; a task already queued/offered/assigned/in wrap-up is left alone.
+-- Returns {effects, state, queue, rank}: rank (0 = next) within its queue and channel while it
+-- waits. A task already queued/offered/assigned/in wrap-up is left alone.
 local now = tonumber(ARGV[1])
 local tid, q, ch, lang = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local Q = A.queue(q)
@@ -22,4 +23,7 @@ A.count(q, now, 'submit', {'task', tid, 'ch', ch, 'lang', lang, 'prio', prio, 'e
 A.enter_steps(T, 1, now, false)
 A.enqueue(T, now)
 A.route_task(T, now)
+if T.state == 'queued' then
+  return A.reply({state = T.state, queue = T.queue, rank = redis.call('ZRANK', K.qorder(T.queue, T.ch), T.id)})
+end
 return A.reply({state = T.state})
