@@ -9,10 +9,21 @@ measure what orjson and uvloop are worth before anyone changes the gateway for t
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+# Python puts this script's folder first on the import path, and bench/ holds scripts named like
+# the project's packages (bench/acd.py): the gateway must import the real ones.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+
+def orjson_shim() -> type:
+    spec = importlib.util.spec_from_file_location("bench_bare_relay", HERE / "bare_relay.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.OrjsonShim
 
 
 def main() -> int:
@@ -25,11 +36,9 @@ def main() -> int:
     if args.orjson:
         import engineio.packet
         import socketio.packet
-        from bare_relay import OrjsonShim
 
         # What AsyncServer(json=...) would do; the Redis manager picks it up from the packet class.
-        socketio.packet.Packet.json = OrjsonShim
-        engineio.packet.Packet.json = OrjsonShim
+        socketio.packet.Packet.json = engineio.packet.Packet.json = orjson_shim()
     if args.no_uvloop:
         sys.modules["uvloop"] = None  # gateway.cli installs uvloop only when the import works
 
