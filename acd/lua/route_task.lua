@@ -1,5 +1,6 @@
 -- Library: THE ROUTING DECISION for a task (a task arrives, is requeued, or its step changes):
--- choose one agent among those eligible now, by the queue's policy, and offer it the task.
+-- choose one agent among those eligible now, by the queue's policy, and offer it the task
+-- (A.place); with nobody eligible the task waits in its bucket for A.agent_free.
 --
 -- Eligible = in ix:<skill>:<p>:<lang>:<channel> for some p >= the step's minimum proficiency
 -- (lang "*" when the step relaxes language) and not in the task's tried set (agents who
@@ -24,8 +25,8 @@ function A.first_untried(key, tried_key, has_tried)
   return nil
 end
 
-function A.route_task(T, now)
-  if T.state ~= 'queued' then return false end
+-- The agent to offer task T to now, or nil.
+function A.choose_agent(T)
   local Q = A.queue(T.queue)
   local st = Q.steps[T.step]
   local lang = st.relax_language and '*' or T.lang
@@ -47,7 +48,13 @@ function A.route_task(T, now)
       end
     end
   end
-  if best == nil then return false end
-  A.offer(T, A.agent(best), now, false)
-  return true
+  return best
+end
+
+-- Put a task that is not in a bucket into the line: offered at once when an agent is free (and
+-- then never written into a bucket only to be taken out again), else into its bucket.
+function A.place(T, now)
+  local a = A.choose_agent(T)
+  A.enqueue(T, now, a == nil)
+  if a then A.offer(T, A.agent(a), now, false) end
 end

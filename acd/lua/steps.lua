@@ -49,7 +49,7 @@ function A.enter_steps(T, idx, now, quiet)
       if idx < n and type(st.timeout_s) == 'number' then
         deadline = now + st.timeout_s
         redis.call('ZADD', K.timers(), deadline, 'step|' .. T.id)
-      else
+      elseif T.step_deadline and T.step_deadline ~= '' then
         redis.call('ZREM', K.timers(), 'step|' .. T.id)
       end
       T.step_deadline = deadline
@@ -71,8 +71,7 @@ function A.requeue(T, now)
     A.leave_bucket(T)
     A.enter_steps(T, T.step + 1, now, false)
   end
-  A.enqueue(T, now)
-  A.route_task(T, now)
+  A.place(T, now)
 end
 
 -- Step timer: the task waited the step's timeout without being answered.
@@ -83,6 +82,5 @@ function A.step_timeout(tid, now)
   if deadline == nil or deadline > now then return end
   A.leave_bucket(T)
   A.enter_steps(T, T.step + 1, now, false)
-  A.enqueue(T, now)
-  A.route_task(T, now)
+  A.place(T, now)
 end

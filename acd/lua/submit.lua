@@ -21,8 +21,7 @@ redis.call('SADD', K.tasks(), tid)
 local T = A.task(tid)
 A.count(q, now, 'submit', {'task', tid, 'ch', ch, 'lang', lang, 'prio', prio, 'enq', enq}, {arrivals = 1})
 A.enter_steps(T, 1, now, false)
-A.enqueue(T, now)
-A.route_task(T, now)
+A.place(T, now)
 if T.state == 'queued' then
   return A.reply({state = T.state, queue = T.queue, rank = redis.call('ZRANK', K.qorder(T.queue, T.ch), T.id)})
 end

@@ -43,11 +43,10 @@ if q2 ~= '' then
   A.log('transfer', now, {'task', T.id, 'from', from, 'q', q2})
   A.emit({kind = 'task_requeued', task_id = T.id, queue = q2, reason = 'transferred'})
   A.enter_steps(T, 1, now, false)
-  A.enqueue(T, now)
-  A.route_task(T, now)
+  A.place(T, now)
 else
   A.log('transfer', now, {'task', T.id, 'q', T.queue, 'agent', a2})
-  A.enqueue(T, now)
+  A.enqueue(T, now, false)
   target = A.agent(a2)
   A.offer(T, target, now, true)
 end

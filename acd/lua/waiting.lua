@@ -48,8 +48,9 @@ function A.better(x, y, now)
   return x.id < y.id
 end
 
--- Put a task (state whatever) into its current step's bucket and its queue's waiting sets.
-function A.enqueue(T, now)
+-- Put a task into its queue's waiting sets and, unless it is about to be offered, into its
+-- current step's bucket.
+function A.enqueue(T, now, into_bucket)
   local Q = A.queue(T.queue)
   local st = Q.steps[T.step]
   local lang = st.relax_language and '*' or T.lang
@@ -63,9 +64,11 @@ function A.enqueue(T, now)
     T.inq = T.queue
   end
   redis.call('ZADD', K.qorder(T.queue, T.ch), score, T.id)
-  T.wqk, T.wqs = K.bucket(T.queue, sfx), sfx
-  redis.call('ZADD', T.wqk, score, T.id)
-  redis.call('SADD', K.buckets(T.queue), sfx)
+  if into_bucket ~= false then
+    T.wqk, T.wqs = K.bucket(T.queue, sfx), sfx
+    redis.call('ZADD', T.wqk, score, T.id)
+    redis.call('SADD', K.buckets(T.queue), sfx)
+  end
   T.state = 'queued'
   A.set(T, 'state', 'queued', 'inq', T.inq, 'wqk', T.wqk, 'wqs', sfx, 'agent', '', 'offer', '', 'direct', 0)
 end
