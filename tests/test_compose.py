@@ -198,11 +198,6 @@ def test_image_builds_front_ends_and_installs_the_package(services: dict) -> Non
         assert str(gateway_port(svc)) in re.findall(r"EXPOSE (\d+)", dockerfile)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pyproject.toml [tool.setuptools.package-data] lacks gateway's store/lua/*.lua; "
-    "add it there and remove this marker in the same commit",
-)
 def test_image_install_carries_every_file_the_gateway_reads() -> None:
     # The image runs `pip install .` (not editable): a data file missing from package-data is
     # missing in the container, and e.g. the first visitor message fails on the absent Lua script.
