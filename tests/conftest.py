@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -137,10 +138,10 @@ def demo_config():
     return load_config(DEMO_CONFIG, env={})
 
 
-@pytest.fixture
-async def gateway(redis, redis_url, demo_config) -> AsyncIterator[Gateway]:
-    """The demo gateway on the flushed test Redis, serving on a free loopback port."""
-    server = TestServer(create_app(demo_config, redis_url=redis_url), host="127.0.0.1", port=0)
+@contextlib.asynccontextmanager
+async def running_gateway(config, redis_url: str) -> AsyncIterator[Gateway]:
+    """A gateway process (in this event loop) with ``config`` on ``redis_url``, on a free loopback port."""
+    server = TestServer(create_app(config, redis_url=redis_url), host="127.0.0.1", port=0)
     await server.start_server()
     gw = Gateway(server)
     try:
@@ -148,6 +149,13 @@ async def gateway(redis, redis_url, demo_config) -> AsyncIterator[Gateway]:
     finally:
         await gw.close()
         await server.close()
+
+
+@pytest.fixture
+async def gateway(redis, redis_url, demo_config) -> AsyncIterator[Gateway]:
+    """The demo gateway on the flushed test Redis."""
+    async with running_gateway(demo_config, redis_url) as gw:
+        yield gw
 
 
 gateway_server = gateway  # the name the browser tests use

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from aiohttp.test_utils import TestServer
-from conftest import Gateway
-
-from gateway.app import create_app
+from conftest import running_gateway
 
 
 @pytest.fixture
 async def second_gateway(gateway, redis_url, demo_config):
-    server = TestServer(create_app(demo_config, redis_url=redis_url), host="127.0.0.1", port=0)
-    await server.start_server()
-    gw = Gateway(server)
-    try:
+    async with running_gateway(demo_config, redis_url) as gw:
         yield gw
-    finally:
-        await gw.close()
-        await server.close()
 
 
 async def test_visitor_and_agent_on_different_gateway_processes(gateway, second_gateway):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
-from conftest import DEMO_CONFIG, Gateway
+from conftest import DEMO_CONFIG, running_gateway
 
-from gateway.app import create_app
 from gateway.config import load_config_text
 
 ACME = """
@@ -37,14 +35,8 @@ ACME = """
 @pytest.fixture
 async def two_tenants(redis, redis_url):
     config = load_config_text(DEMO_CONFIG.read_text() + ACME, env={})
-    server = TestServer(create_app(config, redis_url=redis_url), host="127.0.0.1", port=0)
-    await server.start_server()
-    gw = Gateway(server)
-    try:
+    async with running_gateway(config, redis_url) as gw:
         yield gw
-    finally:
-        await gw.close()
-        await server.close()
 
 
 async def test_an_agent_of_one_tenant_never_sees_another_tenants_data(two_tenants):

@@ -10,11 +10,11 @@ import socketio
 from redis.exceptions import RedisError
 
 from acd.errors import AcdError
-from gateway.auth import AuthError, Principal
+from gateway.auth import Principal
 from gateway.delivery import end_conversation, parse_escalation, publish_message, record_escalation
 from gateway.keys import TenantKeys
 from gateway.rooms import agent_room, visitor_room
-from gateway.sockets.context import Context
+from gateway.sockets.context import Context, authenticate
 from gateway.sockets.validation import (
     UNAVAILABLE,
     InputError,
@@ -36,14 +36,7 @@ class AgentNamespace(socketio.AsyncNamespace):
         self.ctx = ctx
 
     async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
-        token = auth.get("token") if isinstance(auth, dict) else None
-        try:
-            who = await self.ctx.sessions.check(token)
-        except AuthError as err:
-            self.ctx.metrics.rejected.labels("bad_token").inc()
-            raise socketio.exceptions.ConnectionRefusedError({"code": "unauthorized", "message": str(err)}) from err
-        if who.role != "agent":
-            raise socketio.exceptions.ConnectionRefusedError({"code": "forbidden", "message": "not an agent login"})
+        who = await authenticate(self.ctx, auth, "agent")
         await self.save_session(sid, {"principal": who})
         await self.enter_room(sid, agent_room(who.tenant, who.user_id))
         self.ctx.metrics.sockets.labels("/agent").inc()

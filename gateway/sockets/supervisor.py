@@ -7,9 +7,8 @@ from typing import Any
 
 import socketio
 
-from gateway.auth import AuthError
 from gateway.rooms import supervisor_room
-from gateway.sockets.context import Context
+from gateway.sockets.context import Context, authenticate
 
 
 class SupervisorNamespace(socketio.AsyncNamespace):
@@ -18,13 +17,7 @@ class SupervisorNamespace(socketio.AsyncNamespace):
         self.ctx = ctx
 
     async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
-        token = auth.get("token") if isinstance(auth, dict) else None
-        try:
-            who = await self.ctx.sessions.check(token)
-        except AuthError as err:
-            raise socketio.exceptions.ConnectionRefusedError({"code": "unauthorized", "message": str(err)}) from err
-        if who.role != "supervisor":
-            raise socketio.exceptions.ConnectionRefusedError({"code": "forbidden", "message": "not a supervisor login"})
+        who = await authenticate(self.ctx, auth, "supervisor")
         await self.save_session(sid, {"principal": who})
         await self.enter_room(sid, supervisor_room(who.tenant))
         self.ctx.metrics.sockets.labels("/supervisor").inc()
