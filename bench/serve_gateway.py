@@ -26,13 +26,47 @@ def orjson_shim() -> type:
     return module.OrjsonShim
 
 
+def report_gc_pauses() -> None:
+    """Time every collection; a full one stops the event loop, so it lands in the latency tail."""
+    import atexit
+    import gc
+    import json
+    import time
+
+    pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    started = [0.0]
+
+    def callback(phase: str, info: dict) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses[info["generation"]].append(time.perf_counter() - started[0])
+
+    def report() -> None:
+        out = {}
+        for gen, times in pauses.items():
+            times.sort()
+            out[f"gen{gen}"] = {
+                "n": len(times), "total_ms": round(1000 * sum(times), 1),
+                "max_ms": round(1000 * times[-1], 2) if times else None,
+            }
+        print(json.dumps({"gc_pauses": out}), file=sys.stderr, flush=True)
+
+    gc.callbacks.append(callback)
+    atexit.register(report)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--orjson", action="store_true", help="python-socketio and -engineio encode with orjson")
     parser.add_argument("--no-uvloop", action="store_true", help="the stock asyncio loop instead of uvloop")
+    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() the imported modules before serving")
+    parser.add_argument("--gc-report", action="store_true", help="at exit, print the garbage collector's pauses (JSON, stderr)")
     args = parser.parse_args()
+    if args.gc_report:
+        report_gc_pauses()
     if args.orjson:
         import engineio.packet
         import socketio.packet
@@ -43,6 +77,14 @@ def main() -> int:
         sys.modules["uvloop"] = None  # gateway.cli installs uvloop only when the import works
 
     from gateway.cli import main as omnirelay
+
+    if args.gc_freeze:  # what a gateway could do at start-up: later full collections skip all of this
+        import gc
+
+        import gateway.app  # noqa: F401  (everything the server imports, before freezing)
+
+        gc.collect()
+        gc.freeze()
 
     return omnirelay(["serve", "--config", args.config, "--host", "127.0.0.1", "--port", str(args.port)])
 
