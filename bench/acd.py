@@ -1,11 +1,12 @@
 """The routing benchmark: decision latency and throughput with 100, 1,000 and 10,000 agents.
 
-For each size N: N blended agents are logged in (4 skills, 2 languages, chat capacity 1) and
+For each size N: N blended agents are logged in (4 skills, 2 languages, chat capacity 1), then
+rounds (until each phase has --decisions samples) of
     arrival    N tasks arrive one by one, each offered at once to a free agent (timed: submit
                -> offer written); the agents accept
-    backlog    N more tasks arrive and queue (every agent is busy)
+    backlog    N more tasks arrive and queue (every agent is busy): N agents, N queued tasks
     slot-free  agents close one by one; each takes the best of the N waiting tasks (timed)
-    throughput 32 concurrent clients submit, accept and close as fast as they can (decisions/s)
+and finally: throughput, 32 concurrent clients submit, accept and close (decisions/s).
 Latency is measured in the client (asyncio + redis-py); `server_us` is Redis' own time per
 script call (INFO commandstats). Prints JSON lines, then the comparison with the targets:
 p99 <= 5 ms at 10k agents, >= 2,000 decisions/s from one process, 10k cost <= 1.5 x 100 cost.
@@ -62,48 +63,74 @@ async def server_us(redis: aioredis.Redis) -> tuple[int, int]:
     return int(row.get("calls", 0)), int(row.get("usec", 0))
 
 
-async def timed(redis, label: str, n_agents: int, calls) -> dict:
-    """Run the coroutine factories one after another; latency of each in ms."""
-    c0, u0 = await server_us(redis)
-    lat = []
-    t = time.perf_counter()
-    for make in calls:
-        s = time.perf_counter()
-        await make()
-        lat.append((time.perf_counter() - s) * 1000)
-    wall = time.perf_counter() - t
-    c1, u1 = await server_us(redis)
-    row = {"bench": "acd", "agents": n_agents, "phase": label, "decisions": len(lat),
-           "p50_ms": round(pct(lat, 0.5), 3), "p99_ms": round(pct(lat, 0.99), 3),
-           "mean_ms": round(statistics.fmean(lat), 3), "server_us": round((u1 - u0) / max(1, c1 - c0), 1),
-           "sequential_per_s": round(len(lat) / wall)}
-    print(json.dumps(row), flush=True)
-    return row
+class Phase:
+    """Latencies (ms) and Redis time of one phase, summed over rounds."""
+
+    def __init__(self, label: str, n_agents: int) -> None:
+        self.label, self.n_agents = label, n_agents
+        self.lat: list[float] = []
+        self.calls = self.usec = 0
+        self.wall = 0.0
+
+    async def run(self, redis: aioredis.Redis, calls) -> None:
+        c0, u0 = await server_us(redis)
+        t = time.perf_counter()
+        for make in calls:
+            s = time.perf_counter()
+            await make()
+            self.lat.append((time.perf_counter() - s) * 1000)
+        self.wall += time.perf_counter() - t
+        c1, u1 = await server_us(redis)
+        self.calls += c1 - c0 - 1  # the INFO call itself is not a script
+        self.usec += u1 - u0
+
+    def row(self) -> dict:
+        row = {"bench": "acd", "agents": self.n_agents, "phase": self.label, "decisions": len(self.lat),
+               "p50_ms": round(pct(self.lat, 0.5), 3), "p99_ms": round(pct(self.lat, 0.99), 3),
+               "mean_ms": round(statistics.fmean(self.lat), 3),
+               "server_us": round(self.usec / max(1, self.calls), 1),
+               "sequential_per_s": round(len(self.lat) / self.wall)}
+        print(json.dumps(row), flush=True)
+        return row
 
 
-async def run_size(redis: aioredis.Redis, n: int, concurrency: int, cycles: int) -> list[dict]:
+async def close_everything(engine: Engine, now: float) -> None:
+    """Untimed clean-up between rounds: close every live task (closing one may offer another)."""
+    while ids := sorted(await engine.redis.smembers(engine.keys.tasks())):
+        for i in range(0, len(ids), 256):
+            await asyncio.gather(*(engine.close(t, now, "done") for t in ids[i:i + 256]))
+
+
+async def run_size(redis: aioredis.Redis, n: int, concurrency: int, cycles: int, decisions: int) -> list[dict]:
+    """Rounds of arrival / backlog / slot-free until each phase has at least `decisions` samples."""
     await redis.flushdb()
     engine = Engine(redis, tenant(n))
     await engine.sync_config(T0)
     for i in range(0, n, 256):
         await asyncio.gather(*(engine.set_state(f"a{j}", "available", T0) for j in range(i, min(n, i + 256))))
+    arrival, backlog, slot_free = Phase("arrival", n), Phase("backlog", n), Phase("slot-free", n)
     now = T0 + 1
-    offers: list[Offered] = []
+    rnd = 0
+    while len(arrival.lat) < decisions:
+        rnd += 1
+        offers: list[Offered] = []
 
-    def arrival(i: int):
-        async def go():
-            effects = await engine.submit(Task(f"x{i}", SKILLS[i % 4], "chat", "en"), now + i * 1e-3)
-            offers.extend(e for e in effects if isinstance(e, Offered))
-        return go
+        def submit(i: int, prefix: str, at: float, keep: list | None = None, rnd: int = rnd):
+            async def go():
+                effects = await engine.submit(Task(f"{prefix}{rnd}-{i}", SKILLS[i % 4], "chat", "en"), at)
+                if keep is not None:
+                    keep.extend(e for e in effects if isinstance(e, Offered))
+            return go
 
-    rows = [await timed(redis, "arrival", n, [arrival(i) for i in range(n)])]
-    for i in range(0, len(offers), 256):
-        await asyncio.gather(*(engine.accept(o.agent_id, o.offer_id, now + 5) for o in offers[i:i + 256]))
-    backlog = [lambda i=i: engine.submit(Task(f"y{i}", SKILLS[i % 4], "chat", "en"), now + 10 + i * 1e-3)
-               for i in range(n)]
-    rows.append(await timed(redis, "backlog", n, backlog))
-    closes = [lambda o=o: engine.close(o.task_id, now + 20, "done") for o in offers[: min(n, 2000)]]
-    rows.append(await timed(redis, "slot-free", n, closes))
+        await arrival.run(redis, [submit(i, "x", now + i * 1e-4, offers) for i in range(n)])
+        for i in range(0, len(offers), 256):
+            await asyncio.gather(*(engine.accept(o.agent_id, o.offer_id, now + 5) for o in offers[i:i + 256]))
+        await backlog.run(redis, [submit(i, "y", now + 10 + i * 1e-4) for i in range(n)])
+        closes = offers[: max(1, min(n, decisions - len(slot_free.lat)))]
+        await slot_free.run(redis, [lambda o=o, at=now + 20: engine.close(o.task_id, at, "done") for o in closes])
+        await close_everything(engine, now + 30)
+        now += 100
+    rows = [arrival.row(), backlog.row(), slot_free.row()]
     rows.append(await throughput(engine, n, concurrency, cycles, now + 100))
     return rows
 
@@ -151,7 +178,7 @@ async def main(args: argparse.Namespace) -> None:
         info = await redis.info("server")
         print(json.dumps({"bench": "acd", "redis": info.get("redis_version"), "url": url.split("?")[0],
                           "appendfsync": None if os.environ.get("REDIS_URL") else args.appendfsync}), flush=True)
-        results = {n: await run_size(redis, n, args.concurrency, args.cycles) for n in args.sizes}
+        results = {n: await run_size(redis, n, args.concurrency, args.cycles, args.decisions) for n in args.sizes}
     finally:
         await redis.aclose()
         if server:
@@ -176,5 +203,6 @@ if __name__ == "__main__":
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--cycles", type=int, default=100)
+    parser.add_argument("--decisions", type=int, default=2000, help="samples per phase and size (rounds)")
     parser.add_argument("--appendfsync", default="everysec", choices=["always", "everysec", "no"])
     asyncio.run(main(parser.parse_args()))

@@ -18,7 +18,7 @@ function A.set_state(g, new, reason, now)
     redis.call('HSET', K.agent(g.id), 'missed', 0)
     A.touch_idle(g, now)
   end
-  A.reindex(g)
+  A.mark(g)
   A.emit({kind = 'agent_state', agent_id = g.id, state = new, reason = reason})
   A.log('state', now, {'agent', g.id, 'state', new, 'from', old, 'reason', reason})
   if new == 'available' then

@@ -5,7 +5,10 @@
 -- and blending rules already applied — and for each of its languages plus "*" (steps that relax
 -- language). A routing decision reads a handful of index heads, whatever the number of agents.
 
+-- One record per agent and call (A.agent returns the same table each time), so that changes not
+-- yet written (load, idle-since) are seen by everything in the call.
 function A.agent(a)
+  if CACHE.agents[a] then return CACHE.agents[a] end
   local g = A.hash(K.agent(a))
   if g == nil then return nil end
   g.id = a
@@ -16,6 +19,7 @@ function A.agent(a)
   for _, c in ipairs(WORK) do g.load[c] = tonumber(g['l:' .. c] or '0') end
   g.idle_since = tonumber(g.idle_since or '0')
   g.missed = tonumber(g.missed or '0')
+  CACHE.agents[a] = g
   return g
 end
 
@@ -122,7 +126,19 @@ function A.count_serving(g, delta)
   end
 end
 
--- Both only change `g`; A.reindex (always called next) writes them.
+-- Index writes are deferred: a change marks the agent, and A.flush re-indexes marked agents
+-- (writing load and idle-since too) before any read of the agent indexes (A.choose_agent) and
+-- at the end of the call. A slot that frees and is filled again in the same call (close, then
+-- the next offer) then costs no index writes at all. The agent-side decision (A.agent_free)
+-- reads only the task buckets and the in-memory agent, so it needs no flush.
+function A.mark(g) CACHE.dirty[g.id] = g end
+
+function A.flush()
+  for _, g in pairs(CACHE.dirty) do A.reindex(g) end
+  CACHE.dirty = {}
+end
+
+-- Both only change `g`; A.flush writes them.
 function A.add_load(g, c, delta)
   g.load[c] = g.load[c] + delta
 end

@@ -13,6 +13,7 @@ if tonumber(T.offer_exp) < now then return A.fail('offer_gone', 'expired') end
 local g = A.agent(a)
 A.revoke(T, g, now, 'declined')
 -- A decline is an answer: it breaks a run of missed offers.
+g.missed = 0
 redis.call('HSET', K.agent(a), 'missed', 0)
 A.requeue(T, now)
 A.agent_free(a, now)

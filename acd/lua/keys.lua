@@ -9,7 +9,7 @@ local E = {}     -- effects of this call, in order; returned to Python as JSON
 local P = KEYS[1]
 local WORK = {'chat', 'messaging', 'email', 'voice'}
 local REALTIME = {chat = true, messaging = true, voice = true}
-local CACHE = {queues = {}}
+local CACHE = {queues = {}, agents = {}, dirty = {}}
 
 local K = {}
 function K.cfg() return P .. 'acd:cfg' end
@@ -43,6 +43,7 @@ function A.emit(effect) E[#E + 1] = effect end
 -- Entry scripts end with `return A.reply(extra)`; validation failures with `return A.fail(code, msg)`
 -- before anything was written (Redis does not roll a script back).
 function A.reply(extra)
+  A.flush()
   local out = extra or {}
   out.effects = E
   return cjson.encode(out)

@@ -15,7 +15,7 @@ function A.offer(T, g, now, direct)
   redis.call('SADD', K.agent_tasks(g.id), T.id)
   A.add_load(g, T.ch, 1)
   A.touch_idle(g, now)
-  A.reindex(g)
+  A.mark(g)
   A.count(T.queue, now, 'offer', {'task', T.id, 'agent', g.id, 'offer', oid}, {offers = 1})
   if g.auto == '1' then
     A.assign(T, g, now)
@@ -56,7 +56,7 @@ function A.revoke(T, g, now, reason)
   redis.call('ZREM', K.timers(), 'offer|' .. T.offer)
   redis.call('SREM', K.agent_tasks(g.id), T.id)
   A.add_load(g, T.ch, -1)
-  A.reindex(g)
+  A.mark(g)
   if reason ~= 'cancelled' then redis.call('SADD', K.tried(T.id), g.id) end
   local counters = {}
   if reason == 'declined' then counters.declined = 1 elseif reason == 'expired' then counters.missed = 1 end
@@ -77,7 +77,7 @@ function A.release(T, g, now, handled)
   redis.call('ZREM', K.timers(), 'wrap|' .. T.id)
   A.add_load(g, T.ch, -1)
   A.touch_idle(g, now)
-  A.reindex(g)
+  A.mark(g)
   local counters = {}
   local at = tonumber(T.assigned_at or '')
   if handled and at then counters = {handled = 1, handle_ms = A.ms(now - at)} end

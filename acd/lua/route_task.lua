@@ -27,6 +27,7 @@ end
 
 -- The agent to offer task T to now, or nil.
 function A.choose_agent(T)
+  A.flush()
   local Q = A.queue(T.queue)
   local st = Q.steps[T.step]
   local lang = st.relax_language and '*' or T.lang

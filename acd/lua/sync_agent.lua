@@ -17,6 +17,7 @@ if g == nil then
     'ixc', '', 'l:chat', 0, 'l:messaging', 0, 'l:email', 0, 'l:voice', 0)
   redis.call('SADD', K.agents(), a)
 end
+CACHE.agents[a], CACHE.dirty[a] = nil, nil
 g = A.agent(a)
 if g.state ~= 'offline' then
   A.count_logged_in(g, 1)
