@@ -1,3 +1,4 @@
+-- KEYS[1] = tenant prefix of the entry script this library runs in (no other KEYS or ARGV read here)
 -- Library: THE ROUTING DECISION for an agent whose slot frees (or who becomes available): offer
 -- it the best waiting task it may take, again and again while it has room.
 --

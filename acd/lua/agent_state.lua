@@ -1,3 +1,4 @@
+-- KEYS[1] = tenant prefix of the entry script this library runs in (no other KEYS or ARGV read here)
 -- Library: agent state changes (available / away / offline) and connection liveness.
 --
 -- Sockets are registered per gateway node (a:<agent>:socks sid -> node; node:<n>:socks); a node

@@ -1,3 +1,4 @@
+-- KEYS[1] = tenant prefix of the entry script this library runs in (no other KEYS or ARGV read here)
 -- Library: an agent's record, its blended capacity, and the eligibility indexes it sits in.
 --
 -- An available agent sits in ix:<skill>:<prof>:<lang>:<channel> (scored by idle-since) and in the

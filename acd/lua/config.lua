@@ -1,3 +1,4 @@
+-- KEYS[1] = tenant prefix of the entry script this library runs in (no other KEYS or ARGV read here)
 -- Library: the routing config written by acd/config_sync.py (tenant settings, queues), read once
 -- per script call and memoised for its duration.
 

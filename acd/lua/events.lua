@@ -1,3 +1,4 @@
+-- KEYS[1] = tenant prefix of the entry script this library runs in (no other KEYS or ARGV read here)
 -- Library: the event log (one Redis Stream per tenant) and the per-queue statistics counters.
 -- Counters are integers (counts, milliseconds) so that replaying the log gives exactly the live
 -- figures: every counter increment is written into the same event as a "c:<name>" field, with the

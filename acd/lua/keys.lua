@@ -1,3 +1,4 @@
+-- KEYS[1] = tenant prefix "t:{tenant}:" of every entry script / ARGV: none read here
 -- Library (prepended to every entry script by acd/scripts.py): shared locals and key names.
 -- KEYS[1] = tenant prefix "t:{tenant}:" in every entry script. The routing indexes are dynamic
 -- (one sorted set per skill x proficiency x language x channel, one per waiting bucket), so the

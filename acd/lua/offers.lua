@@ -1,3 +1,4 @@
+-- KEYS[1] = tenant prefix of the entry script this library runs in (no other KEYS or ARGV read here)
 -- Library: offers and slots. An offer holds one of the agent's slots of the task's channel from
 -- the moment it is written (so two decisions can never overfill an agent) until it is declined,
 -- expires, is revoked, or the accepted conversation is closed and its wrap-up has ended.

@@ -1,3 +1,4 @@
+-- KEYS[1] = tenant prefix of the entry script this library runs in (no other KEYS or ARGV read here)
 -- Library: THE ROUTING DECISION for a task (a task arrives, is requeued, or its step changes):
 -- choose one agent among those eligible now, by the queue's policy, and offer it the task
 -- (A.place); with nobody eligible the task waits in its bucket for A.agent_free.

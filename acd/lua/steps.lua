@@ -1,3 +1,4 @@
+-- KEYS[1] = tenant prefix of the entry script this library runs in (no other KEYS or ARGV read here)
 -- Library: routing steps. A task runs through its queue's steps while it waits: each step sets
 -- the minimum proficiency and whether language is relaxed; a step with no eligible agent logged
 -- in is skipped at once; an overflow step moves the task to another queue (same enqueue time,

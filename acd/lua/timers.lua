@@ -1,3 +1,4 @@
+-- KEYS[1] = tenant prefix of the entry script this library runs in (no other KEYS or ARGV read here)
 -- Library: what each timer does when it fires. Members of the timers ZSET are "kind|id":
 -- offer|<offer id>, step|<task>, wrap|<task>, grace|<agent>, node|<node>. A handler re-checks the
 -- state it acts on, so a timer left behind by a decision that already happened does nothing.

@@ -1,3 +1,4 @@
+-- KEYS[1] = tenant prefix of the entry script this library runs in (no other KEYS or ARGV read here)
 -- Library: a task's record and its place in the waiting structures.
 --
 -- A queued task sits in exactly one bucket wq:<queue>:<channel>:<lang|*>:<min prof> (its current
