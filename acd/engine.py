@@ -29,7 +29,7 @@ class Engine:
         redis: aioredis.Redis,
         tenant: TenantConfig,
         *,
-        event_maxlen: int = 1_000_000,
+        event_maxlen: int = 250_000,
         node_ttl_s: float = 30.0,
         tick_batch: int = 256,
     ) -> None:
@@ -64,8 +64,9 @@ class Engine:
         return effects
 
     # --- tasks -------------------------------------------------------------------------------
-    async def submit(self, task: Task, now: float) -> list[Effect]:
-        """Queue a task and route it; a task still waiting gets its QueuePosition in the result."""
+    async def submit(self, task: Task, now: float, *, position: bool = True) -> list[Effect]:
+        """Queue a task and route it; a task still waiting gets its QueuePosition in the result
+        (``position=False`` skips that extra read, e.g. in the simulator)."""
         if task.channel not in WORK_CHANNELS:
             raise BadRequest(f"unknown channel {task.channel!r}")
         enq = now if task.enqueued_at is None else task.enqueued_at
@@ -76,7 +77,7 @@ class Engine:
              orjson.dumps(task.meta).decode()],
         )
         effects = decode_effects(reply.get("effects"))
-        if reply.get("state") == "queued" and not reply.get("duplicate"):
+        if position and reply.get("state") == "queued" and not reply.get("duplicate"):
             effects.append(await positions.position_of(self, task.id, reply["queue"], task.channel,
                                                        int(reply["rank"]) + 1, now))
         return effects

@@ -84,7 +84,7 @@ async def simulate(
             tid = f"c{arrivals}"
             arrived_at[tid] = now
             arrivals += 1
-            on(await engine.submit(Task(tid, "q", "chat", "en"), now), now)
+            on(await engine.submit(Task(tid, "q", "chat", "en"), now, position=False), now)
             next_arrival = now + rng.expovariate(arrivals_per_s)
         else:
             now, _, _, tid = heapq.heappop(events)

@@ -10,7 +10,7 @@ function A.cfg()
       grace = tonumber(h.grace or '30'),
       max_missed = tonumber(h.max_missed or '2'),
       queues = cjson.decode(h.queues or '{}'),   -- queue id -> skill
-      evmax = tonumber(h.evmax or '1000000'),
+      evmax = tonumber(h.evmax or '250000'),
       occ = h.occ == '1',                        -- some queue routes by least occupancy
     }
   end
