@@ -44,8 +44,9 @@ class Phase:
     a2v: list[float] = field(default_factory=list)
     ack_errors: int = 0
 
-    def counts(self, sent_at: float, now: float) -> bool:
-        return self.measure_from <= sent_at and now <= self.measure_to
+    def counts(self, sent_at: float) -> bool:
+        """Sent inside the measured window; its arrival counts even after the window (slow ones too)."""
+        return self.measure_from <= sent_at <= self.measure_to
 
 
 class Bench:
@@ -96,7 +97,7 @@ class Bench:
             if msg.get("author", {}).get("kind") != "visitor" or not text.startswith("v|"):
                 return
             sent_at = float(text[2:])
-            if self.phase.counts(sent_at, now):
+            if self.phase.counts(sent_at):
                 self.phase.v2a.append(now - sent_at)
             if self.closing:
                 return
@@ -229,7 +230,7 @@ class Visitor:
             if msg.get("author", {}).get("kind") != "agent" or not text.startswith("a|"):
                 return
             sent_at = float(text[2:])
-            if bench.phase.counts(sent_at, now):
+            if bench.phase.counts(sent_at):
                 bench.phase.a2v.append(now - sent_at)
             self.outstanding = max(0, self.outstanding - 1)
             self.answered.set()
