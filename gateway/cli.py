@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import logging
 import os
@@ -78,7 +79,12 @@ def _serve(args: argparse.Namespace) -> int:
     ]
     if any("argon2" in a.password_hash for t in config.tenants.values() for a in t.agents.values()) and "demo" in config.tenants:
         banner.append("  demo logins: anna/anna-demo, ben/ben-demo, clara/clara-demo (agents), sam/sam-demo (supervisor)")
-    web.run_app(app, host=host, port=port, print=lambda _: print("\n".join(banner), flush=True), access_log=None)
+    def started(_: str) -> None:
+        print("\n".join(banner), flush=True)
+        # everything loaded at start-up lives forever: keep it out of the collector's full passes
+        gc.freeze()
+
+    web.run_app(app, host=host, port=port, print=started, access_log=None)
     return 0
 
 

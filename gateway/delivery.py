@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -12,20 +13,21 @@ from gateway.sockets.context import Context
 from gateway.sockets.validation import InputError
 from gateway.store.contacts import resolve_contact
 from gateway.store.conversations import Conversation, close_conversation, update_conversation
-from gateway.store.messages import Message, append_message
+from gateway.store.messages import Message, Posted, post_message
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{6,24}$")
 
 
-async def publish_message(ctx: Context, tenant: str, conv: Conversation, msg: Message) -> None:
+async def fan_out(ctx: Context, tenant: str, posted: Posted) -> None:
     """Deliver a stored message to everyone in the conversation (every tab, the agent's consoles)."""
-    wire = msg.to_wire()
-    if conv.visitor_id:
-        await ctx.sio.emit("message", wire, room=visitor_room(tenant, conv.visitor_id), namespace="/visitor")
-    agent_id = await ctx.redis.hget(TenantKeys(tenant).conv(conv.id), "agent_id")
-    if agent_id:
-        await ctx.sio.emit("message", wire, room=agent_room(tenant, agent_id), namespace="/agent")
+    wire = posted.message.to_wire()
+    emits = []
+    if posted.visitor_id:
+        emits.append(ctx.sio.emit("message", wire, room=visitor_room(tenant, posted.visitor_id), namespace="/visitor"))
+    if posted.agent_id:
+        emits.append(ctx.sio.emit("message", wire, room=agent_room(tenant, posted.agent_id), namespace="/agent"))
+    await asyncio.gather(*emits)
 
 
 def parse_escalation(data: dict) -> dict:
@@ -59,12 +61,12 @@ async def record_escalation(ctx: Context, keys: TenantKeys, conv: Conversation, 
         text = f"Continue by email: {request['email']}"
     else:
         text = f"Callback requested: {request['phone']}" + (f" at {request['at']}" if request.get("at") else "")
-    msg = await append_message(
+    posted = await post_message(
         ctx.redis, keys, conv.id, author_kind="system", author_name="omnirelay", text=text,
         extra={"escalation": request}, allow_closed=True,
     )
-    await publish_message(ctx, keys.tenant, conv, msg)
-    return msg
+    await fan_out(ctx, keys.tenant, posted)
+    return posted.message
 
 
 async def end_conversation(ctx: Context, tenant: str, conv: Conversation, *, reason: str, wrapup_code: str | None = None) -> None:

@@ -7,6 +7,7 @@ state field in step. Any gateway process may apply any effect: emits go through 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -27,7 +28,6 @@ from gateway.store.conversations import (
     open_conversations,
     update_conversation,
 )
-from gateway.store.messages import last_message
 
 log = logging.getLogger(__name__)
 SERIES_STEP_S = 30  # one sample of waiting contacts per queue every 30 s
@@ -200,18 +200,21 @@ class Router:
             await self.apply(tenant, await engine.positions(now=time.time()))
 
     async def push_snapshots(self) -> None:
-        """Send each tenant's supervisors a snapshot (only the process holding the lease does)."""
+        """Send this process's supervisors a snapshot; sample the waiting series every 30 s (one process)."""
         now = time.time()
         for tenant in self.engines:
-            if not await self._lead(tenant, "snapshot", ttl_ms=3000):
-                continue
+            local = [sid for sid, _ in self.sio.manager.get_participants("/supervisor", supervisor_room(tenant))]
+            sample_due = await self.redis.set(
+                TenantKeys(tenant).leader("series"), self.node_id, nx=True, px=int(SERIES_STEP_S * 1000)
+            )
+            if not local and not sample_due:
+                continue  # nobody watching here: no work (a snapshot costs a few reads per open conversation)
             snap = await self.snapshot(tenant, now)
-            await self.sio.emit("snapshot", snap, room=supervisor_room(tenant), namespace="/supervisor")
-            keys = TenantKeys(tenant)
-            last = await self.redis.xrevrange(keys.waiting_series(), count=1)
-            if not last or now - int(last[0][0].split("-")[0]) / 1000 >= SERIES_STEP_S:
+            # per socket, not per room: a room emit would reach every process's supervisors once per process
+            await asyncio.gather(*[self.sio.emit("snapshot", snap, to=sid, namespace="/supervisor") for sid in local])
+            if sample_due:
                 sample = {q["id"]: q["waiting"] for q in snap["queues"]} or {"_": 0}
-                await self.redis.xadd(keys.waiting_series(), sample, maxlen=3000, approximate=True)
+                await self.redis.xadd(TenantKeys(tenant).waiting_series(), sample, maxlen=3000, approximate=True)
 
     async def snapshot(self, tenant: str, now: float) -> dict:
         """The ACD snapshot, the open conversations, and the waiting-contacts series of the last 30 minutes."""
@@ -229,27 +232,22 @@ class Router:
 
     async def _live_conversations(self, tenant: str, now: float, limit: int = 200) -> list[dict]:
         keys = TenantKeys(tenant)
+        convs = (await open_conversations(self.redis, keys))[:limit]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for conv in convs:
+                pipe.hget(keys.contact(conv.contact_id), "name")
+                pipe.xrevrange(keys.conv_messages(conv.id), count=1)
+            rows = await pipe.execute()
         out = []
-        for conv in (await open_conversations(self.redis, keys))[:limit]:
-            contact = await get_contact(self.redis, keys, conv.contact_id)
-            last = await last_message(self.redis, keys, conv.id)
+        for i, conv in enumerate(convs):
+            name, last = rows[2 * i], rows[2 * i + 1]
             out.append({
-                "id": conv.id, "contact_name": contact.name if contact else "", "queue": conv.queue,
+                "id": conv.id, "contact_name": name or "", "queue": conv.queue,
                 "agent_id": conv.agent_id, "state": conv.state, "channel_type": conv.channel_type,
                 "waited_s": round((conv.assigned_at or now) - conv.created_at, 1),
-                "last_message": last.text[:140] if last else "",
+                "last_message": last[0][1].get("text", "")[:140] if last else "",
             })
         return out
-
-    async def _lead(self, tenant: str, job: str, ttl_ms: int) -> bool:
-        """True if this node holds (or just took) the lease for a periodic job."""
-        key = TenantKeys(tenant).leader(job)
-        if await self.redis.set(key, self.node_id, nx=True, px=ttl_ms):
-            return True
-        if await self.redis.get(key) == self.node_id:
-            await self.redis.pexpire(key, ttl_ms)
-            return True
-        return False
 
     async def outbound(self, tenant: str, conv: Conversation, msg: Any) -> None:
         """Send an agent's reply out through the conversation's platform (widget replies go by Socket.IO)."""

@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 
 from acd.errors import AcdError
 from gateway.auth import Principal
-from gateway.delivery import end_conversation, parse_escalation, publish_message, record_escalation
+from gateway.delivery import end_conversation, fan_out, parse_escalation, record_escalation
 from gateway.keys import TenantKeys
 from gateway.rooms import agent_room, visitor_room
 from gateway.sockets.context import Context, authenticate
@@ -24,7 +24,13 @@ from gateway.sockets.validation import (
     text_field,
 )
 from gateway.store.conversations import Conversation, get_conversation
-from gateway.store.messages import ConversationClosed, append_message, read_messages
+from gateway.store.messages import (
+    ConversationClosed,
+    ConversationMissing,
+    NotAssigned,
+    post_message,
+    read_messages,
+)
 
 log = logging.getLogger(__name__)
 _STATES = ("available", "away", "offline")
@@ -138,20 +144,30 @@ class AgentNamespace(socketio.AsyncNamespace):
         async def act(who: Principal, d: dict) -> dict:
             text = text_field(d, "text", max_chars=self.ctx.config.limits.message_chars)
             client_id = client_id_field(d)
-            conv = await self._mine(who, d)
+            cid = d.get("conversation_id")
+            if not isinstance(cid, str):
+                raise InputError("bad_request", "'conversation_id' is required")
             keys = TenantKeys(who.tenant)
             try:
-                msg = await append_message(
-                    self.ctx.redis, keys, conv.id, author_kind="agent", author_name=who.name,
-                    author_id=who.user_id, text=text, client_id=client_id,
+                posted = await post_message(
+                    self.ctx.redis, keys, cid, author_kind="agent", author_name=who.name,
+                    author_id=who.user_id, text=text, client_id=client_id, require_agent=who.user_id,
                 )
+            except ConversationMissing as err:
+                raise InputError("not_found", "no such conversation") from err
+            except NotAssigned as err:
+                raise InputError("forbidden", "this conversation is not assigned to you") from err
             except ConversationClosed as err:
                 raise InputError("closed", "the conversation is closed") from err
+            msg = posted.message
             if not msg.duplicate:
                 self.ctx.metrics.messages.labels(who.tenant, "agent").inc()
-                await publish_message(self.ctx, who.tenant, conv, msg)
-                await self.ctx.router.outbound(who.tenant, conv, msg)
-            return {"id": msg.id, "conversation_id": conv.id, "seq": msg.seq, "ts": msg.ts}
+                await fan_out(self.ctx, who.tenant, posted)
+                if not posted.visitor_id:  # a bridged channel: the reply leaves through its platform
+                    conv = await get_conversation(self.ctx.redis, keys, cid)
+                    if conv is not None:
+                        await self.ctx.router.outbound(who.tenant, conv, msg)
+            return {"id": msg.id, "conversation_id": cid, "seq": msg.seq, "ts": msg.ts}
 
         return await self._guard(sid, data, act)
 

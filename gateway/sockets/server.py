@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socketio
 
+from gateway.sockets import fastjson
 from gateway.sockets.agent import AgentNamespace
 from gateway.sockets.context import Context
 from gateway.sockets.redis_manager import RedisFanout
@@ -13,9 +14,10 @@ from gateway.sockets.visitor import VisitorNamespace
 
 def create_sio(redis_url: str) -> socketio.AsyncServer:
     """An AsyncServer whose emits travel over Redis pub/sub to every gateway process."""
-    manager = RedisFanout(redis_url, channel="omnirelay-socketio")
+    manager = RedisFanout(redis_url, channel="omnirelay-socketio", json=fastjson)
     return socketio.AsyncServer(
         async_mode="aiohttp",
+        json=fastjson,
         client_manager=manager,
         cors_allowed_origins="*",  # the widget is embedded on customers' sites; auth is by token, not cookie
         ping_interval=10,

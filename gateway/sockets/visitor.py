@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -10,15 +11,20 @@ from typing import Any
 
 import socketio
 
-from gateway.delivery import end_conversation, parse_escalation, publish_message, record_escalation
+from gateway.delivery import end_conversation, fan_out, parse_escalation, record_escalation
 from gateway.keys import TenantKeys
-from gateway.ratelimit import allow
 from gateway.rooms import agent_room, visitor_room
 from gateway.sockets.context import Context
 from gateway.sockets.validation import InputError, acked, client_id_field, int_field, require_dict, text_field
 from gateway.store.contacts import resolve_contact
 from gateway.store.conversations import Conversation, create_conversation, get_conversation
-from gateway.store.messages import ConversationClosed, Message, append_message, read_messages
+from gateway.store.messages import (
+    ConversationClosed,
+    ConversationMissing,
+    RateLimited,
+    post_message,
+    read_messages,
+)
 from gateway.visitor_token import issue_visitor_token, read_visitor_token
 
 log = logging.getLogger(__name__)
@@ -49,9 +55,11 @@ class VisitorNamespace(socketio.AsyncNamespace):
             pipe.hset(vkey, mapping={"id": visitor_id, **profile})
             pipe.hsetnx(vkey, "created_at", repr(time.time()))
             pipe.expire(vkey, self.ctx.config.server.visitor_token_ttl_s)
-            pipe.hget(vkey, "conversation_id")
-            *_, conversation_id = await pipe.execute()
-        await self.save_session(sid, {"tenant": tenant.id, "visitor_id": visitor_id})
+            pipe.hmget(vkey, "conversation_id", "name")
+            *_, (conversation_id, name) = await pipe.execute()
+        await self.save_session(
+            sid, {"tenant": tenant.id, "visitor_id": visitor_id, "name": name or "Visitor", "conversation_id": conversation_id}
+        )
         await self.enter_room(sid, visitor_room(tenant.id, visitor_id))
         self.ctx.metrics.sockets.labels("/visitor").inc()
         await self.emit("session", {"visitor_token": token, "conversation_id": conversation_id or None}, to=sid)
@@ -95,36 +103,39 @@ class VisitorNamespace(socketio.AsyncNamespace):
 
     @acked
     async def on_message(self, sid: str, data: Any = None) -> dict:
-        try:
-            data = require_dict(data)
-            text = text_field(data, "text", max_chars=self.ctx.config.limits.message_chars)
-            client_id = client_id_field(data)
-            keys, visitor_id, visitor = await self._whoami(sid)
-            if not await allow(self.ctx.redis, keys, f"v:{visitor_id}", self.ctx.config.limits.visitor_messages_per_10s, 10):
-                self.ctx.metrics.rejected.labels("rate_limited").inc()
-                raise InputError("rate_limited", "too many messages; wait a few seconds")
-            conv, new = await self._open_conversation(keys, visitor_id, visitor)
-            try:
-                msg = await self._append(keys, conv, visitor, text, client_id)
-            except ConversationClosed:  # closed between the read and the write: start anew
-                conv, new = await self._open_conversation(keys, visitor_id, await self.ctx.redis.hgetall(keys.visitor(visitor_id)))
-                msg = await self._append(keys, conv, visitor, text, client_id)
-        except InputError as err:
-            return err.to_ack()
-        if new:
-            await self.emit("session", {"conversation_id": conv.id}, room=visitor_room(keys.tenant, visitor_id))
-            await self.ctx.router.submit(conv)
-        return {"id": msg.id, "conversation_id": conv.id, "seq": msg.seq, "ts": msg.ts}
-
-    async def _append(self, keys: TenantKeys, conv: Conversation, visitor: dict, text: str, client_id: str) -> Message:
-        msg = await append_message(
-            self.ctx.redis, keys, conv.id, author_kind="visitor", author_name=visitor.get("name") or "Visitor",
-            author_id=conv.visitor_id, text=text, client_id=client_id,
+        data = require_dict(data)
+        text = text_field(data, "text", max_chars=self.ctx.config.limits.message_chars)
+        client_id = client_id_field(data)
+        session = await self.get_session(sid)
+        keys, visitor_id = TenantKeys(session["tenant"]), session["visitor_id"]
+        post = functools.partial(
+            post_message, self.ctx.redis, keys, author_kind="visitor", author_name=session["name"],
+            author_id=visitor_id, text=text, client_id=client_id,
+            rate=(f"v:{visitor_id}", self.ctx.config.limits.visitor_messages_per_10s, 10),
         )
+        conv, posted = None, None
+        try:
+            if session.get("conversation_id"):  # the hot path: one script, no reads before it
+                try:
+                    posted = await post(session["conversation_id"])
+                except (ConversationClosed, ConversationMissing):
+                    posted = None
+            if posted is None:
+                visitor = await self.ctx.redis.hgetall(keys.visitor(visitor_id))
+                conv, new = await self._open_conversation(keys, visitor_id, visitor)
+                session["conversation_id"] = conv.id
+                posted = await post(conv.id)
+        except RateLimited as err:
+            self.ctx.metrics.rejected.labels("rate_limited").inc()
+            raise InputError("rate_limited", "too many messages; wait a few seconds") from err
+        msg = posted.message
         if not msg.duplicate:
             self.ctx.metrics.messages.labels(keys.tenant, "visitor").inc()
-            await publish_message(self.ctx, keys.tenant, conv, msg)
-        return msg
+            await fan_out(self.ctx, keys.tenant, posted)
+        if conv is not None and new:
+            await self.emit("session", {"conversation_id": conv.id}, room=visitor_room(keys.tenant, visitor_id))
+            await self.ctx.router.submit(conv)
+        return {"id": msg.id, "conversation_id": msg.conversation_id, "seq": msg.seq, "ts": msg.ts}
 
     async def _open_conversation(self, keys: TenantKeys, visitor_id: str, visitor: dict) -> tuple[Conversation, bool]:
         """The visitor's open conversation, or a new one (one at a time, even with several tabs)."""

@@ -60,7 +60,24 @@ class Message:
         return out
 
 
-async def append_message(
+class RateLimited(RuntimeError):
+    """The sender wrote more messages than its limit allows in the current window."""
+
+
+class NotAssigned(PermissionError):
+    """The agent does not hold this conversation."""
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """A stored message and who must see it."""
+
+    message: Message
+    agent_id: str  # the agent holding the conversation ("" while it waits)
+    visitor_id: str  # the widget visitor of the conversation ("" for bridged channels)
+
+
+async def post_message(
     redis: Redis,
     keys: TenantKeys,
     conversation_id: str,
@@ -73,28 +90,43 @@ async def append_message(
     extra: dict[str, Any] | None = None,
     ts: float | None = None,
     allow_closed: bool = False,
-) -> Message:
-    """Append and number a message; the same ``client_id`` again returns the first one unchanged."""
+    rate: tuple[str, int, int] | None = None,
+    require_agent: str = "",
+) -> Posted:
+    """Store a message in one atomic step: rate limit (``(subject, limit, window_s)``), the
+    author's right to write, dedupe by ``client_id`` (the first ack comes back unchanged), seq."""
     ts = time.time() if ts is None else ts
+    rate_key = keys.rate(rate[0], int(ts // rate[2])) if rate else keys.conv(conversation_id)
     try:
-        seq, mid, stored_ts, dup = await script(redis, "append_message")(
-            keys=[keys.conv(conversation_id), keys.conv_messages(conversation_id), keys.conv_client_ids(conversation_id)],
+        seq, mid, stored_ts, dup, agent_id, visitor_id = await script(redis, "append_message")(
+            keys=[
+                keys.conv(conversation_id), keys.conv_messages(conversation_id),
+                keys.conv_client_ids(conversation_id), rate_key,
+            ],
             args=[
                 client_id, new_id("m"), author_kind, author_name, author_id, text, repr(ts),
                 json.dumps(extra) if extra else "", "1" if allow_closed else "0",
+                rate[1] if rate else 0, rate[2] * 2 if rate else 0, require_agent,
             ],
         )
     except ResponseError as err:
-        if str(err).startswith("NOCONV"):
-            raise ConversationMissing(conversation_id) from err
-        if str(err).startswith("CLOSED"):
-            raise ConversationClosed(conversation_id) from err
-        raise
-    return Message(
+        code = str(err).split(" ", 1)[0]
+        exc = {"NOCONV": ConversationMissing, "CLOSED": ConversationClosed, "RATE": RateLimited,
+               "FORBIDDEN": NotAssigned}.get(code)
+        if exc is None:
+            raise
+        raise exc(conversation_id) from err
+    message = Message(
         id=mid, conversation_id=conversation_id, seq=int(seq), author_kind=author_kind,
         author_name=author_name, text=text, ts=float(stored_ts), author_id=author_id,
         extra=extra or {}, duplicate=bool(dup), client_id=client_id,
     )
+    return Posted(message, agent_id, visitor_id)
+
+
+async def append_message(redis: Redis, keys: TenantKeys, conversation_id: str, **kwargs: Any) -> Message:
+    """Append and number a message (see post_message); the same ``client_id`` again returns the first one."""
+    return (await post_message(redis, keys, conversation_id, **kwargs)).message
 
 
 async def read_messages(

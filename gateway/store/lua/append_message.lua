@@ -1,12 +1,19 @@
--- Append one message to a conversation, idempotent by client id, numbering it with the next seq.
--- KEYS[1] = conversation hash, KEYS[2] = message stream, KEYS[3] = client-id hash
+-- Post one message to a conversation in a single step: rate limit, idempotency by client id,
+-- the author's right to write, numbering with the next seq, and what fan-out needs to know.
+-- KEYS[1] = conversation hash, KEYS[2] = message stream, KEYS[3] = client-id hash,
+-- KEYS[4] = rate-limit counter of the sender (any key when ARGV[10] = 0)
 -- ARGV[1] = client_id ("" = none), ARGV[2] = message id, ARGV[3] = author kind,
 -- ARGV[4] = author name, ARGV[5] = author id, ARGV[6] = text, ARGV[7] = ts (epoch s),
--- ARGV[8] = extra JSON ("" = none), ARGV[9] = "1" to allow appending to a closed conversation
--- Returns {seq, id, ts, duplicate(0|1)}; errors NOCONV, CLOSED.
+-- ARGV[8] = extra JSON ("" = none), ARGV[9] = "1" to allow appending to a closed conversation,
+-- ARGV[10] = rate limit (messages per window, 0 = none), ARGV[11] = rate window seconds,
+-- ARGV[12] = agent id that must hold the conversation ("" = no check)
+-- Returns {seq, id, ts, duplicate(0|1), agent_id, visitor_id};
+-- errors NOCONV, CLOSED, RATE, FORBIDDEN.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return redis.error_reply('NOCONV conversation does not exist')
 end
+local conv = redis.call('HMGET', KEYS[1], 'state', 'agent_id', 'visitor_id')
+local state, agent, visitor = conv[1] or '', conv[2] or '', conv[3] or ''
 if ARGV[1] ~= '' then
   local known = redis.call('HGET', KEYS[3], ARGV[1])
   if known then
@@ -16,11 +23,22 @@ if ARGV[1] ~= '' then
     for i = 1, #fields, 2 do
       if fields[i] == 'id' then id = fields[i + 1] elseif fields[i] == 'ts' then ts = fields[i + 1] end
     end
-    return {tonumber(known), id, ts, 1}
+    return {tonumber(known), id, ts, 1, agent, visitor}
   end
 end
-if ARGV[9] ~= '1' and redis.call('HGET', KEYS[1], 'state') == 'closed' then
+if ARGV[12] ~= '' and (agent ~= ARGV[12] or state ~= 'assigned') then
+  return redis.error_reply('FORBIDDEN conversation is not assigned to this agent')
+end
+if ARGV[9] ~= '1' and state == 'closed' then
   return redis.error_reply('CLOSED conversation is closed')
+end
+local limit = tonumber(ARGV[10])
+if limit > 0 then
+  local count = redis.call('INCR', KEYS[4])
+  if count == 1 then redis.call('EXPIRE', KEYS[4], tonumber(ARGV[11])) end
+  if count > limit then
+    return redis.error_reply('RATE too many messages')
+  end
 end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local entry = {'id', ARGV[2], 'kind', ARGV[3], 'name', ARGV[4], 'aid', ARGV[5], 'text', ARGV[6], 'ts', ARGV[7]}
@@ -37,4 +55,4 @@ if ARGV[1] ~= '' then
   redis.call('HSET', KEYS[3], ARGV[1], seq)
 end
 redis.call('HSET', KEYS[1], 'updated_at', ARGV[7], 'last_author', ARGV[3])
-return {seq, ARGV[2], ARGV[7], 0}
+return {seq, ARGV[2], ARGV[7], 0, agent, visitor}
