@@ -7,6 +7,7 @@ import socketio
 from gateway.sockets import fastjson
 from gateway.sockets.agent import AgentNamespace
 from gateway.sockets.context import Context
+from gateway.sockets.packet import GatewayPacket
 from gateway.sockets.redis_manager import RedisFanout
 from gateway.sockets.supervisor import SupervisorNamespace
 from gateway.sockets.visitor import VisitorNamespace
@@ -18,8 +19,12 @@ def create_sio(redis_url: str) -> socketio.AsyncServer:
     return socketio.AsyncServer(
         async_mode="aiohttp",
         json=fastjson,
+        serializer=GatewayPacket,
         client_manager=manager,
         cors_allowed_origins="*",  # the widget is embedded on customers' sites; auth is by token, not cookie
+        # one socket's events are handled in the order they arrive (a visitor's messages keep their
+        # order), without a task per event; different sockets still run concurrently
+        async_handlers=False,
         ping_interval=10,
         ping_timeout=10,
         max_http_buffer_size=64 * 1024,
