@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -23,6 +24,7 @@ from gateway.pages import routes as page_routes
 from gateway.redis_client import connect
 from gateway.routing import Router
 from gateway.sockets.context import Context
+from gateway.sockets.redis_manager import REFRESH_S as PEER_REFRESH_S
 from gateway.sockets.server import create_sio, register_namespaces
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,12 @@ async def _routing(app: web.Application) -> AsyncIterator[None]:
 async def _timers(app: web.Application) -> AsyncIterator[None]:
     router: Router = app[K.ROUTER]
     bg: Background = app[K.BACKGROUND]
+    fanout = app[K.SIO].manager
+    redis, node = app[K.REDIS], app[K.NODE_ID]
+    peers = await fanout.refresh_peers(redis, node)
+    bg.every("fanout-peers", PEER_REFRESH_S, lambda: fanout.refresh_peers(redis, node))
+    if peers:  # serve nobody until every other node has seen this one (and so publishes to us)
+        await asyncio.sleep(2 * PEER_REFRESH_S)
     await router.heartbeat(NODE_TTL_S)
     await router.recover()
     bg.every("acd-tick", TICK_S, router.tick)
@@ -112,3 +120,4 @@ async def _timers(app: web.Application) -> AsyncIterator[None]:
     log.info("gateway node started", extra={"node": app[K.NODE_ID], "tenants": list(app[K.CONFIG].tenants)})
     yield
     await bg.stop()
+    await fanout.leave(redis, node)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Installation-wide (not tenant data): the live gateway processes.
+GATEWAY_NODES = "omnirelay:nodes"  # ZSET node id -> lease expiry (epoch s); renewed every 0.5 s
+
 
 @dataclass(frozen=True, slots=True)
 class TenantKeys:

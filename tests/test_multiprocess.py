@@ -26,3 +26,27 @@ async def test_visitor_and_agent_on_different_gateway_processes(gateway, second_
     assert got["text"] == "hello from node B"
     await visitor.call("message", {"text": "and back", "client_id": "y"}, namespace="/visitor")
     assert (await anna_in.next("message", lambda m: m["text"] == "and back"))["seq"] == 3
+
+
+async def test_a_lone_process_skips_pubsub_and_starts_publishing_when_a_peer_appears(gateway, redis_url, demo_config):
+    import asyncio
+
+    from gateway.appkeys import SIO
+
+    first = gateway.app[SIO].manager
+    for _ in range(30):  # trusted once two looks agree
+        if first.alone:
+            break
+        await asyncio.sleep(0.1)
+    assert first.alone
+    async with running_gateway(demo_config, redis_url) as other:
+        # the newcomer waited until the first process had seen it
+        assert not first.alone and not other.app[SIO].manager.alone
+        anna, anna_in = await other.agent("anna")
+        visitor, v_in = await gateway.visitor()
+        await visitor.call("message", {"text": "via pub/sub", "client_id": "p"}, namespace="/visitor")
+        offer = await anna_in.next("offer")
+        await anna.call("accept", {"offer_id": offer["offer_id"]}, namespace="/agent")
+        await v_in.next("assigned")
+    await asyncio.sleep(1.2)
+    assert first.alone  # the peer left: back to local delivery

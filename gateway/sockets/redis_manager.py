@@ -1,19 +1,64 @@
-"""Socket.IO fan-out over Redis pub/sub, with a clean shutdown.
+"""Socket.IO fan-out over Redis pub/sub, skipped while this is the only gateway process.
 
-python-socketio's AsyncRedisManager makes a new Redis client on every (re)connect and never
-closes them; this subclass keeps one client per manager and closes it, with the listener task,
-when the gateway stops.
+Every gateway process renews a lease in ``omnirelay:nodes`` and reads who else is alive. While
+nobody else is, an emit is delivered to this process's sockets directly: no publish, no echo to
+decode. The view of peers is trusted for a short time only; when it is stale (the refresh loop
+stalled, Redis is slow), emits go through Redis pub/sub as usual, so a new peer never misses one.
+A starting process that finds peers waits two refresh periods before it serves anyone, so they
+have seen it by then; a process only trusts that it is alone after two looks in a row agree.
+
+It also keeps one Redis client per manager (python-socketio makes a new one on every reconnect)
+and closes it, with the listener task, when the gateway stops.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import socketio
+from socketio.async_manager import AsyncManager
+
+from gateway.keys import GATEWAY_NODES
+
+REFRESH_S = 0.5  # how often a node renews its lease and looks for peers
+LEASE_S = 5.0  # a node not renewed for this long counts as gone
+TRUST_S = 1.5  # a peer view older than this is not trusted: publish
 
 
 class RedisFanout(socketio.AsyncRedisManager):
+    peers_seen_at: float = 0.0  # monotonic time of the last successful look
+    alone: bool = False
+    _alone_before: bool = False
+
+    async def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        if callback is None and not kwargs.get("ignore_queue") and self.alone and self._view_fresh():
+            return await AsyncManager.emit(self, event, data, namespace=namespace or "/", room=to or room, skip_sid=skip_sid)
+        return await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid,
+                                  callback=callback, to=to, **kwargs)
+
+    def _view_fresh(self) -> bool:
+        return time.monotonic() - self.peers_seen_at < TRUST_S
+
+    async def refresh_peers(self, redis, node_id: str) -> bool:
+        """Renew this node's lease and note whether any other node is alive; True if one is."""
+        now = time.time()
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(GATEWAY_NODES, {node_id: now + LEASE_S})
+            pipe.zremrangebyscore(GATEWAY_NODES, "-inf", now)
+            pipe.zrange(GATEWAY_NODES, 0, -1)
+            _, _, alive = await pipe.execute()
+        alone_now = all(n == node_id for n in alive)
+        self.alone = alone_now and self._alone_before  # two agreeing looks: nobody started in between
+        self._alone_before = alone_now
+        self.peers_seen_at = time.monotonic()
+        return not alone_now
+
+    async def leave(self, redis, node_id: str) -> None:
+        with contextlib.suppress(Exception):
+            await redis.zrem(GATEWAY_NODES, node_id)
+
     def _redis_connect(self) -> None:
         if getattr(self, "redis", None) is None:
             super()._redis_connect()
