@@ -15,7 +15,6 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from gateway.keys import TenantKeys
-from gateway.store.ids import new_id
 from gateway.store.scripts import script
 
 
@@ -104,7 +103,7 @@ async def post_message(
                 keys.conv_client_ids(conversation_id), rate_key,
             ],
             args=[
-                client_id, new_id("m"), author_kind, author_name, author_id, text, repr(ts),
+                client_id, f"{conversation_id}:", author_kind, author_name, author_id, text, repr(ts),
                 json.dumps(extra) if extra else "", "1" if allow_closed else "0",
                 rate[1] if rate else 0, rate[2] * 2 if rate else 0, require_agent,
             ],

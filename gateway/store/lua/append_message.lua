@@ -2,7 +2,7 @@
 -- the author's right to write, numbering with the next seq, and what fan-out needs to know.
 -- KEYS[1] = conversation hash, KEYS[2] = message stream, KEYS[3] = client-id hash,
 -- KEYS[4] = rate-limit counter of the sender (any key when ARGV[10] = 0)
--- ARGV[1] = client_id ("" = none), ARGV[2] = message id, ARGV[3] = author kind,
+-- ARGV[1] = client_id ("" = none), ARGV[2] = message id prefix (the id is <prefix><seq>), ARGV[3] = author kind,
 -- ARGV[4] = author name, ARGV[5] = author id, ARGV[6] = text, ARGV[7] = ts (epoch s),
 -- ARGV[8] = extra JSON ("" = none), ARGV[9] = "1" to allow appending to a closed conversation,
 -- ARGV[10] = rate limit (messages per window, 0 = none), ARGV[11] = rate window seconds,
@@ -41,7 +41,8 @@ if limit > 0 then
   end
 end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local entry = {'id', ARGV[2], 'kind', ARGV[3], 'name', ARGV[4], 'aid', ARGV[5], 'text', ARGV[6], 'ts', ARGV[7]}
+local mid = ARGV[2] .. seq
+local entry = {'id', mid, 'kind', ARGV[3], 'name', ARGV[4], 'aid', ARGV[5], 'text', ARGV[6], 'ts', ARGV[7]}
 if ARGV[1] ~= '' then
   table.insert(entry, 'cid')
   table.insert(entry, ARGV[1])
@@ -55,4 +56,4 @@ if ARGV[1] ~= '' then
   redis.call('HSET', KEYS[3], ARGV[1], seq)
 end
 redis.call('HSET', KEYS[1], 'updated_at', ARGV[7], 'last_author', ARGV[3])
-return {seq, ARGV[2], ARGV[7], 0, agent, visitor}
+return {seq, mid, ARGV[7], 0, agent, visitor}
