@@ -95,3 +95,10 @@ def test_yaml_syntax_error_has_a_line():
         load_config_text("server:\n  port: [1, 2\n", "s.yaml", env={})
     assert info.value.lines()[0].startswith("s.yaml:")
     assert "YAML syntax" in info.value.lines()[0]
+
+
+def test_ids_with_separator_characters_are_refused():
+    text = DEMO.read_text().replace("      anna:\n", "      'an:na':\n")
+    with pytest.raises(ConfigError) as info:
+        load_config_text(text, "d.yaml", env={})
+    assert any("agent id 'an:na'" in line for line in info.value.lines())

@@ -39,6 +39,10 @@ def validate(config: Config) -> list[_Issue]:
 
 def _tenant(t: TenantConfig) -> Iterator[_Issue]:
     base = ("tenants", t.id)
+    for section in ("agents", "supervisors", "queues", "topics", "channels"):
+        for name in getattr(t, section):
+            if not set(name) <= _ID_CHARS:
+                yield (*base, section, name), f"{section[:-1]} id '{name}' may use only letters, digits, _ and -"
     skills_served = {q.skill for q in t.queues.values()}
     for lang in t.languages:
         if len(lang) < 2:
