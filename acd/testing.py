@@ -43,3 +43,18 @@ def tenant(agents: list[AgentConfig], queues: list[QueueConfig] | None = None, *
         queues={q.id: q for q in qs},
         **kw,
     )
+
+
+T0 = 1_700_000_000.0  # the virtual "now" tests start from
+
+
+async def started_engine(redis: Any, tenant: TenantConfig, available: tuple[str, ...] = (), *, stagger: bool = False):
+    """An Engine with its config loaded at T0 and ``available`` agents set available
+    (``stagger``: one second apart, so the first named has been idle longest)."""
+    from acd.engine import Engine
+
+    engine = Engine(redis, tenant)
+    await engine.sync_config(T0)
+    for i, aid in enumerate(available):
+        await engine.set_state(aid, "available", T0 + (i if stagger else 0))
+    return engine

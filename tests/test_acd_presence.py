@@ -10,16 +10,11 @@ from acd import testing as cfg
 from acd.effects import AgentStateChanged, Assigned, Offered, OfferRevoked, TaskRequeued
 from acd.engine import Engine
 from acd.model import Task
+from acd.testing import T0, started_engine
 
-T0 = 1_700_000_000.0
 
-
-async def start(redis, tenant, available=()) -> Engine:
-    engine = Engine(redis, tenant)
-    await engine.sync_config(T0)
-    for aid in available:
-        await engine.set_state(aid, "available", T0)
-    return engine
+async def start(redis, tenant, available=()):
+    return await started_engine(redis, tenant, available, stagger=False)
 
 
 async def test_disconnect_grace_then_offline_and_requeue_at_the_head(redis):

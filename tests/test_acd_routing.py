@@ -6,19 +6,13 @@ import pytest
 
 from acd import testing as cfg
 from acd.effects import Assigned, Offered, QueuePosition
-from acd.engine import Engine
 from acd.model import Task
+from acd.testing import T0, started_engine
 from gateway.config.schema import StepConfig
 
-T0 = 1_700_000_000.0
 
-
-async def start(redis, tenant, available=()) -> Engine:
-    engine = Engine(redis, tenant)
-    await engine.sync_config(T0)
-    for i, aid in enumerate(available):
-        await engine.set_state(aid, "available", T0 + i)
-    return engine
+async def start(redis, tenant, available=()):
+    return await started_engine(redis, tenant, available, stagger=True)
 
 
 def offers(effects) -> list[tuple[str, str]]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from acd import testing as cfg
 from acd.effects import Assigned, EscalationOffered, Offered, QueuePosition, TaskOverflowed
-from acd.engine import Engine
 from acd.model import Task
+from acd.testing import T0, started_engine
 from gateway.config.schema import StepConfig
 
-T0 = 1_700_000_000.0
 LADDER = [
     StepConfig(timeout_s=30, min_proficiency=4),
     StepConfig(timeout_s=60),
@@ -23,12 +22,8 @@ def ladder_tenant(agents):
     ])
 
 
-async def start(redis, tenant, available=()) -> Engine:
-    engine = Engine(redis, tenant)
-    await engine.sync_config(T0)
-    for aid in available:
-        await engine.set_state(aid, "available", T0)
-    return engine
+async def start(redis, tenant, available=()):
+    return await started_engine(redis, tenant, available, stagger=False)
 
 
 async def test_a_task_walks_the_steps_overflows_and_escalates(redis):
