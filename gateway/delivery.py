@@ -19,14 +19,19 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{6,24}$")
 
 
-async def fan_out(ctx: Context, tenant: str, posted: Posted) -> None:
-    """Deliver a stored message to everyone in the conversation (every tab, the agent's consoles)."""
+async def fan_out(ctx: Context, tenant: str, posted: Posted, sender_sid: str | None = None) -> None:
+    """Deliver a stored message to everyone in the conversation (every tab, the agent's consoles).
+
+    The socket that sent it is skipped: its ack carries id, seq and ts, and both front ends put
+    the message in place from the ack."""
     wire = posted.message.to_wire()
     emits = []
     if posted.visitor_id:
-        emits.append(ctx.sio.emit("message", wire, room=visitor_room(tenant, posted.visitor_id), namespace="/visitor"))
+        emits.append(ctx.sio.emit("message", wire, room=visitor_room(tenant, posted.visitor_id), namespace="/visitor",
+                                  skip_sid=sender_sid))
     if posted.agent_id:
-        emits.append(ctx.sio.emit("message", wire, room=agent_room(tenant, posted.agent_id), namespace="/agent"))
+        emits.append(ctx.sio.emit("message", wire, room=agent_room(tenant, posted.agent_id), namespace="/agent",
+                                  skip_sid=sender_sid))
     await asyncio.gather(*emits)
 
 

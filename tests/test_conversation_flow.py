@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 
 
@@ -149,3 +151,15 @@ async def test_visitor_who_gives_up_while_waiting_is_counted_as_abandoned(gatewa
     # writing again opens a new conversation
     again = await visitor.call("message", {"text": "me again", "client_id": "w2"}, namespace="/visitor")
     assert again["conversation_id"] != ack["conversation_id"] and again["seq"] == 1
+
+
+async def test_a_second_tab_sees_the_message_the_first_tab_sent(gateway):
+    tab1, in1 = await gateway.visitor()
+    token = (await in1.next("session"))["visitor_token"]
+    tab2, in2 = await gateway.visitor(visitor_token=token)
+    ack = await tab1.call("message", {"text": "from tab 1", "client_id": "t1"}, namespace="/visitor")
+    seen = await in2.next("message")
+    assert (seen["id"], seen["seq"], seen["client_id"]) == (ack["id"], ack["seq"], "t1")
+    # the sending tab has it from its ack: no echo comes back to it
+    await asyncio.sleep(0.3)
+    assert in1.all("message") == []

@@ -162,7 +162,7 @@ class AgentNamespace(socketio.AsyncNamespace):
             msg = posted.message
             if not msg.duplicate:
                 self.ctx.metrics.messages.labels(who.tenant, "agent").inc()
-                await fan_out(self.ctx, who.tenant, posted)
+                await fan_out(self.ctx, who.tenant, posted, sender_sid=sid)
                 if not posted.visitor_id:  # a bridged channel: the reply leaves through its platform
                     conv = await get_conversation(self.ctx.redis, keys, cid)
                     if conv is not None:

@@ -131,7 +131,7 @@ class VisitorNamespace(socketio.AsyncNamespace):
         msg = posted.message
         if not msg.duplicate:
             self.ctx.metrics.messages.labels(keys.tenant, "visitor").inc()
-            await fan_out(self.ctx, keys.tenant, posted)
+            await fan_out(self.ctx, keys.tenant, posted, sender_sid=sid)
         if conv is not None and new:
             await self.emit("session", {"conversation_id": conv.id}, room=visitor_room(keys.tenant, visitor_id))
             await self.ctx.router.submit(conv)
