@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from . import erlang, testing
-from .effects import Assigned, Effect
+from .effects import Assigned, Effect, QueuePosition
 from .engine import Engine
 from .model import Task
 
@@ -33,6 +33,11 @@ class SimResult:
     erlang_asa_s: float
     erlang_p_wait: float
     virtual_s: float
+    ewt_samples: int = 0  # measured contacts that had to wait and were given an EWT
+    ewt_mae_s: float = 0.0  # mean |EWT at arrival − realised wait|
+    ewt_bias_s: float = 0.0  # mean (EWT − realised wait): > 0 means the estimate was pessimistic
+    mean_wait_of_waiting_s: float = 0.0  # for scale: the mean realised wait of those contacts
+    constant_mae_s: float = 0.0  # the error of telling every one of them that mean: what EWT must beat
 
 
 async def simulate(
@@ -63,15 +68,23 @@ async def simulate(
     seq = 0
     arrived_at: dict[str, float] = {}
     waits: list[float] = []
+    promised: dict[str, float] = {}  # EWT told to a contact that had to wait
+    ewt_errors: list[tuple[float, float]] = []  # (EWT, realised wait)
     skip = int(contacts * warmup)
 
     def on(effects: list[Effect], now: float) -> None:
         nonlocal seq
         for e in effects:
+            if isinstance(e, QueuePosition) and e.ewt_s is not None:
+                promised.setdefault(e.task_id, e.ewt_s)
             if isinstance(e, Assigned):
                 n = int(e.task_id[1:])
+                wait = now - arrived_at.pop(e.task_id)
+                ewt = promised.pop(e.task_id, None)
                 if n >= skip:
-                    waits.append(now - arrived_at.pop(e.task_id))
+                    waits.append(wait)
+                    if ewt is not None:
+                        ewt_errors.append((ewt, wait))
                 seq += 1
                 heapq.heappush(events, (now + rng.expovariate(1 / aht_s), seq, "close", e.task_id))
 
@@ -84,7 +97,7 @@ async def simulate(
             tid = f"c{arrivals}"
             arrived_at[tid] = now
             arrivals += 1
-            on(await engine.submit(Task(tid, "q", "chat", "en"), now, position=False), now)
+            on(await engine.submit(Task(tid, "q", "chat", "en"), now, position=True), now)
             next_arrival = now + rng.expovariate(arrivals_per_s)
         else:
             now, _, _, tid = heapq.heappop(events)
@@ -103,4 +116,9 @@ async def simulate(
         erlang_asa_s=erlang.asa(agents, traffic, aht_s) if agents > traffic else math.inf,
         erlang_p_wait=erlang.erlang_c(agents, traffic),
         virtual_s=now - start,
+        ewt_samples=len(ewt_errors),
+        ewt_mae_s=sum(abs(p - w) for p, w in ewt_errors) / len(ewt_errors) if ewt_errors else 0.0,
+        ewt_bias_s=sum(p - w for p, w in ewt_errors) / len(ewt_errors) if ewt_errors else 0.0,
+        mean_wait_of_waiting_s=(mean_wait := sum(w for _, w in ewt_errors) / len(ewt_errors) if ewt_errors else 0.0),
+        constant_mae_s=sum(abs(mean_wait - w) for _, w in ewt_errors) / len(ewt_errors) if ewt_errors else 0.0,
     )

@@ -49,6 +49,9 @@ async def main(args: argparse.Namespace) -> None:
                 "sl_diff_points": round(100 * (r.service_level - r.erlang_service_level), 2),
                 "asa_s": round(r.asa_s, 3), "erlang_c_asa_s": round(r.erlang_asa_s, 3),
                 "p_wait": round(r.p_wait, 4), "erlang_c_p_wait": round(r.erlang_p_wait, 4),
+                "ewt_samples": r.ewt_samples, "ewt_mae_s": round(r.ewt_mae_s, 2), "ewt_bias_s": round(r.ewt_bias_s, 2),
+                "mean_wait_of_those_s": round(r.mean_wait_of_waiting_s, 2),
+                "constant_guess_mae_s": round(r.constant_mae_s, 2),
                 "virtual_hours": round(r.virtual_s / 3600, 1), "wall_s": round(wall, 1),
                 "decisions_per_s": round(2 * args.contacts / wall),
             }), flush=True)
