@@ -116,6 +116,7 @@ async def _timers(app: web.Application) -> AsyncIterator[None]:
     bg.every("acd-tick", TICK_S, router.tick)
     bg.every("node-heartbeat", HEARTBEAT_S, lambda: router.heartbeat(NODE_TTL_S))
     bg.every("queue-positions", POSITIONS_S, router.push_positions)
+    bg.every("queue-positions-moved", TICK_S, lambda: router.push_positions(only_moved=True))
     bg.every("supervisor-snapshots", SNAPSHOT_S, router.push_snapshots)
     log.info("gateway node started", extra={"node": app[K.NODE_ID], "tenants": list(app[K.CONFIG].tenants)})
     yield

@@ -31,6 +31,8 @@ from gateway.store.conversations import (
 
 log = logging.getLogger(__name__)
 SERIES_STEP_S = 30  # one sample of waiting contacts per queue every 30 s
+# effects after which people waiting behind may have moved up (or a new one joined)
+LINE_MOVERS = {"offered", "assigned", "offer_revoked", "task_requeued", "task_overflowed", "agent_state"}
 
 
 class Router:
@@ -43,6 +45,7 @@ class Router:
         self.metrics = metrics
         self.node_id = node_id
         self.engines = {tid: Engine(redis, tenant) for tid, tenant in config.tenants.items()}
+        self._lines_moved: set[str] = set()  # tenants whose waiting lines changed since the last push
 
     def engine(self, tenant: str) -> Engine:
         return self.engines[tenant]
@@ -77,12 +80,16 @@ class Router:
         start = time.perf_counter()
         effects = await getattr(engine, op)(*args, now=time.time(), **kwargs)
         self.metrics.routing_seconds.labels(op).observe(time.perf_counter() - start)
+        if op in ("submit", "close", "cancel", "transfer"):
+            self._lines_moved.add(tenant)
         await self.apply(tenant, effects or [])
         return effects or []
 
     # --- effects out ---------------------------------------------------------------------------
     async def apply(self, tenant: str, effects: list) -> None:
         keys = TenantKeys(tenant)
+        if any(e.kind in LINE_MOVERS for e in effects):
+            self._lines_moved.add(tenant)
         for effect in effects:
             handler = getattr(self, f"_on_{effect.kind}", None)
             if handler is None:
@@ -194,10 +201,13 @@ class Router:
         for engine in self.engines.values():
             await engine.node_heartbeat(self.node_id, now=time.time(), ttl_s=ttl_s)
 
-    async def push_positions(self) -> None:
-        """Send every waiting visitor its queue position and wait estimate."""
-        for tenant, engine in self.engines.items():
-            await self.apply(tenant, await engine.positions(now=time.time()))
+    async def push_positions(self, only_moved: bool = False) -> None:
+        """Send every waiting visitor its queue position and wait estimate (``only_moved``: just
+        in tenants whose lines changed since the last push — called often, so changes show at once)."""
+        tenants = list(self._lines_moved) if only_moved else list(self.engines)
+        self._lines_moved.difference_update(tenants)
+        for tenant in tenants:
+            await self.apply(tenant, await self.engines[tenant].positions(now=time.time()))
 
     async def push_snapshots(self) -> None:
         """Send this process's supervisors a snapshot; sample the waiting series every 30 s (one process)."""

@@ -163,3 +163,14 @@ async def test_a_second_tab_sees_the_message_the_first_tab_sent(gateway):
     # the sending tab has it from its ack: no echo comes back to it
     await asyncio.sleep(0.3)
     assert in1.all("message") == []
+
+
+async def test_waiting_visitors_hear_their_position_change_at_once(gateway):
+    first, in1 = await gateway.visitor(topic="billing", language="de")
+    second, in2 = await gateway.visitor(topic="billing", language="de")
+    await first.call("message", {"text": "eins", "client_id": "1"}, namespace="/visitor")
+    await second.call("message", {"text": "zwei", "client_id": "2"}, namespace="/visitor")
+    assert (await in2.next("queue", lambda q: q["position"] == 2))["ewt_s"] is None  # nobody serves billing yet
+    await first.call("close", {}, namespace="/visitor")
+    moved = await in2.next("queue", lambda q: q["position"] == 1, timeout=2)  # well before the 5 s refresh
+    assert moved["conversation_id"]
