@@ -13,6 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from gateway import appkeys as K
+from gateway.abandonment import close_abandoned
 from gateway.api import conversations, directory, login, openapi, ops
 from gateway.auth import Sessions
 from gateway.background import Background
@@ -34,6 +35,7 @@ HEARTBEAT_S = 5.0
 NODE_TTL_S = 20.0
 POSITIONS_S = 5.0  # waiting visitors hear their position at least this often
 SNAPSHOT_S = 1.0
+ABANDON_CHECK_S = 1.0
 
 
 def create_app(config: Config, *, redis_url: str | None = None, data_dir: str | Path | None = None) -> web.Application:
@@ -95,6 +97,7 @@ async def _routing(app: web.Application) -> AsyncIterator[None]:
         config=app[K.CONFIG], redis=app[K.REDIS], sio=app[K.SIO], sessions=app[K.SESSIONS],
         router=router, metrics=app[K.METRICS], node_id=app[K.NODE_ID],
     )
+    app[K.CONTEXT] = ctx
     register_namespaces(app[K.SIO], ctx)
     await router.start()
     yield
@@ -118,6 +121,7 @@ async def _timers(app: web.Application) -> AsyncIterator[None]:
     bg.every("queue-positions", POSITIONS_S, router.push_positions)
     bg.every("queue-positions-moved", TICK_S, lambda: router.push_positions(only_moved=True))
     bg.every("supervisor-snapshots", SNAPSHOT_S, router.push_snapshots)
+    bg.every("abandoned-visitors", ABANDON_CHECK_S, lambda: close_abandoned(app[K.CONTEXT]))
     log.info("gateway node started", extra={"node": app[K.NODE_ID], "tenants": list(app[K.CONFIG].tenants)})
     yield
     await bg.stop()

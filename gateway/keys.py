@@ -55,6 +55,12 @@ class TenantKeys:
     def visitor(self, visitor_id: str) -> str:  # HASH contact_id, conversation_id, profile
         return f"{self.prefix}visitor:{visitor_id}"
 
+    def visitor_sockets(self, visitor_id: str) -> str:  # SET of open socket ids; TTL 1 day (stale after a crash)
+        return f"{self.prefix}visitor:{visitor_id}:sockets"
+
+    def abandon_due(self) -> str:  # ZSET conversation id -> when its tab-less visitor counts as gone
+        return f"{self.prefix}abandon"
+
     # --- sessions, limits, dedupe -------------------------------------------------------------
     def session(self, token_id: str) -> str:  # STRING json of the login; TTL = token lifetime
         return f"{self.prefix}session:{token_id}"

@@ -126,6 +126,7 @@ class ChannelConfig:
 class WidgetConfig:
     long_wait_s: float = 120.0  # past this estimated wait the widget offers email / callback
     greeting: dict[str, str] = field(default_factory=dict)
+    abandon_after_s: float = 90.0  # a waiting visitor with no open tab this long has abandoned
 
 
 @dataclass

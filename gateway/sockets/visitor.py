@@ -11,6 +11,7 @@ from typing import Any
 
 import socketio
 
+from gateway.abandonment import visitor_arrived, visitor_left
 from gateway.delivery import end_conversation, fan_out, parse_escalation, record_escalation
 from gateway.keys import TenantKeys
 from gateway.rooms import agent_room, visitor_room
@@ -61,6 +62,7 @@ class VisitorNamespace(socketio.AsyncNamespace):
             sid, {"tenant": tenant.id, "visitor_id": visitor_id, "name": name or "Visitor", "conversation_id": conversation_id}
         )
         await self.enter_room(sid, visitor_room(tenant.id, visitor_id))
+        await visitor_arrived(self.ctx.redis, keys, visitor_id, sid, conversation_id)
         self.ctx.metrics.sockets.labels("/visitor").inc()
         await self.emit("session", {"visitor_token": token, "conversation_id": conversation_id or None}, to=sid)
         if conversation_id:
@@ -68,6 +70,13 @@ class VisitorNamespace(socketio.AsyncNamespace):
 
     async def on_disconnect(self, sid: str, *args: Any) -> None:
         self.ctx.metrics.sockets.labels("/visitor").dec()
+        session = await self.get_session(sid)
+        if not session:
+            return
+        keys = TenantKeys(session["tenant"])
+        grace = self.ctx.config.tenants[keys.tenant].widget.abandon_after_s
+        current = await self.ctx.redis.hget(keys.visitor(session["visitor_id"]), "conversation_id")
+        await visitor_left(self.ctx.redis, keys, session["visitor_id"], sid, current, grace)
 
     def _profile(self, tenant: Any, auth: dict) -> dict[str, str]:
         out: dict[str, str] = {}
