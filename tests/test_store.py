@@ -88,3 +88,22 @@ async def test_tenants_do_not_share_contacts(redis):
     b = await resolve_contact(redis, TenantKeys("b"), [("email", "x@y.z")])
     assert a != b
     assert await get_contact(redis, TenantKeys("b"), a) is None
+
+
+async def test_calls_batched_into_one_pipeline_fail_alone(redis):
+    conv = await _conv(redis)
+    results = await asyncio.gather(
+        *[append_message(redis, K, conv.id, author_kind="visitor", author_name="V", text=str(i)) for i in range(5)],
+        append_message(redis, K, "c_missing", author_kind="visitor", author_name="V", text="lost"),
+        return_exceptions=True,
+    )
+    assert isinstance(results[-1], ConversationMissing)
+    assert sorted(m.seq for m in results[:-1]) == [1, 2, 3, 4, 5]
+
+
+async def test_scripts_are_loaded_again_after_redis_forgot_them(redis):
+    conv = await _conv(redis)
+    await append_message(redis, K, conv.id, author_kind="visitor", author_name="V", text="a")
+    await redis.script_flush()
+    again = await append_message(redis, K, conv.id, author_kind="visitor", author_name="V", text="b")
+    assert again.seq == 2

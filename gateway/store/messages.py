@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from gateway.keys import TenantKeys
+from gateway.store.batching import batcher
 from gateway.store.scripts import script
 
 
@@ -97,7 +98,8 @@ async def post_message(
     ts = time.time() if ts is None else ts
     rate_key = keys.rate(rate[0], int(ts // rate[2])) if rate else keys.conv(conversation_id)
     try:
-        seq, mid, stored_ts, dup, agent_id, visitor_id = await script(redis, "append_message")(
+        seq, mid, stored_ts, dup, agent_id, visitor_id = await batcher(redis).call(
+            script(redis, "append_message"),
             keys=[
                 keys.conv(conversation_id), keys.conv_messages(conversation_id),
                 keys.conv_client_ids(conversation_id), rate_key,
