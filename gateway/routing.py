@@ -157,6 +157,7 @@ class Router:
     async def _on_task_requeued(self, tenant: str, keys: TenantKeys, e: Any) -> None:
         previous = await self.redis.hget(keys.conv(e.task_id), "agent_id")
         await update_conversation(self.redis, keys, e.task_id, state="queued", agent_id="", queue=e.queue)
+        await self._emit_visitor(tenant, keys, e.task_id, "requeued", {"conversation_id": e.task_id, "reason": e.reason})
         if previous:
             await self.sio.emit(
                 "unassigned", {"conversation_id": e.task_id, "reason": e.reason},

@@ -96,7 +96,7 @@ class Gateway:
     async def visitor(self, **auth) -> tuple[socketio.AsyncClient, Inbox]:
         auth = {"tenant": "demo", "name": "Vera", "topic": "billing", "language": "en", **auth}
         return await self.socket(
-            "/visitor", auth, ["session", "message", "queue", "assigned", "typing", "closed", "escalation_offer"]
+            "/visitor", auth, ["session", "message", "queue", "assigned", "requeued", "typing", "closed", "escalation_offer"]
         )
 
     async def close(self) -> None:

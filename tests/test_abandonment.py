@@ -54,3 +54,24 @@ async def test_a_reload_within_the_grace_keeps_the_conversation(quick_gateway, r
     await asyncio.sleep(2.0)  # past the grace
     assert await redis.hget(f"t:{{demo}}:conv:{ack['conversation_id']}", "state") == "queued"
     assert await _abandoned(gw) == 0
+
+
+async def test_when_the_agent_drops_out_the_visitor_is_told_and_waits_again(redis, redis_url, demo_config):
+    demo_config.tenants["demo"].disconnect_grace_s = 1.0
+    async with running_gateway(demo_config, redis_url) as gw:
+        anna, anna_in = await gw.agent("anna")
+        visitor, v_in = await gw.visitor(topic="billing")
+        ack = await visitor.call("message", {"text": "help", "client_id": "h"}, namespace="/visitor")
+        offer = await anna_in.next("offer")
+        await anna.call("accept", {"offer_id": offer["offer_id"]}, namespace="/agent")
+        await v_in.next("assigned")
+        await anna.disconnect()  # her browser is gone for longer than the grace
+        requeued = await v_in.next("requeued", timeout=5)
+        assert requeued == {"conversation_id": ack["conversation_id"], "reason": "agent_offline"}
+        assert await redis.hget(f"t:{{demo}}:conv:{ack['conversation_id']}", "state") == "queued"
+        # the next agent who comes gets it, with the whole history
+        anna_again = await gw.login("anna")
+        again, again_in = await gw.socket("/agent", {"token": anna_again["token"]}, ["offer"])
+        await again.call("state", {"state": "available"}, namespace="/agent")
+        offer2 = await again_in.next("offer")
+        assert offer2["conversation_id"] == ack["conversation_id"]

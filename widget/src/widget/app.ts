@@ -51,6 +51,10 @@ export class Widget {
         this.chat?.setAssigned(id, name);
         this.updateHeader();
       },
+      requeued: (id, reason) => {
+        this.chat?.setRequeued(id, reason);
+        this.updateHeader();
+      },
       typing: (id, on) => this.chat?.setTyping(id, on),
       closed: (id) => {
         this.chat?.setClosed(id);

@@ -183,6 +183,14 @@ export class ChatView {
     this.addNotice(`n:assigned:${conversationId}:${name}`, conversationId, this.t.assigned(this.agentName));
   }
 
+  setRequeued(conversationId: string, reason: string): void {
+    if (conversationId !== this.conn.conversationId) return;
+    this.agentName = "";
+    setText(this.typingBox, null);
+    const key = `n:requeued:${conversationId}:${this.conn.logs.get(conversationId)?.maxSeq ?? 0}`;
+    this.addNotice(key, conversationId, reason === "transferred" ? this.t.transferred : this.t.requeued);
+  }
+
   get agent(): string {
     return this.agentName;
   }

@@ -31,6 +31,8 @@ export interface ConnectionListener {
   conversation(conversationId: string | null): void;
   queue(info: QueueInfo): void;
   assigned(conversationId: string, agentName: string): void;
+  /** The agent dropped out (went offline, or transferred it): the visitor waits in line again. */
+  requeued(conversationId: string, reason: string): void;
   typing(conversationId: string, on: boolean): void;
   closed(conversationId: string, reason: string): void;
   escalationOffer(conversationId: string, options: string[]): void;
@@ -89,6 +91,9 @@ export class VisitorConnection {
     socket.on("queue", (q: QueueInfo) => this.listener.queue(q));
     socket.on("assigned", (a: { conversation_id: string; agent?: { name?: string } }) =>
       this.listener.assigned(a.conversation_id, a.agent?.name ?? ""),
+    );
+    socket.on("requeued", (r: { conversation_id: string; reason?: string }) =>
+      this.listener.requeued(r.conversation_id, r.reason ?? ""),
     );
     socket.on("typing", (t: { conversation_id: string; on: boolean }) =>
       this.listener.typing(t.conversation_id, !!t.on),
