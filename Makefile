@@ -36,8 +36,10 @@ browsers:
 	  fi; \
 	fi
 
+# pytest's exit 5 (no test collected) is a failure too.
 test: install browsers
-	$(PY) -m pytest -q -p no:cacheprovider
+	@$(PY) -m pytest -q -p no:cacheprovider; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 lint: install
 	$(VENV)/bin/ruff check gateway acd bridges tests bench
