@@ -95,3 +95,20 @@ async def test_a_dead_redis_refuses_messages_clearly_and_loses_nothing(tmp_path,
         await visitor.disconnect()
         await app.close()
         await server.stop()
+
+
+async def test_login_attempts_are_limited_per_client_even_behind_a_trusted_proxy(redis, redis_url, demo_config):
+    from conftest import running_gateway
+
+    demo_config.server.trusted_proxies = ["127.0.0.0/8"]
+    async with running_gateway(demo_config, redis_url) as gw:
+        async with aiohttp.ClientSession() as http:
+            async def attempt(client: str) -> int:
+                async with http.post(f"{gw.url}/api/v1/login", json={"username": "anna", "password": "nope"},
+                                     headers={"X-Forwarded-For": f"198.51.100.7, {client}"}) as r:
+                    return r.status
+
+            statuses = [await attempt("203.0.113.5") for _ in range(11)]
+            assert statuses[:10] == [401] * 10 and statuses[10] == 429
+            # another client behind the same proxy is not locked out by the first one
+            assert await attempt("203.0.113.6") == 401

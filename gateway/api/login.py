@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.api.auth_helpers import json_body, json_error, principal
+from gateway.api.client_address import client_address
 from gateway.appkeys import CONFIG, REDIS, SESSIONS
 from gateway.auth import AuthError
 from gateway.keys import TenantKeys
@@ -23,7 +24,7 @@ async def login(request: web.Request) -> web.Response:
         return json_error(400, "bad_request", "'tenant' must be a string")
     config = request.config_dict[CONFIG]
     limit_keys = TenantKeys(tenant or "_login")
-    peer = request.remote or "?"
+    peer = client_address(request)
     if not await allow(request.config_dict[REDIS], limit_keys, f"login:{username}:{peer}", config.limits.login_attempts_per_min, 60):
         return json_error(429, "rate_limited", "too many login attempts; wait a minute")
     try:

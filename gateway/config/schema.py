@@ -161,6 +161,7 @@ class ServerConfig:
     public_url: str = ""  # how browsers reach this gateway; defaults to http://host:port
     secret_key: str = ""  # signs tokens; required (use ${OMNIRELAY_SECRET})
     token_ttl_s: int = 12 * 3600
+    trusted_proxies: list[str] = field(default_factory=list)  # addresses/CIDRs whose X-Forwarded-For is believed
     visitor_token_ttl_s: int = 30 * 24 * 3600
 
 

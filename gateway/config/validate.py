@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 
 from gateway.config.schema import (
@@ -23,6 +24,11 @@ def validate(config: Config) -> list[_Issue]:
         issues.append((("server", "secret_key"), "server.secret_key is required (use ${OMNIRELAY_SECRET})"))
     elif len(config.server.secret_key) < 16:
         issues.append((("server", "secret_key"), "server.secret_key must be at least 16 characters"))
+    for i, proxy in enumerate(config.server.trusted_proxies):
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            issues.append((("server", "trusted_proxies", i), f"trusted proxy '{proxy}' is not an address or network"))
     if not config.tenants:
         issues.append((("tenants",), "at least one tenant is required"))
     logins: dict[str, str] = {}

@@ -1,0 +1,37 @@
+"""The address of the person behind a request, also behind a load balancer we trust."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from aiohttp import web
+
+from gateway.appkeys import CONFIG
+
+
+@lru_cache(maxsize=64)
+def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _trusted(address: str, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address(request: web.Request) -> str:
+    """``request.remote``, or, when that is a trusted proxy, the nearest X-Forwarded-For hop it did
+    not add itself (the rightmost address that is not a trusted proxy: anything left of it could be forged)."""
+    remote = request.remote or "?"
+    networks = _networks(tuple(request.config_dict[CONFIG].server.trusted_proxies))
+    if not networks or not _trusted(remote, networks):
+        return remote
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, networks):
+            return hop
+    return remote
