@@ -33,9 +33,6 @@ class TenantKeys:
     def conv_client_ids(self, cid: str) -> str:  # HASH client_id -> seq (idempotent append)
         return f"{self.prefix}conv:{cid}:cids"
 
-    def conv_ext_ids(self, cid: str) -> str:  # HASH platform message id -> seq (bridges)
-        return f"{self.prefix}conv:{cid}:extids"
-
     def convs_open(self) -> str:  # ZSET cid -> created_at, every not-closed conversation
         return f"{self.prefix}convs:open"
 
