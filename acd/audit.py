@@ -3,8 +3,9 @@
 It reads everything (SCAN), so it is slow on a big tenant; the engine itself never calls it.
 ``check`` returns human-readable problems; an empty list means every invariant holds:
 one holder per task, loads equal open tasks and stay within capacity, each task in exactly the
-waiting structures of its state, indexes and counters agree with the agents, and (optionally)
-no waiting task sits next to an available agent that could take it.
+waiting structures of its state, indexes and counters agree with the agents, every refusal has
+its cool-down timer, every conversation record says what its task says, and (optionally) no
+waiting task sits next to an available agent that could take it.
 """
 
 from __future__ import annotations
@@ -119,6 +120,10 @@ async def check(engine: Engine, work_conserving: bool = False) -> list[str]:
                 bad.append(f"task {tid} offer {t['offer']} not in the offers hash")
             if f"offer|{t['offer']}" not in timers:
                 bad.append(f"task {tid} offer {t['offer']} has no expiry timer")
+        for aid in t["tried"]:
+            if f"cool|{aid}|{tid}" not in timers:
+                bad.append(f"task {tid} refused by {aid} has no cool-down timer")
+        bad += await record_problems(engine, tid, t)
     for oid, tid in offers.items():
         if tasks.get(tid, {}).get("offer") != oid or tasks[tid].get("state") != "offered":
             bad.append(f"offer {oid} of {tid} is stale")
@@ -163,6 +168,37 @@ async def check(engine: Engine, work_conserving: bool = False) -> list[str]:
     if work_conserving:
         bad += await _idle_with_work(engine, tasks, agents, rules)
     return bad
+
+
+def expected_record(t: dict[str, str]) -> dict[str, str]:
+    """The fields of a task's conversation record (acd/lua/record.lua, restated)."""
+    st, queue, agent = t.get("state"), t.get("queue", ""), t.get("agent", "")
+    if st in ("queued", "between"):
+        return {"state": "queued", "agent_id": "", "queue": queue}
+    if st == "offered":
+        return {"state": "offered", "agent_id": agent, "queue": queue}
+    if st == "assigned":
+        return {"state": "assigned", "agent_id": agent, "assigned_at": t.get("assigned_at", ""), "queue": queue}
+    ended = t.get("ended_at", "")
+    out = {"state": "closed", "closed_at": ended or t.get("closed_at", ""), "close_reason": t.get("close_reason", ""),
+           "queue": queue}
+    if st == "wrapup":
+        out["agent_id"] = agent
+    elif not ended:
+        out["agent_id"] = ""
+    return out
+
+
+async def record_problems(engine: Engine, tid: str, t: dict[str, str]) -> list[str]:
+    """Where the task's conversation record (if it has one that exists) differs from the task."""
+    if not t.get("rec"):
+        return []
+    have = await engine.redis.hgetall(t["rec"])
+    if not have:
+        return []
+    want = expected_record(t)
+    diff = {f: (have.get(f), v) for f, v in want.items() if have.get(f) != v}
+    return [f"record of {tid} ({t.get('state')}) differs: {diff}"] if diff else []
 
 
 async def _idle_with_work(engine: Engine, tasks: dict, agents: dict, rules: dict) -> list[str]:

@@ -55,6 +55,7 @@ def queue_json(queue: QueueConfig) -> str:
         "aging_per_min": queue.aging_per_min,
         "sla_threshold_s": queue.sla_threshold_s,
         "wrapup_s": queue.wrapup_s,
+        "decline_cooldown_s": max(0.0, float(queue.decline_cooldown_s)),
         "offer_timeout": dict(queue.offer_timeout_s),
         "steps": steps or [{"min_proficiency": 1, "relax_language": False, "escalate": []}],
     })

@@ -66,11 +66,12 @@ class AgentStateChanged:
 
 @dataclass(frozen=True, slots=True)
 class TaskRequeued:
-    """The task waits again. reason: agent_offline | transferred."""
+    """The task waits again. reason: agent_offline | transferred; ``agent_id``: who held it ("" if nobody)."""
 
     task_id: str
     queue: str
     reason: str
+    agent_id: str = ""
     kind: str = field(default="task_requeued", init=False)
 
 

@@ -17,7 +17,7 @@ from gateway.keys import AcdKeys
 from . import config_sync, positions, snapshot, stats
 from .effects import Effect, QueuePosition, decode_effects
 from .errors import BadRequest, UnknownAgent
-from .model import AGENT_STATES, Task
+from .model import AGENT_STATES, OfferView, Task
 from .scripts import Scripts
 
 
@@ -69,12 +69,18 @@ class Engine:
         (``position=False`` skips that extra read, e.g. in the simulator)."""
         if task.channel not in WORK_CHANNELS:
             raise BadRequest(f"unknown channel {task.channel!r}")
+        prefix = self.keys.prefix
+        if task.record and (not task.record.startswith(prefix) or task.record.startswith(prefix + "acd:")):
+            raise BadRequest(
+                f"The conversation record {task.record!r} must be a key of tenant {self.tenant.id!r} "
+                f"(starting with {prefix!r}) outside the ACD's own keys."
+            )
         enq = now if task.enqueued_at is None else task.enqueued_at
         reply = await self._run(
             "submit",
             [self.keys.task(task.id)],
             [now, task.id, task.queue, task.channel, task.language or "", task.priority, enq,
-             orjson.dumps(task.meta).decode()],
+             orjson.dumps(task.meta).decode(), task.record],
         )
         effects = decode_effects(reply.get("effects"))
         if position and reply.get("state") == "queued" and not reply.get("duplicate"):
@@ -90,18 +96,24 @@ class Engine:
         """Decline an offer; the task goes to the next agent. Raises OfferGone or NotYourOffer."""
         return await self._decide("decline", [self.keys.offers()], [now, agent_id, offer_id])
 
-    async def close(self, task_id: str, now: float, wrapup_code: str | None = None) -> list[Effect]:
-        """The conversation ended: wrap-up (or freed at once with a code); unanswered = abandoned."""
-        return await self._decide("close", [self.keys.task(task_id)], [now, task_id, wrapup_code or ""])
+    async def close(
+        self, task_id: str, now: float, wrapup_code: str | None = None, reason: str = "agent"
+    ) -> list[Effect]:
+        """The conversation ended: wrap-up (or freed at once with a code); unanswered = abandoned.
+        ``reason`` becomes the record's ``close_reason``."""
+        return await self._decide(
+            "close", [self.keys.task(task_id)], [now, task_id, wrapup_code or "", reason or "agent"]
+        )
 
     async def wrapup_done(self, agent_id: str, task_id: str, code: str, now: float) -> list[Effect]:
-        """The agent's wrap-up code: frees the slot now."""
+        """The agent's wrap-up code: frees the slot now. Only in wrap-up (InvalidState while the
+        conversation is open: ``close`` it, with the code, instead)."""
         return await self._decide(
             "wrapup_done", [self.keys.task(task_id)], [now, agent_id, task_id, code or "-"]
         )
 
     async def cancel(self, task_id: str, reason: str, now: float) -> list[Effect]:
-        """The visitor abandoned while waiting."""
+        """The visitor abandoned while waiting (answered: like close); ``reason`` is the close reason."""
         return await self._decide("cancel", [self.keys.task(task_id)], [now, task_id, reason or "abandoned"])
 
     async def transfer(
@@ -195,6 +207,22 @@ class Engine:
                 pipe.hget(self.keys.task(tid), "state")
             states = await pipe.execute()
         return [tid for tid, st in zip(ids, states, strict=True) if st == "assigned"]
+
+    async def offers_for(self, agent_id: str, now: float) -> list[OfferView]:
+        """The agent's offers still open at ``now``, soonest to expire first (reads only its own tasks)."""
+        ids = sorted(await self.redis.smembers(self.keys.agent_tasks(agent_id)))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for tid in ids:
+                pipe.hmget(self.keys.task(tid), "state", "agent", "offer", "offer_exp", "ch", "lang", "queue",
+                           "enq", "meta")
+            rows = await pipe.execute() if ids else []
+        out = []
+        for tid, (state, agent, offer, exp, ch, lang, queue, enq, meta) in zip(ids, rows, strict=True):
+            if state != "offered" or agent != agent_id or not offer or float(exp) <= now:
+                continue
+            out.append(OfferView(offer, tid, ch, lang, queue, now - float(enq), float(exp) - now,
+                                 orjson.loads(meta) if meta else {}))
+        return sorted(out, key=lambda o: (o.expires_in_s, o.offer_id))
 
     async def positions(self, now: float) -> list[QueuePosition]:
         """Position and estimated wait of every waiting task (queued or offered)."""

@@ -23,7 +23,7 @@ LUA_DIR = Path(__file__).parent / "lua"
 # Library modules, in the order they are prepended (keys first: it declares the shared locals).
 LIBRARY = (
     "keys", "config", "events", "agents", "waiting", "steps", "route_task", "agent_free",
-    "offers", "agent_state", "timers",
+    "offers", "cooldown", "record", "agent_state", "timers",
 )
 ENTRIES = (
     "submit", "accept", "decline", "close", "cancel", "wrapup_done", "transfer", "set_state",

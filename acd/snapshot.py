@@ -66,6 +66,7 @@ async def build(engine: Engine, now: float) -> dict[str, Any]:
             "name": cfg.name or q,
             **fig,
             "ewt_s": ewt,
+            "sla_threshold_s": cfg.sla_threshold_s,  # the supervisor's long-wait highlight
             "agents_serving": serving.get(cfg.skill, 0),
         })
     return {"ts": now, "agents": agents, "queues": queues}

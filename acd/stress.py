@@ -68,9 +68,11 @@ async def work(url: str, worker: int, ops: int, seed: int, start: float, wall0: 
             roll = rng.random()
             try:
                 if roll < 0.35:
-                    await engine.submit(Task(f"w{worker}-{i}", rng.choice(["sales", "tech", "vip"]),
-                                             rng.choice(CHANNELS), rng.choice(["en", "de"]),
-                                             rng.randint(0, 2)), now())
+                    tid = f"w{worker}-{i}"
+                    record = f"{k.prefix}conv:{tid}"  # kept in step by the engine; audit.check compares
+                    await client.hset(record, "state", "new")
+                    await engine.submit(Task(tid, rng.choice(["sales", "tech", "vip"]), rng.choice(CHANNELS),
+                                             rng.choice(["en", "de"]), rng.randint(0, 2), record=record), now())
                     seen["submit"] += 1
                 elif roll < 0.55:
                     offer = await client.hrandfield(k.offers())

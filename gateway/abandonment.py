@@ -25,11 +25,21 @@ log = logging.getLogger(__name__)
 _SOCKETS_TTL_S = 24 * 3600
 
 
-async def visitor_arrived(redis: Redis, keys: TenantKeys, visitor_id: str, sid: str, conversation_id: str | None) -> None:
-    """A tab opened: remember it, and call off a pending abandonment."""
+async def visitor_wrote(redis: Redis, keys: TenantKeys, visitor_id: str, ttl_s: int) -> None:
+    """The visitor opened a conversation: remember them (and their tabs) for the full lifetime."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.expire(keys.visitor(visitor_id), ttl_s)
+        pipe.expire(keys.visitor_sockets(visitor_id), _SOCKETS_TTL_S)
+        await pipe.execute()
+
+
+async def visitor_arrived(
+    redis: Redis, keys: TenantKeys, visitor_id: str, sid: str, conversation_id: str | None, ttl_s: int = _SOCKETS_TTL_S
+) -> None:
+    """A tab opened: remember it (for ``ttl_s`` at most), and call off a pending abandonment."""
     async with redis.pipeline(transaction=True) as pipe:
         pipe.sadd(keys.visitor_sockets(visitor_id), sid)
-        pipe.expire(keys.visitor_sockets(visitor_id), _SOCKETS_TTL_S)
+        pipe.expire(keys.visitor_sockets(visitor_id), ttl_s)
         if conversation_id:
             pipe.zrem(keys.abandon_due(), conversation_id)
         await pipe.execute()

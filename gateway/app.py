@@ -14,16 +14,19 @@ from aiohttp import web
 
 from gateway import appkeys as K
 from gateway.abandonment import close_abandoned
-from gateway.api import conversations, directory, login, openapi, ops
+from gateway.api import audit, conversations, directory, login, openapi, ops
 from gateway.auth import Sessions
 from gateway.background import Background
 from gateway.config.schema import Config
 from gateway.embedded_redis import EmbeddedRedis
+from gateway.http_timeouts import read_body_within
+from gateway.live_sessions import SWEEP_S
 from gateway.metrics import Metrics
 from gateway.pages import add_static
 from gateway.pages import routes as page_routes
 from gateway.redis_client import connect
 from gateway.routing import Router
+from gateway.shutdown import disconnect_clients
 from gateway.sockets.context import Context
 from gateway.sockets.redis_manager import REFRESH_S as PEER_REFRESH_S
 from gateway.sockets.server import create_sio, register_namespaces
@@ -43,10 +46,16 @@ def create_app(config: Config, *, redis_url: str | None = None, data_dir: str | 
 
     ``redis_url`` None means: start an embedded redis-server with its data in ``data_dir``.
     """
-    app = web.Application(client_max_size=config.limits.webhook_body_bytes)
+    app = web.Application(
+        client_max_size=config.limits.webhook_body_bytes, middlewares=[read_body_within(config.server.http_timeout_s)]
+    )
+    app.on_shutdown.append(disconnect_clients)
     embedded = None
     if redis_url is None:
-        embedded = EmbeddedRedis(Path(data_dir or os.environ.get("OMNIRELAY_DATA_DIR", "var")).resolve())
+        embedded = EmbeddedRedis(
+            Path(data_dir or os.environ.get("OMNIRELAY_DATA_DIR", "var")).resolve(),
+            maxmemory=config.server.redis_maxmemory,
+        )
         redis_url = embedded.url
     app[K.CONFIG] = config
     app[K.REDIS_URL] = redis_url
@@ -60,6 +69,7 @@ def create_app(config: Config, *, redis_url: str | None = None, data_dir: str | 
     app.add_routes(login.routes)
     app.add_routes(directory.routes)
     app.add_routes(conversations.routes)
+    app.add_routes(audit.routes)
     app.add_routes(ops.routes)
     app.add_routes(openapi.routes)
     app.add_routes(page_routes)
@@ -122,6 +132,7 @@ async def _timers(app: web.Application) -> AsyncIterator[None]:
     bg.every("queue-positions-moved", TICK_S, lambda: router.push_positions(only_moved=True))
     bg.every("supervisor-snapshots", SNAPSHOT_S, router.push_snapshots)
     bg.every("abandoned-visitors", ABANDON_CHECK_S, lambda: close_abandoned(app[K.CONTEXT]))
+    bg.every("ended-sessions", SWEEP_S, lambda: app[K.CONTEXT].live.sweep(redis, app[K.SIO]))
     log.info("gateway node started", extra={"node": app[K.NODE_ID], "tenants": list(app[K.CONFIG].tenants)})
     yield
     await bg.stop()

@@ -2,13 +2,15 @@
 
 A token is ``<payload>.<hmac>``; the payload names the tenant and a session id. The signature
 stops forgery without a Redis round trip; the server-side session (with a TTL) makes logout and
-expiry real.
+expiry real. Each kind of token is signed with its own key derived from ``server.secret_key``, so a
+token of one kind can never pass as another.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -29,6 +31,28 @@ _DUMMY_HASH = _HASHER.hash("omnirelay-dummy-password")
 
 class AuthError(Exception):
     """Credentials or token not valid."""
+
+
+class LoginBusy(Exception):
+    """Every password-hashing slot of this process is taken; the client should retry shortly."""
+
+
+class HashSlots:
+    """At most ``size`` argon2 checks at once in this process: each takes 64 MiB, so a burst of logins
+    is refused (and retried by the client) rather than queued into memory."""
+
+    def __init__(self, size: int):
+        self.free = max(1, size)
+
+    @contextlib.contextmanager
+    def take(self):
+        if self.free <= 0:
+            raise LoginBusy("too many logins at once; retry in a second")
+        self.free -= 1
+        try:
+            yield
+        finally:
+            self.free += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +92,14 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def sign(secret: str, payload: str) -> str:
-    return _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
+def purpose_key(secret: str, purpose: str) -> bytes:
+    """The signing key for one kind of token (``login-token``, ``visitor-token``), derived from the server secret."""
+    return hmac.new(secret.encode(), f"omnirelay/{purpose}".encode(), hashlib.sha256).digest()
+
+
+def sign(key: bytes, payload: str) -> str:
+    # surrogatepass: a forged payload with lone surrogates gets a (wrong) signature instead of an exception
+    return _b64(hmac.new(key, payload.encode("utf-8", "surrogatepass"), hashlib.sha256).digest())
 
 
 def find_user(config: Config, username: str, tenant: str | None) -> tuple[TenantConfig, str, str, str] | None:
@@ -92,13 +122,16 @@ class Sessions:
     def __init__(self, redis: Redis, config: Config):
         self.redis = redis
         self.config = config
-        self.secret = config.server.secret_key
+        self.key = purpose_key(config.server.secret_key, "login-token")
         self.ttl = config.server.token_ttl_s
+        self.hash_slots = HashSlots(config.limits.login_hash_concurrency)
 
     async def login(self, username: str, password: str, tenant: str | None = None) -> tuple[str, Principal]:
-        """A new token for valid credentials; AuthError otherwise (same time either way)."""
+        """A new token for valid credentials; AuthError otherwise (same time either way), LoginBusy
+        when this process is already checking as many passwords as it allows."""
         found = find_user(self.config, username, tenant)
-        ok = await verify_password(found[3] if found else _DUMMY_HASH, password)
+        with self.hash_slots.take():
+            ok = await verify_password(found[3] if found else _DUMMY_HASH, password)
         if not found or not ok:
             raise AuthError("wrong username or password")
         t, role, name, _ = found
@@ -108,16 +141,17 @@ class Sessions:
             session_id=secrets.token_urlsafe(18), expires_at=now + self.ttl,
         )
         payload = _b64(json.dumps({"t": t.id, "s": principal.session_id, "e": int(principal.expires_at)}).encode())
-        token = f"{payload}.{sign(self.secret, payload)}"
+        token = f"{payload}.{sign(self.key, payload)}"
         await self.redis.set(TenantKeys(t.id).session(principal.session_id), json.dumps(asdict(principal)), ex=self.ttl)
         return token, principal
 
     async def check(self, token: str | None) -> Principal:
         """The principal of a valid, unexpired, not revoked token; AuthError otherwise."""
-        if not token or token.count(".") != 1:
+        if not isinstance(token, str) or not token or len(token) > 1024 or token.count(".") != 1:
             raise AuthError("missing or malformed token")
         payload, signature = token.split(".")
-        if not hmac.compare_digest(signature, sign(self.secret, payload)):
+        # compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, not a 401)
+        if not hmac.compare_digest(signature.encode(errors="replace"), sign(self.key, payload).encode()):
             raise AuthError("bad token signature")
         try:
             data = json.loads(_unb64(payload))

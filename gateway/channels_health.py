@@ -13,8 +13,15 @@ REQUIRED_SECRETS = {
 }
 
 
+# Channel types whose traffic this build can carry (a bridge, or the widget's own socket).
+IMPLEMENTED_TYPES = {"widget"}
+
+
 def channel_health(channel: ChannelConfig) -> str:
-    """'ok', or 'disabled: …' when a secret is missing (its webhooks are then rejected)."""
+    """'ok'; 'unavailable: …' for a type this build has no bridge for (its webhooks answer 404);
+    'disabled: …' when a secret is missing (its webhooks are then rejected)."""
+    if channel.type not in IMPLEMENTED_TYPES:
+        return "unavailable: no bridge for this channel type in this version"
     missing = [name for name in REQUIRED_SECRETS.get(channel.type, ()) if not getattr(channel, name)]
     if missing:
         return f"disabled: {', '.join(missing)} not configured"

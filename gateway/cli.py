@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import getpass
 import logging
 import os
 import sys
+from pathlib import Path
 
 from gateway.config import ConfigError, load_config
 
@@ -46,8 +48,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
+    from aiohttp.web_app import CleanupError
 
     from gateway.app import create_app
+    from gateway.demo_secret import resolve_secret
+    from gateway.embedded_redis import EmbeddedRedisError
     from gateway.logs import setup_logging
 
     setup_logging(os.environ.get("OMNIRELAY_LOG_LEVEL", "INFO"))
@@ -62,20 +67,30 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     host = args.host or config.server.host
     port = args.port or config.server.port
+    redis_url = os.environ.get("REDIS_URL") or None
+    data_dir = Path(os.environ.get("OMNIRELAY_DATA_DIR", "var")).resolve()
+    try:
+        config.server.secret_key, note = resolve_secret(
+            config.server.secret_key, host=host, data_dir=None if redis_url else data_dir
+        )
+    except (ValueError, OSError) as err:  # DemoSecretRefused, or an unreadable data dir
+        return _fail(err)
+    if note:
+        print(f"omnirelay: {note}", flush=True)
     try:
         import uvloop
 
         uvloop.install()
     except ImportError:
         pass
-    app = create_app(config, redis_url=os.environ.get("REDIS_URL") or None)
+    app = create_app(config, redis_url=redis_url, data_dir=data_dir)
     base = config.server.public_url or f"http://{host}:{port}"
     banner = [
         f"omnirelay listening on {base}",
         f"  demo page (visitor widget): {base}/demo",
         f"  agent console:              {base}/agent",
         f"  supervisor dashboard:       {base}/supervisor",
-        "  redis: " + ("REDIS_URL" if os.environ.get("REDIS_URL") else f"embedded, data in {os.environ.get('OMNIRELAY_DATA_DIR', 'var')}/"),
+        "  redis: " + ("REDIS_URL" if redis_url else f"embedded, data in {os.environ.get('OMNIRELAY_DATA_DIR', 'var')}/"),
     ]
     if any("argon2" in a.password_hash for t in config.tenants.values() for a in t.agents.values()) and "demo" in config.tenants:
         banner.append("  demo logins: anna/anna-demo, ben/ben-demo, clara/clara-demo (agents), sam/sam-demo (supervisor)")
@@ -84,8 +99,29 @@ def _serve(args: argparse.Namespace) -> int:
         # everything loaded at start-up lives forever: keep it out of the collector's full passes
         gc.freeze()
 
-    web.run_app(app, host=host, port=port, print=started, access_log=None)
+    try:
+        web.run_app(
+            app, host=host, port=port, print=started, access_log=None,
+            # a request line and headers must arrive within this (aiohttp counts it from the
+            # connection's start or its last response), and an idle keep-alive closes after it
+            keepalive_timeout=config.server.http_timeout_s,
+            shutdown_timeout=config.server.shutdown_timeout_s,
+        )
+    except CleanupError as err:  # several teardown steps failed: report the embedded Redis' one
+        return _fail(next((e for e in err.exceptions if isinstance(e, EmbeddedRedisError)), err))
+    except (EmbeddedRedisError, OSError) as err:
+        return _fail(err)
+    print("omnirelay: stopped", flush=True)
     return 0
+
+
+def _fail(err: BaseException) -> int:
+    """One line on stderr instead of a traceback; exit status 1."""
+    message = str(err)
+    if isinstance(err, OSError) and err.errno == errno.EADDRINUSE:
+        message = f"{err.strerror}: another process listens on that address (stop it or use --port)"
+    print(f"omnirelay serve: {message}", file=sys.stderr, flush=True)
+    return 1
 
 
 if __name__ == "__main__":

@@ -68,6 +68,9 @@ class TenantKeys:
     def dedupe(self, channel: str, delivery_id: str) -> str:  # STRING; TTL 7 days (webhook retries)
         return f"{self.prefix}dedupe:{channel}:{delivery_id}"
 
+    def audit(self) -> str:  # STREAM audit trail (actor, role, action, details); MAXLEN ~100k
+        return f"{self.prefix}audit"
+
     def waiting_series(self) -> str:  # STREAM of {queue: waiting} samples; trimmed to ~1 day
         return f"{self.prefix}series:waiting"
 

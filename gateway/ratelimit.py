@@ -1,4 +1,10 @@
-"""A fixed-window rate limit in Redis, shared by every gateway process."""
+"""A rate limit in Redis, shared by every gateway process.
+
+A sliding-window counter: the count of the current fixed window plus the previous window's count,
+weighted by how much of it still lies within the last ``window_s`` seconds. A plain fixed window
+lets a client spend its allowance twice around a window boundary (e.g. 20 logins in two seconds
+under a limit of 10 a minute); this one does not, and still costs one counter per window.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +15,15 @@ from redis.asyncio import Redis
 from gateway.keys import TenantKeys
 
 
-async def allow(redis: Redis, keys: TenantKeys, subject: str, limit: int, window_s: int) -> bool:
-    """True while ``subject`` stays within ``limit`` events per ``window_s`` seconds."""
-    window = int(time.time() // window_s)
+async def allow(redis: Redis, keys: TenantKeys, subject: str, limit: int, window_s: int, now: float | None = None) -> bool:
+    """True while ``subject`` stays within ``limit`` events per ``window_s`` seconds (this event counted)."""
+    window, into = divmod(time.time() if now is None else now, window_s)
+    window = int(window)
     key = keys.rate(subject, window)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.incr(key)
         pipe.expire(key, window_s * 2)
-        count, _ = await pipe.execute()
-    return int(count) <= limit
+        pipe.get(keys.rate(subject, window - 1))
+        count, _, previous = await pipe.execute()
+    weight = 1.0 - into / window_s
+    return int(count) + int(previous or 0) * weight <= limit

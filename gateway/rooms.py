@@ -14,3 +14,8 @@ def agent_room(tenant: str, agent_id: str) -> str:
 def supervisor_room(tenant: str) -> str:
     """Every supervisor dashboard of one tenant."""
     return f"supervisors:{tenant}"
+
+
+def session_room(tenant: str, session_id: str) -> str:
+    """Every socket opened with one login (logout and expiry end them all, on every process)."""
+    return f"session:{tenant}:{session_id}"

@@ -24,9 +24,9 @@ from gateway.rooms import agent_room, supervisor_room, visitor_room
 from gateway.store.contacts import get_contact
 from gateway.store.conversations import (
     Conversation,
+    close_conversation,
     get_conversation,
     open_conversations,
-    update_conversation,
 )
 
 log = logging.getLogger(__name__)
@@ -68,9 +68,11 @@ class Router:
                 "email": contact.email if contact else "",
             },
         }
+        # the engine keeps the conversation record's state, agent and queue in step with the task,
+        # in the same atomic step as each routing decision
         task = Task(
             id=conv.id, queue=conv.queue, channel=conv.work_channel, language=conv.language,
-            priority=priority, enqueued_at=conv.created_at, meta=meta,
+            priority=priority, enqueued_at=conv.created_at, meta=meta, record=TenantKeys(conv.tenant).conv(conv.id),
         )
         await self.run(conv.tenant, "submit", task)
 
@@ -106,39 +108,23 @@ class Router:
             await self.sio.emit(event, data, room=visitor_room(tenant, visitor_id), namespace="/visitor")
 
     async def _on_offered(self, tenant: str, keys: TenantKeys, e: Any) -> None:
-        await update_conversation(self.redis, keys, e.task_id, state="offered")
         payload = offer_payload(e.offer_id, e.task_id, e.channel, e.language, e.queue, e.waited_s, e.expires_in_s, e.meta)
         await self.sio.emit("offer", payload, room=agent_room(tenant, e.agent_id), namespace="/agent")
 
     async def pending_offers(self, tenant: str, agent_id: str, now: float) -> list[dict]:
         """Offers waiting for this agent's answer, with the time they have left (for a console that reconnects)."""
-        engine = self.engines[tenant]
-        out = []
-        for conv in await open_conversations(self.redis, TenantKeys(tenant)):
-            if conv.state != "offered":
-                continue
-            task = await engine.task(conv.id)
-            offer = task and task.get("offer")
-            if not offer or offer["agent_id"] != agent_id or offer["expires_at"] <= now:
-                continue
-            out.append(offer_payload(
-                offer["offer_id"], conv.id, task["channel"], task["language"], task["queue"],
-                now - task["enqueued_at"], offer["expires_at"] - now, task["meta"],
-            ))
-        return out
+        return [
+            offer_payload(o.offer_id, o.task_id, o.channel, o.language, o.queue, o.waited_s, o.expires_in_s, o.meta)
+            for o in await self.engines[tenant].offers_for(agent_id, now)
+        ]
 
     async def _on_offer_revoked(self, tenant: str, keys: TenantKeys, e: Any) -> None:
-        state = await self.redis.hget(keys.conv(e.task_id), "state")
-        if state == "offered":
-            await update_conversation(self.redis, keys, e.task_id, state="queued")
         await self.sio.emit(
             "offer_revoked", {"offer_id": e.offer_id, "conversation_id": e.task_id, "reason": e.reason},
             room=agent_room(tenant, e.agent_id), namespace="/agent",
         )
 
     async def _on_assigned(self, tenant: str, keys: TenantKeys, e: Any) -> None:
-        now = time.time()
-        await update_conversation(self.redis, keys, e.task_id, state="assigned", agent_id=e.agent_id, assigned_at=now)
         conv = await get_conversation(self.redis, keys, e.task_id)
         if conv is None:
             return
@@ -155,17 +141,12 @@ class Router:
         )
 
     async def _on_task_requeued(self, tenant: str, keys: TenantKeys, e: Any) -> None:
-        previous = await self.redis.hget(keys.conv(e.task_id), "agent_id")
-        await update_conversation(self.redis, keys, e.task_id, state="queued", agent_id="", queue=e.queue)
         await self._emit_visitor(tenant, keys, e.task_id, "requeued", {"conversation_id": e.task_id, "reason": e.reason})
-        if previous:
+        if e.agent_id:
             await self.sio.emit(
                 "unassigned", {"conversation_id": e.task_id, "reason": e.reason},
-                room=agent_room(tenant, previous), namespace="/agent",
+                room=agent_room(tenant, e.agent_id), namespace="/agent",
             )
-
-    async def _on_task_overflowed(self, tenant: str, keys: TenantKeys, e: Any) -> None:
-        await update_conversation(self.redis, keys, e.task_id, queue=e.to_queue)
 
     async def _on_escalation_offered(self, tenant: str, keys: TenantKeys, e: Any) -> None:
         await self._emit_visitor(
@@ -189,6 +170,9 @@ class Router:
         for tenant in self.engines:
             keys = TenantKeys(tenant)
             for conv in await open_conversations(self.redis, keys):
+                if conv.state == "closed":  # the ACD closed it; a process died before the open index heard
+                    await close_conversation(self.redis, keys, conv.id, conv.close_reason or "agent")
+                    continue
                 if conv.seq > 0 and await self.engines[tenant].task(conv.id) is None:
                     log.warning("re-queueing conversation unknown to the ACD", extra={"conversation": conv.id})
                     await self.submit(conv)
@@ -249,12 +233,15 @@ class Router:
                 pipe.hget(keys.contact(conv.contact_id), "name")
                 pipe.xrevrange(keys.conv_messages(conv.id), count=1)
             rows = await pipe.execute()
+        agents = self.config.tenants[tenant].agents
         out = []
         for i, conv in enumerate(convs):
             name, last = rows[2 * i], rows[2 * i + 1]
+            agent = agents.get(conv.agent_id)
             out.append({
                 "id": conv.id, "contact_name": name or "", "queue": conv.queue,
-                "agent_id": conv.agent_id, "state": conv.state, "channel_type": conv.channel_type,
+                "agent_id": conv.agent_id, "agent": agent.name if agent else "",
+                "state": conv.state, "channel_type": conv.channel_type,
                 "waited_s": round((conv.assigned_at or now) - conv.created_at, 1),
                 "last_message": last[0][1].get("text", "")[:140] if last else "",
             })

@@ -109,3 +109,20 @@ async def test_transfer_to_an_agent_offers_it_to_that_agent_only(redis):
     await engine.close("c3", T0 + 9, wrapup_code="x")
     effects = await engine.tick(T0 + 26)
     assert [(e.task_id, e.agent_id) for e in effects if isinstance(e, Offered)] == [("c1", "c")]
+
+
+async def test_wrapup_code_on_an_open_conversation_is_refused_and_keeps_the_slot(redis):
+    # issue 7: a wrap-up code on an assigned task used to close it in the ACD only, so the agent
+    # was given more conversations than its capacity while still holding this one
+    tenant = cfg.tenant([cfg.agent("a", auto_accept=True)], [cfg.queue("q", wrapup_s=30)])
+    engine = await start(redis, tenant, ["a"])
+    await engine.submit(Task("c1", "q", "chat", "en"), T0 + 1)
+    await engine.submit(Task("c2", "q", "chat", "en"), T0 + 2)
+    with pytest.raises(InvalidState, match="still open; close it first"):
+        await engine.wrapup_done("a", "c1", "sold", T0 + 10)
+    assert (await engine.task("c1"))["state"] == "assigned"
+    assert (await engine.task("c2"))["state"] == "queued"  # not handed to a on top of c1
+    assert (await engine.agent("a"))["load"]["chat"] == 1
+    # the way to do it: close, then the code during wrap-up
+    await engine.close("c1", T0 + 20)
+    assert kinds(await engine.wrapup_done("a", "c1", "sold", T0 + 21)) == ["wrapup_ended", "assigned"]

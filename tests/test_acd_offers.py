@@ -9,6 +9,7 @@ from acd.effects import AgentStateChanged, Assigned, Offered, OfferRevoked
 from acd.errors import NotYourOffer, OfferGone
 from acd.model import Task
 from acd.testing import T0, started_engine
+from gateway.config.schema import BlendingConfig
 
 
 async def start(redis, tenant, available=()):
@@ -75,7 +76,7 @@ async def test_declined_task_goes_on_and_the_agent_gets_other_work(redis):
 async def test_two_missed_offers_in_a_row_set_the_agent_away(redis):
     engine = await start(redis, cfg.tenant([cfg.agent("a")]), ["a"])
     await engine.submit(Task("c1", "q", "chat", "en"), T0 + 10)
-    first = await engine.tick(T0 + 30)  # missed #1: c1 has no one else, waits; a gets nothing new
+    first = await engine.tick(T0 + 30)  # missed #1: nobody else could take c1, so it comes back to a
     assert not only(first, AgentStateChanged)
     await engine.submit(Task("c2", "q", "chat", "en"), T0 + 31)
     effects = await engine.tick(T0 + 51)  # missed #2
@@ -86,7 +87,8 @@ async def test_two_missed_offers_in_a_row_set_the_agent_away(redis):
 
 
 async def test_an_accept_in_between_resets_the_missed_count(redis):
-    engine = await start(redis, cfg.tenant([cfg.agent("a", capacity={"chat": 3})]), ["a"])
+    engine = await start(redis, cfg.tenant([cfg.agent("a", capacity={"chat": 3}), cfg.agent("b")]), ["a"])
+    await engine.set_state("b", "away", T0)  # logged in: c1 cools down for a instead of coming back at once
     await engine.submit(Task("c1", "q", "chat", "en"), T0 + 10)
     await engine.tick(T0 + 30)  # missed #1
     [o2] = only(await engine.submit(Task("c2", "q", "chat", "en"), T0 + 31), Offered)
@@ -95,3 +97,21 @@ async def test_an_accept_in_between_resets_the_missed_count(redis):
     effects = await engine.tick(T0 + 53)  # missed, but only one in a row
     assert not only(effects, AgentStateChanged)
     assert (await engine.agent("a"))["state"] == "available"
+
+
+async def test_offers_for_lists_only_the_agents_open_offers(redis):
+    agents = [cfg.agent("a", capacity={"chat": 2, "email": 1}), cfg.agent("b")]
+    engine = await start(redis, cfg.tenant(agents, blending=BlendingConfig(rules={})), ["a", "b"])
+    await engine.submit(Task("c1", "q", "chat", "en", meta={"contact": "Eve"}), T0 + 10)  # to a
+    await engine.submit(Task("c2", "q", "chat", "en"), T0 + 11)  # to b
+    await engine.submit(Task("e1", "q", "email", "en", enqueued_at=T0), T0 + 12)  # to a
+    [c3] = only(await engine.submit(Task("c3", "q", "chat", "en"), T0 + 13), Offered)  # to a
+    await engine.accept("a", c3.offer_id, T0 + 14)  # assigned: no longer an offer
+    views = await engine.offers_for("a", T0 + 15)
+    assert [(v.task_id, v.channel, v.queue, v.waited_s, v.expires_in_s) for v in views] == [
+        ("c1", "chat", "q", 5, 15), ("e1", "email", "q", 15, 57)]
+    assert views[0].meta == {"contact": "Eve"} and views[0].language == "en"
+    assert views[0].offer_id == (await engine.task("c1"))["offer"]["offer_id"]
+    assert [v.task_id for v in await engine.offers_for("b", T0 + 15)] == ["c2"]
+    assert [v.task_id for v in await engine.offers_for("a", T0 + 30)] == ["e1"]  # c1's offer has run out
+    assert await engine.offers_for("nobody", T0 + 15) == []

@@ -1,8 +1,9 @@
 """Property-based: random sequences of routing events never break the engine's invariants.
 
 After every step: one holder per task, no agent over any capacity, every task queued, offered,
-assigned, in wrap-up or closed with the matching index entries, no waiting task next to an agent
-who could take it, and queue order respected by every offer. At the end the statistics replayed
+assigned, in wrap-up or closed with the matching index entries, every conversation record saying
+what its task says (and a missing one never created), no waiting task next to an agent who could
+take it (or is cooling down after refusing it), and queue order respected by every offer. At the end the statistics replayed
 from the event log equal the live ones.
 """
 
@@ -103,6 +104,10 @@ def order_violations(engine: Engine, before: dict, after: dict, agents: dict, ef
     return bad
 
 
+def record_key(n: int) -> str:
+    return f"t:{{t}}:conv:t{n}"
+
+
 def pick(seq: list, i: int):
     return seq[i % len(seq)] if seq else None
 
@@ -114,7 +119,10 @@ async def apply(engine: Engine, op: tuple, now: float, n: int) -> list:
     offers = sorted((await r.hgetall(k.offers())).items())
     if kind == "arrive":
         _, queue, ch, lang, prio, back = op
-        return await engine.submit(Task(f"t{n}", queue, ch, lang, prio, now - back, {"n": n}), now)
+        record = record_key(n)
+        if n % 4:  # every fourth conversation's record is gone (retention): it must stay gone
+            await r.hset(record, mapping={"state": "new", "n": n})
+        return await engine.submit(Task(f"t{n}", queue, ch, lang, prio, now - back, {"n": n}, record), now)
     if kind in ("accept", "decline"):
         chosen = pick(offers, op[1])
         if chosen is None:
@@ -127,7 +135,7 @@ async def apply(engine: Engine, op: tuple, now: float, n: int) -> list:
         if tid is None:
             return []
         if kind == "close":
-            return await engine.close(tid, now, "done" if op[2] else None)
+            return await engine.close(tid, now, "done" if op[2] else None, reason="visitor")
         if kind == "cancel":
             return await engine.cancel(tid, "left", now)
         if kind == "wrapup_done":
@@ -176,6 +184,7 @@ async def run(redis_url: str, ops: list[tuple]) -> None:
                 problems += order_violations(engine, before, after, agents, effects)
             assert problems == [], f"after step {n} {op}: {problems}"
         assert await engine.stats_replay(now) == await engine.queue_stats(now)
+        assert [n for n in range(0, len(ops), 4) if await client.exists(record_key(n))] == []
     finally:
         await client.aclose()
 

@@ -15,13 +15,14 @@ async def start(redis, tenant, available=()):
 
 
 async def test_service_level_asa_aht_and_abandonment(redis):
-    tenant = cfg.tenant([cfg.agent("a"), cfg.agent("b")], [cfg.queue("q", sla_threshold_s=20, wrapup_s=10)])
+    tenant = cfg.tenant([cfg.agent("a"), cfg.agent("b")],
+                        [cfg.queue("q", sla_threshold_s=20, wrapup_s=10, decline_cooldown_s=600)])
     engine = await start(redis, tenant, ["a", "b"])
     # c1 answered after 5 s, c2 after 30 s, c3 abandoned; handle times 60 s + 10 s wrap-up each
     [o1] = [e for e in await engine.submit(Task("c1", "q", "chat", "en"), T0) if isinstance(e, Offered)]
     await engine.accept("a", o1.offer_id, T0 + 5)
     [o2] = [e for e in await engine.submit(Task("c2", "q", "chat", "en"), T0 + 1) if isinstance(e, Offered)]
-    await engine.decline("b", o2.offer_id, T0 + 2)  # nobody else: c2 waits
+    await engine.decline("b", o2.offer_id, T0 + 2)  # b will not see c2 for 10 min, a is busy: c2 waits
     await engine.submit(Task("c3", "q", "chat", "en"), T0 + 3)
     await engine.cancel("c3", "left", T0 + 8)
     await engine.close("c1", T0 + 65)
@@ -94,3 +95,11 @@ async def test_longest_wait_and_queue_ewt(redis):
     [q] = (await engine.snapshot(T0 + 10))["queues"]
     assert (q["waiting"], q["longest_wait_s"], q["ewt_s"]) == (2, 9.0, 200.0)
     assert (await engine.stats_replay(T0 + 10))["q"]["longest_wait_s"] == 9.0
+
+
+async def test_snapshot_queues_carry_their_sla_threshold(redis):
+    # the supervisor dashboard highlights waits past it; without it the highlight never fired
+    tenant = cfg.tenant([cfg.agent("a")], [cfg.queue("q", sla_threshold_s=45), cfg.queue("fast", sla_threshold_s=10)])
+    engine = await start(redis, tenant, ["a"])
+    snap = await engine.snapshot(T0 + 1)
+    assert {q["id"]: q["sla_threshold_s"] for q in snap["queues"]} == {"q": 45, "fast": 10}

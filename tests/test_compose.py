@@ -189,6 +189,23 @@ def test_timeouts_fit_long_polling_and_websockets(haproxy: dict) -> None:
     assert timeout(haproxy, "tunnel") >= 600
 
 
+def test_slow_and_idle_clients_are_cut_off_before_the_gateway_would(haproxy: dict) -> None:
+    from gateway.config.schema import ServerConfig
+
+    bound = ServerConfig().http_timeout_s
+    assert timeout(haproxy, "http-request") <= bound, "a slow-headers client would hold a connection"
+    assert timeout(haproxy, "http-keep-alive") <= bound
+
+
+def test_a_stop_finishes_within_the_grace_period(services: dict) -> None:
+    from gateway.config.schema import ServerConfig
+    from gateway.shutdown import DISCONNECT_BOUND_S
+
+    drain = ServerConfig().shutdown_timeout_s * 2 + DISCONNECT_BOUND_S  # handlers: wait, then cancel and wait
+    for name, svc in gateways(services).items():
+        assert seconds(svc["stop_grace_period"]) > drain, f"{name} is killed mid-drain"
+
+
 def test_image_builds_front_ends_and_installs_the_package(services: dict) -> None:
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
     assert "npm run build" in dockerfile

@@ -10,6 +10,7 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 
 from gateway.app import create_app
+from gateway.appkeys import CONFIG
 from gateway.embedded_redis import EmbeddedRedis
 from gateway.logs import JsonFormatter
 
@@ -20,8 +21,10 @@ async def test_healthz_lists_channels_and_metrics_count_messages(gateway):
             assert r.status == 200
             body = await r.json()
         assert body["status"] == "ok"
-        assert body["channels"]["telegram"] == {"type": "telegram", "health": "ok"}
-        assert body["channels"]["web"]["type"] == "widget"
+        # a messenger without a bridge in this build is not reported healthy
+        assert body["channels"]["telegram"]["type"] == "telegram"
+        assert body["channels"]["telegram"]["health"].startswith("unavailable")
+        assert body["channels"]["web"] == {"type": "widget", "health": "ok"}
         visitor, _ = await gateway.visitor()
         await visitor.call("message", {"text": "hi", "client_id": "m"}, namespace="/visitor")
         async with http.get(f"{gateway.url}/metrics") as r:
@@ -30,6 +33,21 @@ async def test_healthz_lists_channels_and_metrics_count_messages(gateway):
         async with http.get(f"{gateway.url}/api/v1/openapi.json") as r:
             spec = await r.json()
         assert spec["openapi"].startswith("3.") and "/api/v1/login" in spec["paths"]
+
+
+async def test_healthz_hides_channel_ids_from_the_public(gateway):
+    gateway.app[CONFIG].server.trusted_proxies.append("127.0.0.0/8")  # as behind the shipped HAProxy
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{gateway.url}/healthz", headers={"X-Forwarded-For": "203.0.113.9"}) as r:
+                assert r.status == 200
+                public = await r.json()
+            async with http.get(f"{gateway.url}/healthz") as r:  # the load balancer's own check
+                operator = await r.json()
+    finally:
+        gateway.app[CONFIG].server.trusted_proxies.remove("127.0.0.0/8")
+    assert public["status"] == "ok" and public["channels"] == {}
+    assert "telegram" in operator["channels"]
 
 
 async def test_healthz_is_503_when_redis_is_gone(tmp_path, demo_config):

@@ -66,21 +66,48 @@ async def test_closed_and_missing_conversations_refuse_messages(redis):
         await append_message(redis, K, "c_nope", author_kind="visitor", author_name="V", text="x")
 
 
-async def test_contact_is_merged_when_the_same_email_shows_up_on_another_channel(redis):
-    web = await resolve_contact(redis, K, [("visitor", "v1")], name="Eva", email="Eva@Example.com")
+async def test_contact_is_merged_when_the_same_verified_email_shows_up_on_another_channel(redis):
+    web = await resolve_contact(redis, K, [("visitor", "v1"), ("email", "Eva@Example.com")], name="Eva")
     tg = await resolve_contact(redis, K, [("telegram", "4711")], name="eva_tg")
     assert web != tg
     c1 = await _conv(redis, contact=web)
     c2 = await _conv(redis, contact=tg, channel="telegram", ctype="telegram")
-    # the Telegram user later gives the same email: both contacts become one person
-    merged = await resolve_contact(redis, K, [("telegram", "4711")], email="eva@example.com ")
+    # the Telegram user later proves the same email (answered from it): both become one person
+    merged = await resolve_contact(redis, K, [("telegram", "4711"), ("email", "eva@example.com ")])
     assert merged == web  # the older contact survives
     contact = await get_contact(redis, K, tg)
     assert contact.id == web
     assert {"visitor:v1", "telegram:4711", "email:eva@example.com"} <= set(contact.identities)
-    assert contact.name == "Eva"
+    assert contact.name == "Eva" and contact.email_verified
     history = await conversations_of_contact(redis, K, web)
     assert {c.id for c in history} == {c1.id, c2.id}
+
+
+async def test_a_typed_email_or_phone_is_a_claim_and_never_merges(redis):
+    owner = await resolve_contact(redis, K, [("visitor", "v1"), ("email", "eva@example.com")], name="Eva")
+    impostor = await resolve_contact(redis, K, [("visitor", "v2")], name="Mallory", email="EVA@example.com",
+                                     phone="+49 30 1234567")
+    assert impostor != owner
+    claimed = await get_contact(redis, K, impostor)
+    assert (claimed.name, claimed.email, claimed.email_verified) == ("Mallory", "eva@example.com", False)
+    assert (claimed.phone, claimed.phone_verified) == ("49301234567", False)
+    assert "email:eva@example.com" not in claimed.identities
+    # the owner's contact is untouched, and a later claim cannot overwrite a verified address
+    await resolve_contact(redis, K, [("visitor", "v1")], email="mallory@evil.example")
+    still = await get_contact(redis, K, owner)
+    assert (still.email, still.email_verified, still.name) == ("eva@example.com", True, "Eva")
+
+
+async def test_an_agent_merges_two_contacts_explicitly(redis):
+    first = await resolve_contact(redis, K, [("visitor", "v1")], name="Eva", email="eva@example.com")
+    second = await resolve_contact(redis, K, [("telegram", "99")], name="eva_tg")
+    c2 = await _conv(redis, contact=second, channel="telegram", ctype="telegram")
+    kept = await resolve_contact(redis, K, [], merge=[first, second])
+    assert kept == first
+    assert (await get_contact(redis, K, second)).id == first
+    assert c2.id in {c.id for c in await conversations_of_contact(redis, K, first)}
+    # the telegram identity now finds the merged contact
+    assert await resolve_contact(redis, K, [("telegram", "99")]) == first
 
 
 async def test_tenants_do_not_share_contacts(redis):

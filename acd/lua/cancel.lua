@@ -8,6 +8,6 @@ local T = A.task(tid)
 if T.state == 'queued' or T.state == 'offered' then
   A.abandon(T, now, reason)
 elseif T.state == 'assigned' then
-  A.close_assigned(T, A.agent(T.agent), now, '')
+  A.close_assigned(T, A.agent(T.agent), now, '', reason)
 end
 return A.reply({state = T.state})

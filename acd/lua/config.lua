@@ -17,7 +17,8 @@ function A.cfg()
   return CACHE.tenant
 end
 
--- Queue config: skill, policy, priority, aging, sla, wrapup_s, offer_timeout {channel: s}, steps.
+-- Queue config: skill, policy, priority, aging, sla, wrapup_s, offer_timeout {channel: s}, steps,
+-- decline_cooldown_s (nil in a config written by an older version: 30).
 function A.queue(q)
   local cached = CACHE.queues[q]
   if cached == nil then

@@ -1,5 +1,5 @@
 -- Entry script: an agent declines an offer; the task goes to the next agent, the agent gets the
--- next task it may take (not this one).
+-- next task it may take (this one only after the queue's cool-down, see cooldown.lua).
 -- KEYS[1] = tenant prefix / KEYS[2] = open offers hash t:{tenant}:acd:offers
 -- ARGV[1] = now / ARGV[2] = agent id / ARGV[3] = offer id
 -- Errors: offer_gone, not_your_offer.
@@ -15,6 +15,5 @@ A.revoke(T, g, now, 'declined')
 -- A decline is an answer: it breaks a run of missed offers.
 g.missed = 0
 redis.call('HSET', K.agent(a), 'missed', 0)
-A.requeue(T, now)
-A.agent_free(a, now)
+A.requeue_refused(T, g, now)
 return A.reply({task_id = tid})

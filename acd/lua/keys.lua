@@ -10,7 +10,7 @@ local E = {}     -- effects of this call, in order; returned to Python as JSON
 local P = KEYS[1]
 local WORK = {'chat', 'messaging', 'email', 'voice'}
 local REALTIME = {chat = true, messaging = true, voice = true}
-local CACHE = {queues = {}, agents = {}, dirty = {}}
+local CACHE = {queues = {}, agents = {}, dirty = {}, records = {}}  -- records: task ids to sync (record.lua)
 
 local K = {}
 function K.cfg() return P .. 'acd:cfg' end
@@ -45,6 +45,7 @@ function A.emit(effect) E[#E + 1] = effect end
 -- before anything was written (Redis does not roll a script back).
 function A.reply(extra)
   A.flush()
+  A.sync_records()
   local out = extra or {}
   out.effects = E
   return cjson.encode(out)

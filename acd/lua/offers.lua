@@ -50,15 +50,15 @@ function A.assign(T, g, now)
     offer_id = T.offer, waited_s = now - T.enq, meta = T.meta})
 end
 
--- Take an open offer back from the agent; the caller requeues or finishes the task.
--- reason: declined | expired | cancelled (task gone or agent no longer available).
+-- Take an open offer back from the agent; the caller requeues or finishes the task (a refused
+-- offer: A.requeue_refused). reason: declined | expired | cancelled (task gone or agent no
+-- longer available).
 function A.revoke(T, g, now, reason)
   redis.call('HDEL', K.offers(), T.offer)
   redis.call('ZREM', K.timers(), 'offer|' .. T.offer)
   redis.call('SREM', K.agent_tasks(g.id), T.id)
   A.add_load(g, T.ch, -1)
   A.mark(g)
-  if reason ~= 'cancelled' then redis.call('SADD', K.tried(T.id), g.id) end
   local counters = {}
   if reason == 'declined' then counters.declined = 1 elseif reason == 'expired' then counters.missed = 1 end
   A.count(T.queue, now, 'revoke', {'task', T.id, 'agent', g.id, 'offer', T.offer, 'reason', reason}, counters)
@@ -86,18 +86,19 @@ function A.release(T, g, now, handled)
 end
 
 -- Conversation over: into wrap-up (the slot stays busy) or, with a code or no wrap-up time, done.
-function A.close_assigned(T, g, now, code)
+-- `reason` (who or what closed it) is kept for the record and the end of wrap-up.
+function A.close_assigned(T, g, now, code, reason)
   local wrapup = tonumber(A.queue(T.queue).wrapup_s) or 0
   if code == '' and wrapup > 0 then
     T.state = 'wrapup'
-    A.set(T, 'state', 'wrapup', 'ended_at', now)
+    A.set(T, 'state', 'wrapup', 'ended_at', now, 'close_reason', reason)
     redis.call('ZADD', K.timers(), now + wrapup, 'wrap|' .. T.id)
     A.log('wrapup', now, {'task', T.id, 'q', T.queue, 'agent', g.id})
     return
   end
   A.set(T, 'ended_at', now, 'wrapup_code', code)
   A.release(T, g, now, true)
-  A.finish(T, now, 'closed')
+  A.finish(T, now, reason)
   A.agent_free(g.id, now)
 end
 
@@ -105,7 +106,7 @@ end
 function A.end_wrapup(T, g, now, code)
   A.set(T, 'wrapup_code', code)
   A.release(T, g, now, true)
-  A.finish(T, now, 'closed')
+  A.finish(T, now, (T.close_reason and T.close_reason ~= '') and T.close_reason or 'closed')
   A.emit({kind = 'wrapup_ended', agent_id = g.id, task_id = T.id})
   A.agent_free(g.id, now)
 end

@@ -7,16 +7,7 @@
 
 -- Is any agent logged in (not offline) who could take this task in this step?
 function A.any_logged_in(T, Q, st)
-  local lang = st.relax_language and '*' or T.lang
-  local fields = {}
-  for p = (st.min_proficiency or 1), 5 do
-    fields[#fields + 1] = Q.skill .. ':' .. p .. ':' .. lang .. ':' .. T.ch
-  end
-  if #fields == 0 then return false end
-  for _, v in ipairs(redis.call('HMGET', K.logged_in(), unpack(fields))) do
-    if v and tonumber(v) > 0 then return true end
-  end
-  return false
+  return A.logged_in_count(T, Q, st) > 0
 end
 
 -- Move the task into step `idx` of its queue (following overflows and skips). The caller then

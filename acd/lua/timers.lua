@@ -1,6 +1,6 @@
 -- KEYS[1] = tenant prefix of the entry script this library runs in (no other KEYS or ARGV read here)
 -- Library: what each timer does when it fires. Members of the timers ZSET are "kind|id":
--- offer|<offer id>, step|<task>, wrap|<task>, grace|<agent>, node|<node>. A handler re-checks the
+-- offer|<offer id>, step|<task>, wrap|<task>, grace|<agent>, node|<node>, cool|<agent>|<task>. A handler re-checks the
 -- state it acts on, so a timer left behind by a decision that already happened does nothing.
 
 function A.offer_expired(oid, now)
@@ -15,8 +15,7 @@ function A.offer_expired(oid, now)
   if g.missed >= A.cfg().max_missed and g.state == 'available' then
     A.set_state(g, 'away', 'missed_offers', now)
   end
-  A.requeue(T, now)
-  A.agent_free(g.id, now)
+  A.requeue_refused(T, g, now)
 end
 
 function A.wrap_over(tid, now)
@@ -33,5 +32,6 @@ function A.fire(member, now)
   elseif kind == 'wrap' then A.wrap_over(id, now)
   elseif kind == 'grace' then A.grace_over(id, now)
   elseif kind == 'node' then A.node_expired(id, now)
+  elseif kind == 'cool' then A.cooldown_over(id, now)
   end
 end

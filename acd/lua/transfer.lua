@@ -41,7 +41,7 @@ if q2 ~= '' then
   T.pbase = T.prio + (tonumber(A.queue(q2).priority) or 0)
   A.set(T, 'queue', q2, 'pbase', T.pbase)
   A.log('transfer', now, {'task', T.id, 'from', from, 'q', q2})
-  A.emit({kind = 'task_requeued', task_id = T.id, queue = q2, reason = 'transferred'})
+  A.emit({kind = 'task_requeued', task_id = T.id, queue = q2, reason = 'transferred', agent_id = prev and prev.id or ''})
   A.enter_steps(T, 1, now, false)
   A.place(T, now)
 else

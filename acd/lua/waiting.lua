@@ -21,10 +21,19 @@ function A.task(t)
   T.direct = tonumber(T.direct or '0')
   T.inq = T.inq or ''
   T.wqk = T.wqk or ''
+  T.rec = T.rec or ''
   return T
 end
 
+-- Every write of a task's state or queue goes through here, so this is where a task with a
+-- conversation record is marked for A.sync_records (run once, at the end of the call).
 function A.set(T, ...)
+  if T.rec ~= '' and not CACHE.records[T.id] then
+    local args = {...}
+    for i = 1, #args, 2 do
+      if args[i] == 'state' or args[i] == 'queue' then CACHE.records[T.id] = true break end
+    end
+  end
   redis.call('HSET', K.task(T.id), ...)
 end
 

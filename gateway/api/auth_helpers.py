@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import orjson
 from aiohttp import web
 
 from gateway.appkeys import SESSIONS
@@ -32,10 +33,16 @@ async def principal(request: web.Request, *roles: str) -> Principal:
 
 
 async def json_body(request: web.Request) -> dict:
+    """The request's JSON object, or 400 ``bad_json``: orjson refuses what would fail later as a 500
+    (lone surrogates such as ``"\\ud800"``, which no UTF-8 store accepts, and nesting past 1024 levels)."""
+    raw = await request.read()  # bounded by the app's client_max_size (413 beyond it)
     try:
-        data = await request.json()
-    except ValueError as err:
-        raise web.HTTPBadRequest(text=_error_text("bad_json", "body is not valid JSON"), content_type="application/json") from err
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as err:
+        raise web.HTTPBadRequest(
+            text=_error_text("bad_json", "body is not valid JSON in UTF-8 (or is nested too deeply)"),
+            content_type="application/json",
+        ) from err
     if not isinstance(data, dict):
         raise web.HTTPBadRequest(text=_error_text("bad_request", "expected a JSON object"), content_type="application/json")
     return data

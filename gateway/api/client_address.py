@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from functools import lru_cache
 
@@ -35,3 +36,17 @@ def client_address(request: web.Request) -> str:
         if not _trusted(hop, networks):
             return hop
     return remote
+
+
+def address_subject(address: str) -> str:
+    """The address as a bounded storage-key part: canonical for an IP, a short hash for anything else
+    (a forwarded hop is text a client may have shaped)."""
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return "h:" + hashlib.sha256(address.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def is_trusted_proxy(request: web.Request, address: str) -> bool:
+    """Whether ``address`` is one of the configured trusted load balancers."""
+    return _trusted(address, _networks(tuple(request.config_dict[CONFIG].server.trusted_proxies)))

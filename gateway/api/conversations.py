@@ -1,4 +1,5 @@
-"""Conversations and contacts: what an agent or supervisor may read of the tenant's history."""
+"""Conversations and contacts: what an agent or supervisor may read of the tenant's history, and
+the agent's explicit (audited) merge of two contacts."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import time
 
 from aiohttp import web
 
-from gateway.api.auth_helpers import json_error, principal
-from gateway.appkeys import REDIS, ROUTER
+from gateway.api.auth_helpers import json_body, json_error, principal
+from gateway.appkeys import CONFIG, REDIS, ROUTER
+from gateway.audit import audit
 from gateway.auth import Principal
 from gateway.keys import TenantKeys
-from gateway.store.contacts import get_contact
+from gateway.store.contacts import get_contact, resolve_contact
 from gateway.store.conversations import Conversation, conversations_of_contact, get_conversation
-from gateway.store.messages import last_message, read_messages
+from gateway.store.ids import is_id
+from gateway.store.messages import last_message, read_page
 
 routes = web.RouteTableDef()
 
@@ -32,6 +35,7 @@ async def _may_see(request: web.Request, who: Principal, conv: Conversation) -> 
 
 
 async def _serves_contact(request: web.Request, who: Principal, contact_id: str) -> bool:
+    """Whether the agent holds (or is offered) a conversation of this contact right now."""
     if who.role == "supervisor":
         return True
     redis = request.config_dict[REDIS]
@@ -44,27 +48,42 @@ async def _serves_contact(request: web.Request, who: Principal, contact_id: str)
     current |= {o["conversation_id"] for o in await request.config_dict[ROUTER].pending_offers(who.tenant, who.user_id, time.time())}
     for cid in current:
         conv = await get_conversation(redis, keys, cid) if cid else None
-        if conv and (await get_contact(redis, keys, conv.contact_id) or contact).id == contact.id:
+        served = await get_contact(redis, keys, conv.contact_id) if conv else None
+        if served is not None and served.id == contact.id:  # no contact record: not this one
             return True
     return False
 
 
+def _id(request: web.Request, kind: str) -> str | None:
+    value = request.match_info["id"]
+    return value if is_id(kind, value) else None
+
+
 @routes.get("/api/v1/conversations/{id}")
 async def conversation(request: web.Request) -> web.Response:
+    """A conversation and one page of its messages (``?after_seq=N``; ``next_after_seq`` while more remain)."""
     who = await principal(request)
     redis = request.config_dict[REDIS]
     keys = TenantKeys(who.tenant)
-    conv = await get_conversation(redis, keys, request.match_info["id"])
+    cid = _id(request, "c")
+    conv = await get_conversation(redis, keys, cid) if cid else None
     if conv is None or not await _may_see(request, who, conv):
         return json_error(404, "not_found", "no such conversation")
-    msgs = await read_messages(redis, keys, conv.id)
-    return web.json_response({**conv.to_wire(), "messages": [m.to_wire() for m in msgs]})
+    try:
+        after = int(request.query.get("after_seq", "0"))
+    except ValueError:
+        return json_error(400, "bad_request", "'after_seq' must be a whole number")
+    limits = request.config_dict[CONFIG].limits
+    page = await read_page(redis, keys, conv.id, after, max_messages=limits.history_page_messages,
+                           max_bytes=limits.history_page_bytes)
+    return web.json_response({**conv.to_wire(), **page.to_wire(conv.id)})
 
 
 @routes.get("/api/v1/contacts/{id}")
 async def contact(request: web.Request) -> web.Response:
     who = await principal(request)
-    found = await get_contact(request.config_dict[REDIS], TenantKeys(who.tenant), request.match_info["id"])
+    kid = _id(request, "k")
+    found = await get_contact(request.config_dict[REDIS], TenantKeys(who.tenant), kid) if kid else None
     if found is None or not await _serves_contact(request, who, found.id):
         return json_error(404, "not_found", "no such contact")
     return web.json_response(found.to_wire())
@@ -75,7 +94,8 @@ async def contact_conversations(request: web.Request) -> web.Response:
     who = await principal(request)
     redis = request.config_dict[REDIS]
     keys = TenantKeys(who.tenant)
-    found = await get_contact(redis, keys, request.match_info["id"])
+    kid = _id(request, "k")
+    found = await get_contact(redis, keys, kid) if kid else None
     if found is None or not await _serves_contact(request, who, found.id):
         return json_error(404, "not_found", "no such contact")
     out = []
@@ -88,3 +108,26 @@ async def contact_conversations(request: web.Request) -> web.Response:
             "last_message": last.to_wire() if last else None,
         })
     return web.json_response(out)
+
+
+@routes.post("/api/v1/contacts/{id}/merge")
+async def merge_contact(request: web.Request) -> web.Response:
+    """``{"from": other_contact_id}``: the agent (serving this contact) or a supervisor decides both
+    are one person. The older contact survives; both ids lead to it afterwards. Audited."""
+    who = await principal(request)
+    redis = request.config_dict[REDIS]
+    keys = TenantKeys(who.tenant)
+    data = await json_body(request)
+    kid, other_id = _id(request, "k"), data.get("from")
+    target = await get_contact(redis, keys, kid) if kid else None
+    if target is None or not await _serves_contact(request, who, target.id):
+        return json_error(404, "not_found", "no such contact")
+    other = await get_contact(redis, keys, other_id) if is_id("k", other_id) else None
+    if other is None:
+        return json_error(404, "not_found", "no such contact to merge")
+    if other.id == target.id:
+        return json_error(409, "same_contact", "both ids already name the same contact")
+    kept = await resolve_contact(redis, keys, [], merge=[target.id, other.id])
+    await audit(redis, keys, who, "contact.merge", {"into": kept, "contacts": [target.id, other.id]})
+    merged = await get_contact(redis, keys, kept)
+    return web.json_response(merged.to_wire() if merged else {"id": kept})

@@ -2,33 +2,73 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 from aiohttp import web
 
 from gateway.api.auth_helpers import json_body, json_error, principal
-from gateway.api.client_address import client_address
-from gateway.appkeys import CONFIG, REDIS, SESSIONS
-from gateway.auth import AuthError
+from gateway.api.client_address import address_subject, client_address
+from gateway.appkeys import CONFIG, CONTEXT, METRICS, REDIS, SESSIONS
+from gateway.auth import AuthError, LoginBusy, find_user
 from gateway.keys import TenantKeys
+from gateway.live_sessions import end_session
 from gateway.ratelimit import allow
 
 routes = web.RouteTableDef()
 
+USERNAME_MAX = 64
+PASSWORD_MAX = 1024
+_TENANT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_LIMITS = TenantKeys("_login")  # login limits live outside every tenant: the tenant is not known yet
+
+
+def _credentials(data: dict) -> tuple[str, str, str | None] | web.Response:
+    """(username, password, tenant) when every field is bounded and well-formed, else the 400 to send."""
+    username, password, tenant = data.get("username"), data.get("password"), data.get("tenant")
+    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+        return json_error(400, "bad_request", "'username' and 'password' are required strings")
+    if len(username) > USERNAME_MAX:
+        return json_error(400, "too_long", f"'username' has more than {USERNAME_MAX} characters")
+    if len(password) > PASSWORD_MAX:
+        return json_error(400, "too_long", f"'password' has more than {PASSWORD_MAX} characters")
+    if tenant is not None and (not isinstance(tenant, str) or not _TENANT_ID.fullmatch(tenant)):
+        return json_error(400, "bad_tenant", "'tenant' must be a tenant id: 1-64 of A-Z a-z 0-9 _ -")
+    return username, password, tenant
+
+
+def _account(config, username: str, tenant: str | None) -> str:
+    """The rate-limit subject of a login: the resolved account (the same with or without 'tenant'),
+    or a hash of what was typed when it names no account, so no raw input reaches a Redis key."""
+    found = find_user(config, username, tenant)
+    if found is not None:
+        return f"acct:{found[0].id}:{username}"
+    return "name:" + hashlib.sha256(f"{tenant or ''}\0{username}".encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
 
 @routes.post("/api/v1/login")
 async def login(request: web.Request) -> web.Response:
-    data = await json_body(request)
-    username, password, tenant = data.get("username"), data.get("password"), data.get("tenant")
-    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
-        return json_error(400, "bad_request", "'username' and 'password' are required")
-    if tenant is not None and not isinstance(tenant, str):
-        return json_error(400, "bad_request", "'tenant' must be a string")
-    config = request.config_dict[CONFIG]
-    limit_keys = TenantKeys(tenant or "_login")
-    peer = client_address(request)
-    if not await allow(request.config_dict[REDIS], limit_keys, f"login:{username}:{peer}", config.limits.login_attempts_per_min, 60):
+    checked = _credentials(await json_body(request))
+    if isinstance(checked, web.Response):
+        return checked
+    username, password, tenant = checked
+    config, redis, rejected = request.config_dict[CONFIG], request.config_dict[REDIS], request.config_dict[METRICS].rejected
+    peer = address_subject(client_address(request))
+    # one budget per address across all usernames (a spray), then one per account and address (a guess)
+    if not await allow(redis, _LIMITS, f"login:addr:{peer}", config.limits.login_attempts_per_address_per_min, 60):
+        rejected.labels("login_rate_limited").inc()
+        return json_error(429, "rate_limited", "too many login attempts from this address; wait a minute")
+    account = _account(config, username, tenant)
+    if not await allow(redis, _LIMITS, f"login:{account}:{peer}", config.limits.login_attempts_per_min, 60):
+        rejected.labels("login_rate_limited").inc()
         return json_error(429, "rate_limited", "too many login attempts; wait a minute")
     try:
         token, who = await request.config_dict[SESSIONS].login(username, password, tenant)
+    except LoginBusy as err:
+        rejected.labels("login_busy").inc()
+        response = json_error(429, "busy", str(err))
+        response.headers["Retry-After"] = "1"
+        return response
     except AuthError:
         return json_error(401, "unauthorized", "wrong username or password")
     return web.json_response({
@@ -39,8 +79,14 @@ async def login(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/logout")
 async def logout(request: web.Request) -> web.Response:
+    """End the login: its token, every socket opened with it (on every process), and for an agent
+    the availability (offline at once: waiting customers go to someone who is there)."""
     who = await principal(request)
     await request.config_dict[SESSIONS].logout(who)
+    ctx = request.config_dict[CONTEXT]
+    await end_session(ctx.sio, ctx.live, who)
+    if who.role == "agent":
+        await ctx.router.run(who.tenant, "set_state", who.user_id, "offline", reason="logged_out")
     return web.json_response({"ok": True})
 
 

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from gateway.api.client_address import client_address, is_trusted_proxy
 from gateway.appkeys import CONFIG, METRICS, NODE_ID, REDIS
 from gateway.channels_health import channel_health
 
 routes = web.RouteTableDef()
+
+
+def _operator(request: web.Request) -> bool:
+    """Loopback and the trusted load balancers (their own health checks) see channel details;
+    anybody else only the overall state (channel ids name tenants and their setup)."""
+    address = client_address(request)
+    try:
+        if ipaddress.ip_address(address).is_loopback:
+            return True
+    except ValueError:
+        return False
+    return is_trusted_proxy(request, address)
 
 
 @routes.get("/healthz")
@@ -18,7 +33,7 @@ async def healthz(request: web.Request) -> web.Response:
         f"{tid}/{cid}" if len(config.tenants) > 1 else cid: {"type": ch.type, "health": channel_health(ch)}
         for tid, t in config.tenants.items()
         for cid, ch in t.channels.items()
-    }
+    } if _operator(request) else {}
     try:
         await request.config_dict[REDIS].ping()
         redis_ok = True

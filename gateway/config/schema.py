@@ -44,6 +44,7 @@ class QueueConfig:
     sla_threshold_s: float = 20.0  # answered within this many seconds counts as in service level
     sla_target: float = 0.8  # the service level the queue aims for (0..1), used by Erlang C
     wrapup_s: float = 30.0  # slot stays busy this long after close, or until a wrap-up code
+    decline_cooldown_s: float = 30.0  # a declined/missed task comes back to that agent after this (0: at once)
     aht_s: float = 180.0  # initial average handle time for wait estimates, until measured
     offer_timeout_s: dict[str, float] = field(
         default_factory=lambda: {"chat": 20.0, "messaging": 20.0, "email": 60.0, "voice": 15.0}
@@ -127,6 +128,8 @@ class WidgetConfig:
     long_wait_s: float = 120.0  # past this estimated wait the widget offers email / callback
     greeting: dict[str, str] = field(default_factory=dict)
     abandon_after_s: float = 90.0  # a waiting visitor with no open tab this long has abandoned
+    identity_secret: str = ""  # signs visitor identities from the customer's site (${SECRET}); "" = none accepted
+    idle_visitor_ttl_s: int = 3600  # a visitor who never wrote is forgotten after this long
 
 
 @dataclass
@@ -150,8 +153,15 @@ class TenantConfig:
 class LimitsConfig:
     message_chars: int = 4096
     webhook_body_bytes: int = 1024 * 1024
-    visitor_messages_per_10s: int = 20  # per-visitor message rate limit
+    visitor_messages_per_10s: int = 20  # per-visitor rate limit of every stored or forwarded action
+    history_page_messages: int = 200  # a history page holds at most this many messages …
+    history_page_bytes: int = 256 * 1024  # … and about this many bytes; next_after_seq says where to go on
+    conversations_per_address_per_min: int = 10  # new conversations one client address may open per minute
     login_attempts_per_min: int = 10
+    login_attempts_per_address_per_min: int = 30  # across all usernames, per client address
+    login_hash_concurrency: int = 4  # argon2 checks at once per process (64 MiB each); 429 busy beyond
+    connections_per_address: int = 50  # concurrent Socket.IO connections per client address per process
+    namespace_connect_timeout_s: float = 10.0  # an engine.io session joining no namespace is closed after this
 
 
 @dataclass
@@ -163,6 +173,9 @@ class ServerConfig:
     token_ttl_s: int = 12 * 3600
     trusted_proxies: list[str] = field(default_factory=list)  # addresses/CIDRs whose X-Forwarded-For is believed
     visitor_token_ttl_s: int = 30 * 24 * 3600
+    redis_maxmemory: str = "1gb"  # embedded Redis only (e.g. 512mb; 0 = no cap); past it writes are refused, never evicted
+    http_timeout_s: float = 15.0  # a request's line and headers, and then its body, must each arrive within this; idle keep-alive closes after it
+    shutdown_timeout_s: float = 3.0  # on stop, requests still running get this long before they are cut off
 
 
 @dataclass

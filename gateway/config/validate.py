@@ -12,6 +12,7 @@ from gateway.config.schema import (
     Config,
     TenantConfig,
 )
+from gateway.embedded_redis import check_maxmemory
 
 _Issue = tuple[tuple, str]
 _ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
@@ -29,6 +30,10 @@ def validate(config: Config) -> list[_Issue]:
             ipaddress.ip_network(proxy, strict=False)
         except ValueError:
             issues.append((("server", "trusted_proxies", i), f"trusted proxy '{proxy}' is not an address or network"))
+    try:
+        check_maxmemory(config.server.redis_maxmemory)
+    except ValueError as err:
+        issues.append((("server", "redis_maxmemory"), str(err)))
     if not config.tenants:
         issues.append((("tenants",), "at least one tenant is required"))
     logins: dict[str, str] = {}

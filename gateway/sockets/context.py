@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import socketio
@@ -10,8 +10,11 @@ from redis.asyncio import Redis
 
 from gateway.auth import AuthError, Principal, Sessions
 from gateway.config.schema import Config
+from gateway.live_sessions import LiveSessions
 from gateway.metrics import Metrics
 from gateway.routing import Router
+from gateway.sockets.typing import TypingThrottle
+from gateway.sockets.validation import refuse
 
 
 @dataclass
@@ -23,6 +26,8 @@ class Context:
     router: Router
     metrics: Metrics
     node_id: str
+    live: LiveSessions = field(default_factory=LiveSessions)  # this process's logged-in sockets
+    typing: TypingThrottle = field(default_factory=lambda: TypingThrottle())
 
 
 async def authenticate(ctx: Context, auth: Any, role: str) -> Principal:
@@ -32,7 +37,7 @@ async def authenticate(ctx: Context, auth: Any, role: str) -> Principal:
         who = await ctx.sessions.check(token)
     except AuthError as err:
         ctx.metrics.rejected.labels("bad_token").inc()
-        raise socketio.exceptions.ConnectionRefusedError({"code": "unauthorized", "message": str(err)}) from err
+        raise refuse("unauthorized", str(err)) from err
     if who.role != role:
-        raise socketio.exceptions.ConnectionRefusedError({"code": "forbidden", "message": f"not a {role} login"})
+        raise refuse("forbidden", f"not a {role} login")
     return who

@@ -7,7 +7,7 @@ from typing import Any
 
 import socketio
 
-from gateway.rooms import supervisor_room
+from gateway.rooms import session_room, supervisor_room
 from gateway.sockets.context import Context, authenticate
 
 
@@ -20,9 +20,12 @@ class SupervisorNamespace(socketio.AsyncNamespace):
         who = await authenticate(self.ctx, auth, "supervisor")
         await self.save_session(sid, {"principal": who})
         await self.enter_room(sid, supervisor_room(who.tenant))
+        await self.enter_room(sid, session_room(who.tenant, who.session_id))
+        self.ctx.live.add(sid, "/supervisor", who)
         self.ctx.metrics.sockets.labels("/supervisor").inc()
         snapshot = await self.ctx.router.snapshot(who.tenant, time.time())
         await self.emit("snapshot", snapshot, to=sid)
 
     async def on_disconnect(self, sid: str, *args: Any) -> None:
         self.ctx.metrics.sockets.labels("/supervisor").dec()
+        self.ctx.live.remove(sid)

@@ -6,10 +6,16 @@ import functools
 import logging
 from typing import Any
 
+import socketio
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 UNAVAILABLE = {"error": {"code": "unavailable", "message": "storage is unavailable; nothing was stored, try again"}}
+
+
+def refuse(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
+    """A refused connect: the client's ``connect_error`` carries ``message`` and ``data: {code, message}``."""
+    return socketio.exceptions.ConnectionRefusedError(message, {"code": code, "message": message})
 
 
 class InputError(ValueError):

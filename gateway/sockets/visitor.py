@@ -5,31 +5,44 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 import time
 from typing import Any
 
 import socketio
 
-from gateway.abandonment import visitor_arrived, visitor_left
-from gateway.delivery import end_conversation, fan_out, parse_escalation, record_escalation
+from gateway.abandonment import visitor_arrived, visitor_left, visitor_wrote
+from gateway.api.client_address import address_subject, client_address
+from gateway.delivery import end_conversation, fan_out
+from gateway.escalation import parse_escalation, record_escalation
+from gateway.identity import IdentityError, verify_user
 from gateway.keys import TenantKeys
+from gateway.ratelimit import allow
 from gateway.rooms import agent_room, visitor_room
 from gateway.sockets.context import Context
-from gateway.sockets.validation import InputError, acked, client_id_field, int_field, require_dict, text_field
-from gateway.store.contacts import resolve_contact
+from gateway.sockets.locks import held_lock
+from gateway.sockets.origin import check_visitor_origin
+from gateway.sockets.validation import (
+    InputError,
+    acked,
+    client_id_field,
+    int_field,
+    refuse,
+    require_dict,
+    text_field,
+)
+from gateway.store.contacts import resolve_contact, valid_email
 from gateway.store.conversations import Conversation, create_conversation, get_conversation
 from gateway.store.messages import (
     ConversationClosed,
     ConversationMissing,
     RateLimited,
     post_message,
-    read_messages,
+    read_page,
 )
 from gateway.visitor_token import issue_visitor_token, read_visitor_token
 
 log = logging.getLogger(__name__)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+NAME_MAX = 100
 
 
 class VisitorNamespace(socketio.AsyncNamespace):
@@ -43,26 +56,40 @@ class VisitorNamespace(socketio.AsyncNamespace):
         tenant = self.ctx.config.tenants.get(tenant_id) if isinstance(tenant_id, str) else None
         if tenant is None:
             self.ctx.metrics.rejected.labels("unknown_tenant").inc()
-            raise socketio.exceptions.ConnectionRefusedError({"code": "unknown_tenant", "message": "unknown tenant"})
+            raise refuse("unknown_tenant", "unknown tenant")
+        check_visitor_origin(self.ctx, tenant, environ)  # the tenant's widget allowed_origins
+        try:
+            user = verify_user(tenant.widget.identity_secret, auth)
+        except IdentityError as err:
+            self.ctx.metrics.rejected.labels("bad_identity").inc()
+            raise refuse("bad_identity", str(err)) from err
         keys = TenantKeys(tenant.id)
         secret = self.ctx.config.server.secret_key
         token = auth.get("visitor_token")
         visitor_id = read_visitor_token(secret, tenant.id, token)
-        if visitor_id is None or not await self.ctx.redis.exists(keys.visitor(visitor_id)):
+        known = await self.ctx.redis.hmget(keys.visitor(visitor_id), "id", "user_id") if visitor_id else [None, None]
+        # a token of another signed-in user (a shared computer) starts a new visitor, never theirs
+        if visitor_id is None or not known[0] or (user is not None and known[1] and known[1] != user.user_id):
             token, visitor_id = issue_visitor_token(secret, tenant.id)
         profile = self._profile(tenant, auth)
+        if user is not None:
+            profile.update(user_id=user.user_id, user_email=user.email)
         vkey = keys.visitor(visitor_id)
         async with self.ctx.redis.pipeline(transaction=True) as pipe:
             pipe.hset(vkey, mapping={"id": visitor_id, **profile})
             pipe.hsetnx(vkey, "created_at", repr(time.time()))
-            pipe.expire(vkey, self.ctx.config.server.visitor_token_ttl_s)
             pipe.hmget(vkey, "conversation_id", "name")
             *_, (conversation_id, name) = await pipe.execute()
-        await self.save_session(
-            sid, {"tenant": tenant.id, "visitor_id": visitor_id, "name": name or "Visitor", "conversation_id": conversation_id}
-        )
+        # a visitor who never wrote is kept only briefly (one address may open many such sessions)
+        ttl = self.ctx.config.server.visitor_token_ttl_s if conversation_id else tenant.widget.idle_visitor_ttl_s
+        await self.ctx.redis.expire(vkey, ttl)
+        request = environ.get("aiohttp.request")
+        await self.save_session(sid, {
+            "tenant": tenant.id, "visitor_id": visitor_id, "name": name or "Visitor",
+            "conversation_id": conversation_id, "address": address_subject(client_address(request)) if request is not None else "?",
+        })
         await self.enter_room(sid, visitor_room(tenant.id, visitor_id))
-        await visitor_arrived(self.ctx.redis, keys, visitor_id, sid, conversation_id)
+        await visitor_arrived(self.ctx.redis, keys, visitor_id, sid, conversation_id, min(ttl, 24 * 3600))
         self.ctx.metrics.sockets.labels("/visitor").inc()
         await self.emit("session", {"visitor_token": token, "conversation_id": conversation_id or None}, to=sid)
         if conversation_id:
@@ -70,6 +97,7 @@ class VisitorNamespace(socketio.AsyncNamespace):
 
     async def on_disconnect(self, sid: str, *args: Any) -> None:
         self.ctx.metrics.sockets.labels("/visitor").dec()
+        self.ctx.typing.forget(sid)
         session = await self.get_session(sid)
         if not session:
             return
@@ -79,13 +107,14 @@ class VisitorNamespace(socketio.AsyncNamespace):
         await visitor_left(self.ctx.redis, keys, session["visitor_id"], sid, current, grace)
 
     def _profile(self, tenant: Any, auth: dict) -> dict[str, str]:
+        """What the visitor typed in the pre-chat form, bounded; the email is only a claim."""
         out: dict[str, str] = {}
         name = auth.get("name")
         if isinstance(name, str) and name.strip():
-            out["name"] = name.strip()[:100]
+            out["name"] = name.strip()[:NAME_MAX]
         email = auth.get("email")
-        if isinstance(email, str) and _EMAIL.match(email.strip()):
-            out["email"] = email.strip()[:200]
+        if isinstance(email, str) and valid_email(email.strip()):
+            out["email"] = email.strip()
         language = auth.get("language")
         if isinstance(language, str) and language in tenant.languages:
             out["language"] = language
@@ -131,7 +160,7 @@ class VisitorNamespace(socketio.AsyncNamespace):
                     posted = None
             if posted is None:
                 visitor = await self.ctx.redis.hgetall(keys.visitor(visitor_id))
-                conv, new = await self._open_conversation(keys, visitor_id, visitor)
+                conv, new = await self._open_conversation(keys, session, visitor)
                 session["conversation_id"] = conv.id
                 posted = await post(conv.id)
         except RateLimited as err:
@@ -146,37 +175,45 @@ class VisitorNamespace(socketio.AsyncNamespace):
             await self.ctx.router.submit(conv)
         return {"id": msg.id, "conversation_id": msg.conversation_id, "seq": msg.seq, "ts": msg.ts}
 
-    async def _open_conversation(self, keys: TenantKeys, visitor_id: str, visitor: dict) -> tuple[Conversation, bool]:
+    async def _open_conversation(self, keys: TenantKeys, session: dict, visitor: dict) -> tuple[Conversation, bool]:
         """The visitor's open conversation, or a new one (one at a time, even with several tabs)."""
-        redis = self.ctx.redis
-        lock = f"{keys.visitor(visitor_id)}:opening"
+        redis, visitor_id = self.ctx.redis, session["visitor_id"]
         for _ in range(50):
             cid = await redis.hget(keys.visitor(visitor_id), "conversation_id")
             conv = await get_conversation(redis, keys, cid) if cid else None
             if conv is not None and conv.state != "closed":
                 return conv, False
-            if await redis.set(lock, "1", nx=True, px=5000):
-                try:
+            async with held_lock(redis, f"{keys.visitor(visitor_id)}:opening") as held:
+                if held:
                     cid = await redis.hget(keys.visitor(visitor_id), "conversation_id")
                     conv = await get_conversation(redis, keys, cid) if cid else None
                     if conv is not None and conv.state != "closed":
                         return conv, False
-                    return await self._create(keys, visitor_id, visitor), True
-                finally:
-                    await redis.delete(lock)
+                    return await self._create(keys, session, visitor), True
             await asyncio.sleep(0.02)
-        raise InputError("busy", "could not open a conversation; try again")
+        raise InputError("busy", "could not open a conversation; please try again")
 
-    async def _create(self, keys: TenantKeys, visitor_id: str, visitor: dict) -> Conversation:
+    async def _create(self, keys: TenantKeys, session: dict, visitor: dict) -> Conversation:
         tenant = self.ctx.config.tenants[keys.tenant]
+        limit = self.ctx.config.limits.conversations_per_address_per_min
+        if not await allow(self.ctx.redis, keys, f"newconv:{session.get('address', '?')}", limit, 60):
+            self.ctx.metrics.rejected.labels("rate_limited").inc()
+            raise InputError("rate_limited", "too many new conversations from your network; please wait a minute")
         topic = visitor.get("topic") or next(iter(tenant.topics), "")
         if topic not in tenant.topics:
             raise InputError("no_topic", "this tenant has no topics configured")
         language = visitor.get("language") or tenant.languages[0]
+        visitor_id = session["visitor_id"]
+        identities = [("visitor", visitor_id)]
+        if visitor.get("user_id"):  # signed by the customer's website: verified
+            identities.append(("user", visitor["user_id"]))
+            if visitor.get("user_email"):
+                identities.append(("email", visitor["user_email"]))
         contact_id = await resolve_contact(
-            self.ctx.redis, keys, [("visitor", visitor_id)], name=visitor.get("name", ""), email=visitor.get("email", "")
+            self.ctx.redis, keys, identities, name=visitor.get("name", ""), email=visitor.get("email", ""),
         )
         await self.ctx.redis.hset(keys.visitor(visitor_id), "contact_id", contact_id)
+        await visitor_wrote(self.ctx.redis, keys, visitor_id, self.ctx.config.server.visitor_token_ttl_s)
         channel = next((c for c in tenant.channels.values() if c.type == "widget"), None)
         conv = await create_conversation(
             self.ctx.redis, keys, channel=channel.id if channel else "web", channel_type="widget", work_channel="chat",
@@ -188,26 +225,27 @@ class VisitorNamespace(socketio.AsyncNamespace):
 
     @acked
     async def on_history(self, sid: str, data: Any = None) -> dict:
-        try:
-            data = require_dict(data or {})
-            after = int_field(data, "after_seq", 0)
-        except InputError as err:
-            return err.to_ack()
+        data = require_dict(data if data is not None else {})
+        after = int_field(data, "after_seq", 0)
         keys, _, visitor = await self._whoami(sid)
         cid = visitor.get("conversation_id")
         if not cid:
-            return {"conversation_id": None, "messages": []}
-        msgs = await read_messages(self.ctx.redis, keys, cid, after_seq=after)
-        return {"conversation_id": cid, "messages": [m.to_wire() for m in msgs]}
+            return {"conversation_id": None, "messages": [], "next_after_seq": None}
+        limits = self.ctx.config.limits
+        page = await read_page(self.ctx.redis, keys, cid, after, max_messages=limits.history_page_messages,
+                               max_bytes=limits.history_page_bytes)
+        return page.to_wire(cid)
 
     @acked
     async def on_typing(self, sid: str, data: Any = None) -> None:
+        on = bool(data.get("on")) if isinstance(data, dict) else False
+        if not self.ctx.typing.should_forward(sid, on):
+            return
         keys, _, visitor = await self._whoami(sid)
         cid = visitor.get("conversation_id")
         if not cid:
             return
         agent_id = await self.ctx.redis.hget(keys.conv(cid), "agent_id")
-        on = bool(data.get("on")) if isinstance(data, dict) else False
         if agent_id:
             await self.ctx.sio.emit(
                 "typing", {"conversation_id": cid, "on": on}, room=agent_room(keys.tenant, agent_id), namespace="/agent"
@@ -215,18 +253,19 @@ class VisitorNamespace(socketio.AsyncNamespace):
 
     @acked
     async def on_escalate(self, sid: str, data: Any = None) -> dict:
-        try:
-            data = require_dict(data)
-            keys, visitor_id, visitor = await self._whoami(sid)
-            request = parse_escalation(data)
-        except InputError as err:
-            return err.to_ack()
+        request = parse_escalation(require_dict(data))
+        session = await self.get_session(sid)
+        keys, visitor_id, visitor = await self._whoami(sid)
+        # an escalation is stored and forwarded: it counts against the visitor's message budget
+        if not await allow(self.ctx.redis, keys, f"v:{visitor_id}", self.ctx.config.limits.visitor_messages_per_10s, 10):
+            self.ctx.metrics.rejected.labels("rate_limited").inc()
+            raise InputError("rate_limited", "too many requests; wait a few seconds")
         cid = visitor.get("conversation_id")
         conv = await get_conversation(self.ctx.redis, keys, cid) if cid else None
+        new = False
         if conv is None or conv.state == "closed":
-            conv, new = await self._open_conversation(keys, visitor_id, visitor)
-        else:
-            new = False
+            conv, new = await self._open_conversation(keys, session, visitor)
+            session["conversation_id"] = conv.id
         await record_escalation(self.ctx, keys, conv, request, by="visitor")
         if new:
             await self.ctx.router.submit(conv)

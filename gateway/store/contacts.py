@@ -1,7 +1,15 @@
-"""Contacts: one per person per tenant, found by any identity and merged when identities meet."""
+"""Contacts: one per person per tenant, found by a verified identity and merged when two contacts
+turn out to share one.
+
+Verified identities are what a platform or a signature vouches for: the widget's own visitor id, a
+signed identity token from the customer's website (``user``, and the email it signs), a messenger's
+user id, an email address the customer answered from. Typed emails and phone numbers are only
+*claims*: kept on the contact with ``*_verified = false``, never a reason to merge.
+"""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -11,7 +19,9 @@ from gateway.keys import TenantKeys
 from gateway.store.ids import new_id
 from gateway.store.scripts import script
 
-IDENTITY_KINDS = ("visitor", "telegram", "whatsapp", "messenger", "slack", "email", "phone")
+IDENTITY_KINDS = ("visitor", "user", "telegram", "whatsapp", "messenger", "slack", "email", "phone")
+EMAIL_MAX = 254  # RFC 5321's path limit
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass(slots=True)
@@ -20,14 +30,22 @@ class Contact:
     name: str = ""
     email: str = ""
     phone: str = ""
+    email_verified: bool = False
+    phone_verified: bool = False
     created_at: float = 0.0
     identities: list[str] = field(default_factory=list)
 
     def to_wire(self) -> dict:
         return {
             "id": self.id, "name": self.name, "email": self.email, "phone": self.phone,
+            "email_verified": self.email_verified, "phone_verified": self.phone_verified,
             "created_at": self.created_at, "identities": sorted(self.identities),
         }
+
+
+def valid_email(email: str) -> bool:
+    """A plausible address of at most 254 characters (the real check is a mail that arrives)."""
+    return len(email) <= EMAIL_MAX and bool(_EMAIL.match(email))
 
 
 def normalise_email(email: str) -> str:
@@ -48,24 +66,28 @@ async def resolve_contact(
     name: str = "",
     email: str = "",
     phone: str = "",
+    merge: list[str] | None = None,
     now: float | None = None,
 ) -> str:
-    """The contact id for these identities, creating or merging contacts as needed."""
+    """The contact id for these verified ``identities``, creating or merging contacts as needed.
+
+    ``email`` and ``phone`` are claims (typed by someone): recorded as unverified, never merged on.
+    ``merge`` names contacts an agent has decided are this person (an explicit, audited merge)."""
     now = time.time() if now is None else now
-    ids = list(identities)
-    if email:
-        email = normalise_email(email)
-        ids.append(("email", email))
-    if phone:
-        phone = normalise_phone(phone)
-        if phone:
-            ids.append(("phone", phone))
-    for kind, _ in ids:
+    ids = []
+    for kind, value in identities:
         if kind not in IDENTITY_KINDS:
             raise ValueError(f"unknown identity kind {kind!r}")
+        if kind == "email":
+            value = normalise_email(value)
+        elif kind == "phone":
+            value = normalise_phone(value)
+        if value:
+            ids.append(f"{kind}:{value}")
     result = await script(redis, "resolve_contact")(
         keys=[keys.prefix],
-        args=[new_id("k"), repr(now), name, email, phone, *[f"{k}:{v}" for k, v in ids]],
+        args=[new_id("k"), repr(now), name, normalise_email(email) if email else "",
+              normalise_phone(phone) if phone else "", ",".join(merge or []), *ids],
     )
     return result[0]
 
@@ -90,5 +112,6 @@ async def get_contact(redis: Redis, keys: TenantKeys, contact_id: str) -> Contac
         return None
     return Contact(
         id=contact_id, name=raw.get("name", ""), email=raw.get("email", ""), phone=raw.get("phone", ""),
+        email_verified=raw.get("email_verified") == "1", phone_verified=raw.get("phone_verified") == "1",
         created_at=float(raw.get("created_at") or 0), identities=list(idents),
     )

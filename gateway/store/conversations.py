@@ -7,9 +7,11 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from gateway.keys import TenantKeys
 from gateway.store.ids import new_id
+from gateway.store.scripts import script
 
 STATES = ("queued", "offered", "assigned", "closed")
 
@@ -88,7 +90,13 @@ async def create_conversation(
 
 
 async def get_conversation(redis: Redis, keys: TenantKeys, conversation_id: str) -> Conversation | None:
-    raw = await redis.hgetall(keys.conv(conversation_id))
+    """The conversation, or None (also when the id names a key of another type)."""
+    try:
+        raw = await redis.hgetall(keys.conv(conversation_id))
+    except ResponseError as err:
+        if "WRONGTYPE" in str(err):
+            return None
+        raise
     return _decode(raw) if raw else None
 
 
@@ -107,17 +115,12 @@ async def update_conversation(redis: Redis, keys: TenantKeys, conversation_id: s
 async def close_conversation(
     redis: Redis, keys: TenantKeys, conversation_id: str, reason: str, now: float | None = None
 ) -> bool:
-    """Mark closed and drop from the open set; False if it was already closed or unknown."""
+    """Finish a conversation (closed, out of the open index); True only for the one caller that did."""
     now = time.time() if now is None else now
-    key = keys.conv(conversation_id)
-    state = await redis.hget(key, "state")
-    if state is None or state == "closed":
-        return False
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.hset(key, mapping={"state": "closed", "closed_at": repr(now), "close_reason": reason, "updated_at": repr(now)})
-        pipe.zrem(keys.convs_open(), conversation_id)
-        await pipe.execute()
-    return True
+    done = await script(redis, "close_conversation")(
+        keys=[keys.conv(conversation_id), keys.convs_open()], args=[conversation_id, repr(now), reason],
+    )
+    return bool(done)
 
 
 async def conversations_of_contact(redis: Redis, keys: TenantKeys, contact_id: str, limit: int = 100) -> list[Conversation]:

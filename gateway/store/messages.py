@@ -138,6 +138,38 @@ async def read_messages(
     return [_from_entry(conversation_id, entry_id, fields) for entry_id, fields in entries]
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a conversation's messages; ``next_after_seq`` is set when more remain."""
+
+    messages: list[Message]
+    next_after_seq: int | None
+
+    def to_wire(self, conversation_id: str | None) -> dict[str, Any]:
+        return {
+            "conversation_id": conversation_id,
+            "messages": [m.to_wire() for m in self.messages],
+            "next_after_seq": self.next_after_seq,
+        }
+
+
+async def read_page(
+    redis: Redis, keys: TenantKeys, conversation_id: str, after_seq: int, *, max_messages: int, max_bytes: int
+) -> Page:
+    """Messages after ``after_seq`` bounded in count and in bytes (at least one message per page,
+    so a reader always advances); says where to go on when more remain."""
+    msgs = await read_messages(redis, keys, conversation_id, after_seq=after_seq, limit=max_messages + 1)
+    page: list[Message] = []
+    size = 0
+    for msg in msgs[:max_messages]:
+        size += len(msg.text.encode("utf-8", "replace")) + len(msg.author_name) + 160  # 160: the envelope
+        if page and size > max_bytes:
+            break
+        page.append(msg)
+    more = len(page) < len(msgs)
+    return Page(page, page[-1].seq if more and page else None)
+
+
 async def last_message(redis: Redis, keys: TenantKeys, conversation_id: str) -> Message | None:
     """The newest message of a conversation, if any."""
     entries = await redis.xrevrange(keys.conv_messages(conversation_id), count=1)

@@ -1,5 +1,5 @@
--- Post one message to a conversation in a single step: rate limit, idempotency by client id,
--- the author's right to write, numbering with the next seq, and what fan-out needs to know.
+-- Post one message to a conversation in a single step: the author's right to write, idempotency by
+-- client id, rate limit, numbering with the next seq, and what fan-out needs to know.
 -- KEYS[1] = conversation hash, KEYS[2] = message stream, KEYS[3] = client-id hash,
 -- KEYS[4] = rate-limit counter of the sender (any key when ARGV[10] = 0)
 -- ARGV[1] = client_id ("" = none), ARGV[2] = message id prefix (the id is <prefix><seq>), ARGV[3] = author kind,
@@ -14,6 +14,11 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
 end
 local conv = redis.call('HMGET', KEYS[1], 'state', 'agent_id', 'visitor_id')
 local state, agent, visitor = conv[1] or '', conv[2] or '', conv[3] or ''
+-- The right to write comes before idempotency: a reused client_id must not tell an agent who does
+-- not hold the conversation the id and seq of a message stored there.
+if ARGV[12] ~= '' and (agent ~= ARGV[12] or state ~= 'assigned') then
+  return redis.error_reply('FORBIDDEN conversation is not assigned to this agent')
+end
 if ARGV[1] ~= '' then
   local known = redis.call('HGET', KEYS[3], ARGV[1])
   if known then
@@ -25,9 +30,6 @@ if ARGV[1] ~= '' then
     end
     return {tonumber(known), id, ts, 1, agent, visitor}
   end
-end
-if ARGV[12] ~= '' and (agent ~= ARGV[12] or state ~= 'assigned') then
-  return redis.error_reply('FORBIDDEN conversation is not assigned to this agent')
 end
 if ARGV[9] ~= '1' and state == 'closed' then
   return redis.error_reply('CLOSED conversation is closed')

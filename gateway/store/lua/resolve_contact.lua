@@ -1,10 +1,13 @@
--- Find or create the one contact of a person from its identities, merging contacts that turn out
--- to be the same person (same email or phone seen on another channel).
+-- Find or create the one contact of a person from its *verified* identities, merging contacts that
+-- turn out to be the same person (the same verified identity seen on two contacts).
+-- Typed emails and phone numbers are claims: stored on the contact, marked unverified, never
+-- indexed and never a reason to merge (anyone can type anyone's address).
 -- Contact keys are only known once identities are read, so this script builds them from the
 -- tenant prefix; every key it touches carries the same hash tag as KEYS[1].
 -- KEYS[1] = tenant prefix ("t:{demo}:")
--- ARGV[1] = id for a new contact, ARGV[2] = now, ARGV[3] = name, ARGV[4] = email, ARGV[5] = phone,
--- ARGV[6..n] = identities "kind:value"
+-- ARGV[1] = id for a new contact, ARGV[2] = now, ARGV[3] = name, ARGV[4] = claimed email,
+-- ARGV[5] = claimed phone, ARGV[6] = contact ids an agent merges explicitly ("," separated, "" = none),
+-- ARGV[7..n] = verified identities "kind:value"
 -- Returns {contact id, merged ids...}.
 local p = KEYS[1]
 local function live(cid)
@@ -17,15 +20,17 @@ local function live(cid)
 end
 
 local found, order = {}, {}
-for i = 6, #ARGV do
-  local cid = redis.call('GET', p .. 'identity:' .. ARGV[i])
-  if cid then
-    cid = live(cid)
-    if not found[cid] then
-      found[cid] = tonumber(redis.call('HGET', p .. 'contact:' .. cid, 'created_at') or '0')
-      table.insert(order, cid)
-    end
+local function consider(cid)
+  cid = live(cid)
+  if not found[cid] and redis.call('EXISTS', p .. 'contact:' .. cid) == 1 then
+    found[cid] = tonumber(redis.call('HGET', p .. 'contact:' .. cid, 'created_at') or '0')
+    table.insert(order, cid)
   end
+end
+for cid in string.gmatch(ARGV[6], '[^,]+') do consider(cid) end
+for i = 7, #ARGV do
+  local cid = redis.call('GET', p .. 'identity:' .. ARGV[i])
+  if cid then consider(cid) end
 end
 
 local primary = nil
@@ -43,6 +48,19 @@ else
   ckey = p .. 'contact:' .. primary
 end
 
+-- A verified value wins over a claim; a claim only fills or replaces another claim.
+local function put(field, value, verified)
+  if value == '' then return end
+  local cur = redis.call('HMGET', ckey, field, field .. '_verified')
+  if verified then
+    if cur[2] ~= '1' or not cur[1] or cur[1] == '' then
+      redis.call('HSET', ckey, field, value, field .. '_verified', '1')
+    end
+  elseif cur[2] ~= '1' then
+    redis.call('HSET', ckey, field, value, field .. '_verified', '0')
+  end
+end
+
 local merged = {}
 for _, cid in ipairs(order) do
   if cid ~= primary then
@@ -52,26 +70,27 @@ for _, cid in ipairs(order) do
       redis.call('SADD', ckey .. ':ids', ident)
     end
     redis.call('ZUNIONSTORE', ckey .. ':convs', 2, ckey .. ':convs', okey .. ':convs', 'AGGREGATE', 'MIN')
-    for _, field in ipairs({'name', 'email', 'phone'}) do
-      local v = redis.call('HGET', okey, field)
-      if v and v ~= '' then redis.call('HSETNX', ckey, field, v) end
-    end
+    local o = redis.call('HMGET', okey, 'name', 'email', 'email_verified', 'phone', 'phone_verified')
+    if o[1] and o[1] ~= '' then redis.call('HSETNX', ckey, 'name', o[1]) end
+    put('email', o[2] or '', o[3] == '1')
+    put('phone', o[4] or '', o[5] == '1')
     redis.call('HSET', okey, 'merged_into', primary)
     table.insert(merged, cid)
   end
 end
 
-for i = 6, #ARGV do
+for i = 7, #ARGV do
   redis.call('SET', p .. 'identity:' .. ARGV[i], primary)
   redis.call('SADD', ckey .. ':ids', ARGV[i])
+  local kind, value = string.match(ARGV[i], '^([^:]+):(.*)$')
+  if kind == 'email' or kind == 'phone' then put(kind, value, true) end
 end
-local fields = {name = ARGV[3], email = ARGV[4], phone = ARGV[5]}
-for field, v in pairs(fields) do
-  if v ~= '' then
-    local cur = redis.call('HGET', ckey, field)
-    if not cur or cur == '' then redis.call('HSET', ckey, field, v) end
-  end
+if ARGV[3] ~= '' then
+  local cur = redis.call('HGET', ckey, 'name')
+  if not cur or cur == '' then redis.call('HSET', ckey, 'name', ARGV[3]) end
 end
+put('email', ARGV[4], false)
+put('phone', ARGV[5], false)
 local out = {primary}
 for _, m in ipairs(merged) do table.insert(out, m) end
 return out

@@ -1,0 +1,193 @@
+"""The Socket.IO server of the gateway: the stock one, strict at the protocol boundary.
+
+- Clients may only send the events a namespace handles (its ``on_*`` methods and ``client_events``,
+  minus the lifecycle ones): a client-sent ``disconnect`` must not run the server's disconnect handler.
+- A frame that does not decode is dropped, counted and logged at debug level (rate-limited), and
+  the connection closed: a broken or hostile client must not write a traceback per 20-byte frame.
+- An engine.io session that joins no namespace within ``limits.namespace_connect_timeout_s`` is
+  closed (python-socketio 5.18 has no such option; the Node server calls it ``connectTimeout``).
+- Open connections are counted per client address, for the admission check of the next handshake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+import socketio
+from socketio import packet
+
+from gateway.config.schema import Config
+from gateway.metrics import Metrics
+from gateway.sockets.admission import Admission, ConnectionBudget, GatewayEngineIO, request_address
+
+log = logging.getLogger(__name__)
+
+LIFECYCLE = frozenset({"connect", "disconnect", "connect_error"})
+MAX_ATTACHMENTS = 4  # the gateway's clients send no binary; a few attachments stay allowed, never millions
+_DECODE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
+class ThrottledLog:
+    """At most one debug record per ``every_s`` seconds, telling how many were left out in between."""
+
+    def __init__(self, every_s: float = 10.0):
+        self.every_s = every_s
+        self.last = float("-inf")
+        self.suppressed = 0
+
+    def debug(self, message: str, **extra: object) -> None:
+        now = time.monotonic()
+        if now - self.last < self.every_s:
+            self.suppressed += 1
+            return
+        log.debug(message, extra={**extra, "suppressed": self.suppressed})
+        self.last, self.suppressed = now, 0
+
+
+class GatewayServer(socketio.AsyncServer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.metrics: Metrics | None = None
+        self.namespace_timeout_s = 0.0
+        self.budget = ConnectionBudget()
+        self._events_of: dict[str, frozenset[str]] = {}
+        self._deadlines: dict[str, asyncio.TimerHandle] = {}
+        self._closing: set[asyncio.Task] = set()
+        self._bad_frames = ThrottledLog()
+
+    def _engineio_server_class(self):
+        return GatewayEngineIO
+
+    def configure(self, config: Config, metrics: Metrics) -> None:
+        """Turn the limits on (before the first client connects)."""
+        self.metrics = metrics
+        self.namespace_timeout_s = config.limits.namespace_connect_timeout_s
+        self.eio.admission = Admission(config, metrics, self.budget, self.eio.max_http_buffer_size)
+
+    def register_namespace(self, namespace_handler):
+        super().register_namespace(namespace_handler)
+        self._events_of.clear()
+
+    def events(self, namespace: str) -> frozenset[str]:
+        """The event names clients may send on ``namespace``."""
+        if namespace not in self._events_of:
+            names = set(self.handlers.get(namespace, {}))
+            handler = self.namespace_handlers.get(namespace)
+            if handler is not None:
+                names |= {n[3:] for n in dir(type(handler)) if n.startswith("on_") and callable(getattr(handler, n))}
+                # a namespace that dispatches further names itself declares them
+                names |= set(getattr(handler, "client_events", ()))
+            self._events_of[namespace] = frozenset(names - LIFECYCLE)
+        return self._events_of[namespace]
+
+    def _count(self, reason: str) -> None:
+        if self.metrics is not None:
+            self.metrics.rejected.labels(reason).inc()
+
+    # --- engine.io connections ------------------------------------------------------------------
+
+    async def _handle_eio_connect(self, eio_sid, environ):
+        await super()._handle_eio_connect(eio_sid, environ)
+        request = environ.get("aiohttp.request")
+        if request is not None and self.metrics is not None:
+            self.budget.opened(eio_sid, request_address(request))
+        if self.namespace_timeout_s > 0:
+            loop = asyncio.get_running_loop()
+            self._deadlines[eio_sid] = loop.call_later(self.namespace_timeout_s, self._namespace_deadline, eio_sid)
+
+    async def _handle_eio_disconnect(self, eio_sid, reason):
+        handle = self._deadlines.pop(eio_sid, None)
+        if handle is not None:
+            handle.cancel()
+        try:
+            await super()._handle_eio_disconnect(eio_sid, reason)
+        finally:
+            self.budget.closed(eio_sid)
+
+    def _namespace_deadline(self, eio_sid: str) -> None:
+        self._deadlines.pop(eio_sid, None)
+        if eio_sid not in self.environ:
+            return
+        if any(self.manager.sid_from_eio_sid(eio_sid, ns) for ns in list(self.manager.get_namespaces())):
+            return
+        self._count("namespace_timeout")
+        self._close_soon(eio_sid)
+
+    def _close_soon(self, eio_sid: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._close(eio_sid))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _close(self, eio_sid: str) -> None:
+        # bounded: engine.io's close waits until a long-polling client collects the close packet
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await self.eio.disconnect(eio_sid)
+
+    async def shutdown(self):
+        for handle in self._deadlines.values():
+            handle.cancel()
+        self._deadlines.clear()
+        for task in list(self._closing):
+            task.cancel()
+        await asyncio.gather(*self._closing, return_exceptions=True)
+        await super().shutdown()
+
+    # --- Socket.IO packets ----------------------------------------------------------------------
+
+    async def _handle_eio_message(self, eio_sid, data):
+        try:
+            pkt = self._decode(eio_sid, data)
+        except _DECODE_ERRORS as err:
+            self._binary_packet.pop(eio_sid, None)
+            self._count("bad_frame")
+            self._bad_frames.debug("malformed Socket.IO frame; closing the connection",
+                                   eio_sid=eio_sid, error=f"{type(err).__name__}: {str(err)[:200]}")
+            self._close_soon(eio_sid)
+            return
+        if pkt is None:
+            return
+        if pkt.packet_type == packet.CONNECT:
+            await self._handle_connect(eio_sid, pkt.namespace, pkt.data)
+        elif pkt.packet_type == packet.DISCONNECT:
+            await self._handle_disconnect(eio_sid, pkt.namespace, self.reason.CLIENT_DISCONNECT)
+        elif pkt.packet_type in (packet.EVENT, packet.BINARY_EVENT):
+            await self._handle_event(eio_sid, pkt.namespace, pkt.id, pkt.data)
+        else:
+            await self._handle_ack(eio_sid, pkt.namespace, pkt.id, pkt.data)
+
+    def _decode(self, eio_sid: str, data):
+        """The complete packet in ``data``, None while binary attachments are still due; raises on garbage."""
+        pending = self._binary_packet.get(eio_sid)
+        if pending is not None:
+            if not pending.add_attachment(data):
+                return None
+            del self._binary_packet[eio_sid]
+            return pending
+        pkt = self.packet_class(encoded_packet=data)
+        if pkt.packet_type in (packet.BINARY_EVENT, packet.BINARY_ACK):
+            if not 0 < pkt.attachment_count <= MAX_ATTACHMENTS:
+                raise ValueError(f"binary packet with {pkt.attachment_count} attachments")
+            if not self.manager.sid_from_eio_sid(eio_sid, pkt.namespace or "/"):
+                raise ValueError("binary packet outside a connected namespace")
+            self._binary_packet[eio_sid] = pkt
+            return None
+        if pkt.packet_type not in (packet.CONNECT, packet.DISCONNECT, packet.EVENT, packet.ACK):
+            raise ValueError(f"packet type {pkt.packet_type!r} is not one a client sends")
+        return pkt
+
+    async def _handle_event(self, eio_sid, namespace, id, data):
+        namespace = namespace or "/"
+        event = data[0] if isinstance(data, list) and data else None
+        if isinstance(event, str) and event in self.events(namespace):
+            return await super()._handle_event(eio_sid, namespace, id, data)
+        self._count("unknown_event")
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if id is None or sid is None or not self.manager.is_connected(sid, namespace):
+            return
+        shown = event[:40] if isinstance(event, str) else type(event).__name__
+        error = {"code": "unknown_event", "message": f"'{shown}' is not an event clients may send on {namespace}"}
+        await self._send_packet(eio_sid, self.packet_class(packet.ACK, namespace=namespace, id=id, data=[{"error": error}]))
