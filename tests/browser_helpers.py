@@ -7,6 +7,7 @@ itself comes from the ``gateway_server`` fixture in conftest.py (the demo config
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -58,6 +59,28 @@ async def _browser() -> AsyncIterator[Browser]:
             await browser.close()
 
 
+# Wraps AudioContext before the page's own scripts run. Headless Chromium lets audio start at
+# any time, so the wrapper applies the autoplay rule of desktop browsers: a context made before
+# any user gesture in the document starts suspended, and resume() does nothing until a gesture.
+# It also counts started tones (the offer chime is two).
+AUDIO_PROBE = """(() => {
+    const Real = window.AudioContext;
+    if (!Real) return;
+    const probe = { contexts: [], tones: 0 };
+    const allowed = () => navigator.userActivation.hasBeenActive;
+    window.__audio = probe;
+    window.AudioContext = class extends Real {
+        constructor(...args) {
+            super(...args);
+            probe.contexts.push(this);
+            if (!allowed()) super.suspend();
+        }
+        resume() { return allowed() ? super.resume() : new Promise(() => {}); }
+        createOscillator() { probe.tones += 1; return super.createOscillator(); }
+    };
+})();"""
+
+
 class Watch:
     """Records what a page did that a test must rule out: script errors, dialogs (alert)."""
 
@@ -84,6 +107,50 @@ async def new_page(
     context = await browser.new_context(locale=locale, viewport={"width": width, "height": height})
     page = await context.new_page()
     return context, page, Watch(page, name)
+
+
+@contextlib.asynccontextmanager
+async def gateway_with(redis_url: str, change, browser: Browser) -> AsyncIterator:
+    """The demo gateway with its config changed by ``change(config)`` (use the flushed ``redis``
+    fixture). The browser's pages close first, so the gateway need not wait for their sockets."""
+    from conftest import DEMO_CONFIG, running_gateway
+
+    from gateway.config import load_config
+
+    config = load_config(DEMO_CONFIG, env={})
+    change(config)
+    async with running_gateway(config, redis_url) as gw:
+        try:
+            yield gw
+        finally:
+            for context in browser.contexts:
+                await context.close()
+
+
+async def socket_visitor(gw, name: str, texts: list[str], **auth):
+    """A visitor on a plain Socket.IO client who writes ``texts``; returns (client, inbox, token)."""
+    client, inbox = await gw.visitor(name=name, **auth)
+    session = await inbox.next("session", lambda d: d.get("visitor_token"))
+    for i, text in enumerate(texts):
+        ack = await client.call("message", {"text": text, "client_id": f"{name}-{i}"}, namespace="/visitor", timeout=5)
+        assert "error" not in ack, ack
+    return client, inbox, session["visitor_token"]
+
+
+async def resume_in_widget(page: Page, base: str, token: str, name: str, topic: str = "billing") -> None:
+    """Open /demo as the visitor holding ``token`` (as if it had chatted from this browser)."""
+    await page.goto(f"{base}/demo")
+    profile = {"name": name, "email": "", "topic": topic, "language": "en"}
+    await page.evaluate(
+        """([token, profile]) => {
+            localStorage.setItem('omnirelay:demo:visitor_token', JSON.stringify(token));
+            localStorage.setItem('omnirelay:demo:profile', JSON.stringify(profile));
+            localStorage.setItem('omnirelay:demo:open', 'true');
+        }""",
+        [token, profile],
+    )
+    await page.reload()
+    await expect(page.locator("#or-panel")).to_be_visible()
 
 
 # --- agent console and supervisor dashboard ----------------------------------------------------

@@ -123,3 +123,41 @@ async def test_reload_second_tab_and_network_loss_lose_nothing_and_double_nothin
 
     agent_watch.assert_clean()
     visitor_watch.assert_clean()
+
+
+async def widget_log_lines(page) -> list[str]:
+    """Every line of the widget's log in display order: messages by text, notices by their words."""
+    return await page.evaluate(
+        """() => {
+            const root = document.getElementById('omnirelay-widget').shadowRoot;
+            return [...root.querySelectorAll('.log > *')]
+                .filter(e => !e.classList.contains('greeting'))
+                .map(e => (e.querySelector('.text') || e).textContent);
+        }"""
+    )
+
+
+async def test_joined_line_keeps_its_place_after_a_reload(gateway_server, browser):
+    base = gateway_server.url
+    _, agent, agent_watch = await new_page(browser, "agent console")
+    await agent_available(agent, base, "anna")
+    _, visitor, visitor_watch = await new_page(browser, "widget")
+    await open_widget(visitor, base)
+    await start_chat(visitor, "Olga Order", topic="billing", language="en")
+    await visitor_send(visitor, "first: hello")
+    await accept_offer(agent, "Olga Order")
+    await agent_send(agent, "second: hi, I am Anna")
+    await visitor_send(visitor, "third: thanks")
+    expected = ["first: hello", "Anna has joined the conversation.", "second: hi, I am Anna", "third: thanks"]
+    await wait_for_texts(visitor, ["third: thanks"])
+    assert await widget_log_lines(visitor) == expected
+
+    # After a reload the server repeats `assigned` before the history is back: the line stays put.
+    await visitor.reload()
+    await expect(visitor.locator(".head .sub")).to_have_text("Anna")
+    await wait_for_texts(visitor, ["first: hello", "second: hi, I am Anna", "third: thanks"])
+    await expect(visitor.locator(".notice", has_text="Anna has joined")).to_have_count(1)
+    assert await widget_log_lines(visitor) == expected
+
+    agent_watch.assert_clean()
+    visitor_watch.assert_clean()

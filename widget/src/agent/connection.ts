@@ -4,11 +4,13 @@
 // replies in an outbox resent with the same client_id.
 
 import { io, type Socket } from "socket.io-client";
-import { api } from "../shared/api";
 import { clientId, nowSeconds } from "../shared/format";
+import { followPages } from "../shared/history";
 import { MessageLog, type Message } from "../shared/messages";
 import { reconnectWhenOnline } from "../shared/network";
 import type { Login } from "../shared/session";
+import { errorSentence } from "./errors";
+import { fetchConversation } from "./history";
 import type { AgentState, Conversation, ConversationSummary, Offer, Pending } from "./types";
 
 export type Status = "connecting" | "online" | "reconnecting" | "failed";
@@ -71,6 +73,12 @@ export class AgentConnection {
       if (socket.active) return this.listener.status("reconnecting");
       this.listener.status("failed");
       this.listener.unauthorized(err.data?.message ?? err.message ?? "refused");
+    });
+    // logout elsewhere or an expired login: back to the login form, not a reconnect loop
+    socket.on("session_ended", (e: { reason?: string }) => {
+      socket.disconnect();
+      this.listener.status("failed");
+      this.listener.unauthorized(e?.reason === "expired" ? "Your session has expired." : "You were logged out.");
     });
     socket.on("hello", (hello) => this.onHello(hello));
     socket.on("state", (s: { state: AgentState; reason?: string }) => {
@@ -187,22 +195,26 @@ export class AgentConnection {
     if (!conv) return;
     try {
       if (!conv.loaded) {
-        const full = await api<{ messages?: Message[]; state?: string; created_at?: number }>(
-          `/api/v1/conversations/${encodeURIComponent(conversationId)}`,
-          { token: this.login.token },
+        await followPages(
+          0,
+          async (after) => {
+            const page = await fetchConversation(conversationId, this.login.token, after);
+            if (page.state) conv.state = page.state;
+            if (page.created_at) conv.created_at = page.created_at;
+            return page;
+          },
+          (messages) => this.mergeMany(conv, messages, false),
         );
         conv.loaded = true;
-        if (full.state) conv.state = full.state;
-        if (full.created_at) conv.created_at = full.created_at;
-        this.mergeMany(conv, full.messages ?? [], false);
       }
-      if (!this.socket?.connected) return;
-      const answer = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("history", {
-        conversation_id: conversationId,
-        after_seq: conv.log.lastSeq,
-      });
+      const socket = this.socket;
+      if (!socket?.connected) return;
+      await followPages(
+        conv.log.lastSeq,
+        (after) => socket.timeout(ACK_TIMEOUT_MS).emitWithAck("history", { conversation_id: conversationId, after_seq: after }),
+        (messages) => this.mergeMany(conv, messages, true),
+      );
       conv.loaded = true;
-      this.mergeMany(conv, (answer?.messages ?? []) as Message[], true);
     } catch {
       /* offline or refused: the next hello re-fetches */
     }
@@ -293,7 +305,7 @@ export class AgentConnection {
     if (!this.socket?.connected) {
       // Shown as sending for a moment; the next hello resends it with the same client_id.
       setTimeout(() => {
-        if (conv.outbox.includes(p) && !this.inFlight.has(p.client_id)) this.failed(conv, p, "offline");
+        if (conv.outbox.includes(p) && !this.inFlight.has(p.client_id)) this.failed(conv, p, errorSentence({ code: "offline" }));
       }, 3000);
       return;
     }
@@ -302,8 +314,8 @@ export class AgentConnection {
       .timeout(ACK_TIMEOUT_MS)
       .emit("message", { conversation_id: conv.conversation_id, text: p.text, client_id: p.client_id }, (err: Error | null, ack: Ack) => {
         this.inFlight.delete(p.client_id);
-        if (err) return this.failed(conv, p, "no answer");
-        if (!ack || ack.error) return this.failed(conv, p, ack?.error?.message ?? "refused");
+        if (err) return this.failed(conv, p, errorSentence({ code: "timeout" }));
+        if (!ack || ack.error) return this.failed(conv, p, errorSentence(ack?.error));
         const i = conv.outbox.indexOf(p);
         if (i >= 0) conv.outbox.splice(i, 1);
         this.merge(
@@ -333,11 +345,11 @@ export class AgentConnection {
   // ---- actions -----------------------------------------------------------------------------
 
   private async call(event: string, payload: Record<string, unknown>): Promise<Ack> {
-    if (!this.socket?.connected) return { error: { code: "offline", message: "Not connected" } };
+    if (!this.socket?.connected) return { error: { code: "offline", message: "Not connected." } };
     try {
       return ((await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload)) ?? {}) as Ack;
     } catch {
-      return { error: { code: "timeout", message: "The server did not answer" } };
+      return { error: { code: "timeout", message: "The server did not answer." } };
     }
   }
 

@@ -5,6 +5,7 @@ import { h, setText } from "../shared/dom";
 import { clockTime } from "../shared/format";
 import { channelIcon, channelName } from "../shared/icons";
 import { atBottom, KeyedList, type Entry } from "../shared/keyedlist";
+import { LengthGuard } from "../shared/length";
 import type { Message } from "../shared/messages";
 import { CannedPicker } from "./canned";
 import type { AgentConnection } from "./connection";
@@ -28,9 +29,10 @@ export class ConversationView {
   private readonly logEl = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages", tabindex: "0" });
   private readonly list = new KeyedList(this.logEl);
   private readonly typingEl = h("div", { class: "typing", "aria-live": "polite" });
-  private readonly input = h("textarea", { id: "composer-input", rows: 3, "aria-label": "Reply", placeholder: "Reply… (type / for canned answers)", maxlength: 4096 });
+  private readonly input = h("textarea", { id: "composer-input", rows: 3, "aria-label": "Reply", placeholder: "Reply… (type / for canned answers)" });
   private readonly picker: CannedPicker;
   private readonly composer: HTMLFormElement;
+  private readonly length: LengthGuard;
   private readonly drafts = new Map<string, string>();
   private conv: Conversation | null = null;
   private ownTyping = false;
@@ -42,7 +44,13 @@ export class ConversationView {
     canned: () => Canned[],
     private readonly topicName: (id: string) => string,
     private readonly actions: ConversationActions,
+    messageChars: () => number,
   ) {
+    this.length = new LengthGuard(this.input, messageChars, {
+      counter: (n, limit) => `${n.toLocaleString("en-GB")} / ${limit.toLocaleString("en-GB")}`,
+      tooLong: (n, limit) =>
+        `This reply has ${n.toLocaleString("en-GB")} characters; the limit is ${limit.toLocaleString("en-GB")}. Shorten it or send it in parts.`,
+    });
     this.picker = new CannedPicker(this.input, canned, () => this.conv?.language ?? "", () => this.typed());
     this.input.addEventListener("keydown", (ev) => {
       if (this.picker.key(ev)) {
@@ -58,14 +66,15 @@ export class ConversationView {
     this.composer = h(
       "form",
       { class: "composer" },
-      h("div", { class: "composer-field" }, this.picker.el, this.input),
+      h("div", { class: "composer-field" }, this.picker.el, this.input, this.length.counter),
       h("button", { class: "btn primary", type: "submit" }, "Send"),
     );
     this.composer.addEventListener("submit", (ev) => {
       ev.preventDefault();
       const text = this.input.value.trim();
-      if (!text || !this.conv) return;
+      if (!text || !this.conv || !this.length.allows(text)) return;
       this.input.value = "";
+      this.length.update();
       this.drafts.delete(this.conv.conversation_id);
       this.stopTyping();
       this.conn.send(this.conv.conversation_id, text);
@@ -75,6 +84,7 @@ export class ConversationView {
       this.banner,
       this.logEl,
       this.typingEl,
+      this.length.error,
       this.composer,
     );
     this.show(null);
@@ -95,6 +105,7 @@ export class ConversationView {
     if (switched) {
       this.list.clear();
       this.input.value = conv ? this.drafts.get(conv.conversation_id) ?? "" : "";
+      this.length.update();
       this.picker.hide();
     }
     this.drawHeader();
@@ -187,7 +198,7 @@ export class ConversationView {
     const state = (el: HTMLElement) => {
       el.dataset.state = p.state;
       const line = el.querySelector(".state") as HTMLElement;
-      line.replaceChildren(p.state === "failed" ? `Not sent${p.error ? ` (${p.error})` : ""} ` : "Sending…");
+      line.replaceChildren(p.state === "failed" ? `Not sent.${p.error ? ` ${p.error}` : ""} ` : "Sending…");
       if (p.state === "failed") {
         line.append(h("button", { class: "btn small", type: "button", onclick: () => this.conn.retry(c.conversation_id, p.client_id) }, "Retry"));
       }

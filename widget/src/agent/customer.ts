@@ -6,6 +6,7 @@ import { dateTime } from "../shared/format";
 import { channelIcon, channelName } from "../shared/icons";
 import type { Message } from "../shared/messages";
 import { transcriptDialog } from "./dialogs";
+import { allMessages } from "./history";
 import type { Contact, Conversation } from "./types";
 
 interface PastConversation {
@@ -60,19 +61,19 @@ export class CustomerPanel {
   }
 
   private draw(conv: Conversation, contact: Contact | null, past: PastConversation[] | null): void {
-    const rows: [string, string | undefined][] = [
-      ["Name", contact?.name],
-      ["Email", contact?.email],
-      ["Phone", contact?.phone],
-      ["Language", conv.language?.toUpperCase()],
-      ["Topic", this.topicName(conv.topic)],
+    const rows: [string, string | undefined, HTMLElement | null][] = [
+      ["Name", contact?.name, null],
+      ["Email", contact?.email, contact?.email_verified ? null : unverified()],
+      ["Phone", contact?.phone, contact?.phone_verified ? null : unverified()],
+      ["Language", conv.language?.toUpperCase(), null],
+      ["Topic", this.topicName(conv.topic), null],
     ];
     const identities = (contact?.identities ?? []).map(identityText).filter(Boolean);
     const earlier = (past ?? []).filter((p) => p.id !== conv.conversation_id);
     replace(
       this.el,
       h("h3", { id: "customer-title" }, "Customer"),
-      h("dl", { class: "details" }, rows.filter(([, v]) => v).flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v!)])),
+      h("dl", { class: "details" }, rows.filter(([, v]) => v).flatMap(([k, v, marker]) => [h("dt", null, k), h("dd", null, v!, marker ? [" ", marker] : null)])),
       identities.length
         ? [h("h3", null, "Known as"), h("ul", { class: "identities" }, identities.map((i) => h("li", null, i)))]
         : null,
@@ -97,14 +98,19 @@ export class CustomerPanel {
     );
     button.addEventListener("click", async () => {
       try {
-        const full = await api<{ messages?: Message[] }>(`/api/v1/conversations/${encodeURIComponent(p.id)}`, { token: this.token });
-        transcriptDialog(`${channelName(type)} · ${p.created_at ? dateTime(p.created_at) : ""}`, full.messages ?? []);
+        transcriptDialog(`${channelName(type)} · ${p.created_at ? dateTime(p.created_at) : ""}`, await allMessages(p.id, this.token));
       } catch {
         transcriptDialog("Conversation", []);
       }
     });
     return h("li", null, button);
   }
+}
+
+// Typed emails and phone numbers are claims: anyone can type any address into the widget, so the
+// agent must not take them as proof of who the customer is.
+function unverified(): HTMLElement {
+  return h("span", { class: "unverified", title: "Typed by the customer; not verified." }, "unverified");
 }
 
 function identityText(identity: unknown): string {

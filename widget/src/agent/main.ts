@@ -9,6 +9,7 @@ import { ConversationList } from "./conversations";
 import { ConversationView } from "./conversation";
 import { CustomerPanel } from "./customer";
 import { closeDialog, escalateDialog, transferDialog } from "./dialogs";
+import { errorSentence } from "./errors";
 import { Notifier } from "./notify";
 import { OfferList } from "./offers";
 import { StateSwitch } from "./state";
@@ -31,6 +32,8 @@ function runConsole(login: Login): void {
   // Topic labels come from the tenant's public widget config (English labels in the console).
   const topicNames: Record<string, string> = {};
   const topicName = (id: string) => topicNames[id] ?? id;
+  // The gateway's message length limit, from the same public config (its default until loaded).
+  let messageChars = 4096;
   const toastEl = h("div", { class: "toast", role: "status", "aria-live": "polite" });
   let toastTimer: ReturnType<typeof setTimeout> | undefined;
   const toast = (text: string) => {
@@ -98,7 +101,7 @@ function runConsole(login: Login): void {
   const stateSwitch = new StateSwitch(async (s: AgentState) => {
     requestedState = s;
     const ack = await conn.setState(s);
-    if (ack.error) toast(`Could not change state: ${ack.error.message ?? ack.error.code}`);
+    if (ack.error) toast(`Could not change state. ${errorSentence(ack.error)}`);
   });
   const nameEl = h("span", { class: "agent-name" }, login.name ?? "");
   const connEl = h("span", { class: "conn", role: "status" });
@@ -138,7 +141,7 @@ function runConsole(login: Login): void {
       await loadDirectory(); // agents' states change: show them as they are now
       transferDialog(directory, login.agent_id, async (target) => {
         const ack = await conn.transfer(conv.conversation_id, target);
-        if (ack.error) return ack.error.message ?? "Transfer failed.";
+        if (ack.error) return errorSentence(ack.error, "The transfer did not work. Please try again.");
         done(conv, "Conversation transferred.");
         return null;
       });
@@ -146,19 +149,19 @@ function runConsole(login: Login): void {
     escalate: (conv) =>
       escalateDialog(customer.current ?? conv.contact, async (request) => {
         const ack = await conn.escalate(conv.conversation_id, request);
-        if (ack.error) return ack.error.message ?? "Escalation failed.";
+        if (ack.error) return errorSentence(ack.error, "The escalation did not work. Please try again.");
         toast(request.to === "email" ? "The customer will be answered by email." : "Callback requested.");
         return null;
       }),
     close: (conv) =>
       closeDialog(directory.wrapup_codes, async (code) => {
         const ack = await conn.close(conv.conversation_id, code);
-        if (ack.error) return ack.error.message ?? "Could not close.";
+        if (ack.error) return errorSentence(ack.error, "The conversation could not be closed. Please try again.");
         done(conv, "Conversation closed.");
         return null;
       }),
     dismiss: (conv) => done(conv, "Conversation removed from the list."),
-  });
+  }, () => messageChars);
 
   replace(
     root,
@@ -192,11 +195,12 @@ function runConsole(login: Login): void {
   api<Canned[]>("/api/v1/canned", { token: login.token })
     .then((c) => (canned = c ?? []))
     .catch(() => undefined);
-  api<{ topics?: { id: string; label?: Record<string, string> }[] }>(
+  api<{ topics?: { id: string; label?: Record<string, string> }[]; message_chars?: number }>(
     `/api/v1/widget/config?tenant=${encodeURIComponent(login.tenant ?? "demo")}`,
   )
     .then((c) => {
       for (const t of c?.topics ?? []) topicNames[t.id] = t.label?.en ?? Object.values(t.label ?? {})[0] ?? t.id;
+      if (typeof c?.message_chars === "number" && c.message_chars > 0) messageChars = c.message_chars;
       offerList.render();
       convList.render();
       if (activeId) select(activeId);

@@ -3,6 +3,7 @@
 // Both can be muted; the choice is remembered in this browser.
 
 const MUTE_KEY = "omnirelay:agent:muted";
+const GESTURES = ["pointerdown", "keydown"] as const;
 
 export class Notifier {
   private audio: AudioContext | null = null;
@@ -10,7 +11,17 @@ export class Notifier {
 
   constructor() {
     this.muted = localStorage.getItem(MUTE_KEY) === "1";
+    // After a reload the console starts from the stored login, with no click to start audio in:
+    // the first interaction anywhere (pointer or key) unlocks it, so the next offer is heard.
+    for (const type of GESTURES) document.addEventListener(type, this.onGesture, { capture: true, passive: true });
   }
+
+  private readonly onGesture = (): void => {
+    this.unlock();
+    if (this.audio?.state === "running" || !this.audio) {
+      for (const type of GESTURES) document.removeEventListener(type, this.onGesture, { capture: true });
+    }
+  };
 
   setMuted(muted: boolean): void {
     this.muted = muted;
@@ -22,7 +33,8 @@ export class Notifier {
   unlock(): void {
     try {
       this.audio ??= new AudioContext();
-      if (this.audio.state === "suspended") void this.audio.resume();
+      // Without a gesture the promise rejects or stays pending; the next gesture tries again.
+      if (this.audio.state === "suspended") this.audio.resume().catch(() => undefined);
     } catch {
       this.audio = null;
     }

@@ -5,6 +5,7 @@ import { h, replace, setText } from "../shared/dom";
 import { duration } from "../shared/format";
 import { channelIcon, channelName } from "../shared/icons";
 import type { AgentConnection } from "./connection";
+import { errorSentence } from "./errors";
 import type { Offer } from "./types";
 
 export class OfferList {
@@ -48,7 +49,7 @@ export class OfferList {
     accept.addEventListener("click", async () => {
       accept.disabled = decline.disabled = true;
       const ack = await this.conn.accept(offer.offer_id);
-      if (ack.error) this.toast(`Could not accept: ${ack.error.message ?? ack.error.code ?? "error"}`);
+      if (ack.error) this.toast(`Could not accept. ${errorSentence(ack.error)}`);
       else if (ack.conversation?.conversation_id || offer.conversation_id) {
         this.onAccepted(ack.conversation?.conversation_id ?? offer.conversation_id);
       }

@@ -7,6 +7,9 @@ export interface Contact {
   name: string;
   email?: string;
   phone?: string;
+  /** Absent = false: a typed address is a claim until verified. */
+  email_verified?: boolean;
+  phone_verified?: boolean;
   identities?: unknown[];
 }
 

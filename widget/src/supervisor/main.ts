@@ -7,7 +7,7 @@ import { duration, percent } from "../shared/format";
 import { reconnectWhenOnline } from "../shared/network";
 import { forgetLogin, loginForm, logout, storedLogin, type Login } from "../shared/session";
 import { waitingChart } from "./chart";
-import { agentTable, conversationTable, queueTable, slBreached, waitBreached } from "./tables";
+import { agentTable, conversationTable, longWait, queueTable, slBreached, waitBreached } from "./tables";
 import type { Snapshot } from "./types";
 
 const ROLE = "supervisor";
@@ -84,6 +84,9 @@ function runDashboard(login: Login): void {
       ...slBreaches.map((q) => `${q.name || q.id}: service level ${percent(q.service_level)} below target ${percent(q.sla_target)}`),
       ...waitBreaches.map((q) => `${q.name || q.id}: longest wait ${duration(q.longest_wait_s)} over ${q.sla_threshold_s} s`),
     ];
+    const thresholds = Object.fromEntries(s.queues.map((q) => [q.id, q.sla_threshold_s]));
+    const longWaits = (s.conversations ?? []).filter((c) => longWait(c, thresholds)).length;
+    if (longWaits) messages.push(`${longWaits} waiting ${longWaits === 1 ? "conversation is" : "conversations are"} past the queue's wait threshold`);
     replace(alerts, messages.map((m) => h("p", { class: "alert" }, m)));
     replace(queues, h("h2", { id: "q-title" }, "Queues"), queueTable(s.queues));
     replace(agents, h("h2", { id: "a-title" }, "Agents"), agentTable(s.agents, now));
@@ -91,7 +94,7 @@ function runDashboard(login: Login): void {
     replace(chart, h("h2", { id: "c-title" }, "Waiting, last 30 minutes"), waitingChart(series, queueNames, now));
     if (s.conversations) {
       live.hidden = false;
-      replace(live, h("h2", { id: "l-title" }, "Live conversations"), conversationTable(s.conversations, queueNames, agentNames));
+      replace(live, h("h2", { id: "l-title" }, "Live conversations"), conversationTable(s.conversations, queueNames, agentNames, thresholds));
     }
   };
 
@@ -114,6 +117,11 @@ function runDashboard(login: Login): void {
     forgetLogin(ROLE);
     socket.disconnect();
     void start(err.data?.message ? `Please log in again (${err.data.message}).` : "Please log in again.");
+  });
+  socket.on("session_ended", (e: { reason?: string }) => {
+    forgetLogin(ROLE);
+    socket.disconnect();
+    void start(e?.reason === "expired" ? "Your session has expired. Please log in again." : "You were logged out.");
   });
   socket.on("snapshot", (s: Snapshot) => {
     if (!s || !Array.isArray(s.agents) || !Array.isArray(s.queues)) return;

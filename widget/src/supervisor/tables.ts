@@ -98,7 +98,20 @@ export function agentTable(agents: AgentRow[], now: number): HTMLElement {
   );
 }
 
-export function conversationTable(convs: LiveConversation[], queueNames: Record<string, string>, agentNames: Record<string, string>): HTMLElement {
+const WAITING_STATES = new Set(["queued", "offered"]);
+
+/** A conversation still waiting for an agent (queued or offered) past its queue's threshold. */
+export function longWait(c: LiveConversation, thresholds: Record<string, number | undefined>): boolean {
+  const limit = c.queue ? thresholds[c.queue] : undefined;
+  return WAITING_STATES.has(c.state ?? "") && limit !== undefined && limit !== null && (c.waited_s ?? 0) > limit;
+}
+
+export function conversationTable(
+  convs: LiveConversation[],
+  queueNames: Record<string, string>,
+  agentNames: Record<string, string>,
+  thresholds: Record<string, number | undefined>,
+): HTMLElement {
   return h(
     "table",
     { class: "grid-table live", "aria-label": "Live conversations" },
@@ -106,19 +119,20 @@ export function conversationTable(convs: LiveConversation[], queueNames: Record<
     h(
       "tbody",
       null,
-      convs.map((c) =>
-        h(
+      convs.map((c) => {
+        const long = longWait(c, thresholds);
+        return h(
           "tr",
-          { "data-conversation-id": c.id },
+          { "data-conversation-id": c.id, "data-state": c.state ?? null, class: long ? "breached long-wait" : null, "data-long-wait": long ? "true" : null },
           h("td", { class: "customer-name" }, c.contact_name || "–"),
           h("td", null, c.channel_type ? [channelIcon(c.channel_type), " ", channelName(c.channel_type)] : "–"),
           h("td", null, (c.queue && queueNames[c.queue]) || c.queue || "–"),
-          h("td", null, c.agent || (c.agent_id && agentNames[c.agent_id]) || c.agent_id || "–"),
+          h("td", { class: "agent-cell" }, c.agent || (c.agent_id && agentNames[c.agent_id]) || c.agent_id || "–"),
           h("td", null, c.state || "–"),
-          h("td", { class: "num" }, secs(c.waited_s)),
+          cell(secs(c.waited_s), long, c.queue ? `waiting over ${thresholds[c.queue]} s` : ""),
           h("td", { class: "last-message" }, c.last_message || ""),
-        ),
-      ),
+        );
+      }),
     ),
   );
 }

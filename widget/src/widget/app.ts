@@ -3,8 +3,9 @@
 
 import { h, replace, setText, svg } from "../shared/dom";
 import { ChatView } from "./chat";
-import { loadConfig, type WidgetConfig } from "./config";
+import { DEFAULT_MESSAGE_CHARS, loadConfig, type WidgetConfig } from "./config";
 import { browserLanguage, TEXTS, type Lang, type Texts } from "./i18n";
+import { NoticeBook } from "./notices";
 import type { ScriptInfo } from "./origin";
 import { prechatForm } from "./prechat";
 import { VisitorConnection, type ConnectionStatus } from "./reconnect";
@@ -61,7 +62,8 @@ export class Widget {
         this.updateHeader();
       },
       escalationOffer: (_id, options) => this.chat?.offer.show("server", options),
-    });
+      historyLoaded: (id) => this.chat?.historyLoaded(id),
+    }, info.user);
     this.launcher = h("button", { class: "launcher", type: "button", "aria-expanded": "false", "aria-controls": "or-panel" },
       svg("svg", { viewBox: "0 0 24 24", "aria-hidden": "true" }, svg("path", { d: CHAT_ICON })),
       this.badge,
@@ -162,7 +164,11 @@ export class Widget {
     if (this.conn.started) {
       if (!this.chat) {
         const greeting = () => this.config?.greeting?.[this.lang] ?? "";
-        this.chat = new ChatView(this.t, this.lang, this.conn, () => this.storage.profile?.email ?? "", () => this.newChat(), greeting);
+        const messageChars = () => this.config?.message_chars ?? DEFAULT_MESSAGE_CHARS;
+        this.chat = new ChatView(
+          this.t, this.lang, this.conn, () => this.storage.profile?.email ?? "", () => this.newChat(), greeting,
+          new NoticeBook(this.storage), messageChars,
+        );
       }
       if (!this.slot.contains(this.chat.el)) replace(this.slot, this.chat.el);
       this.chat.refresh();

@@ -4,18 +4,13 @@
 import { h, setText } from "../shared/dom";
 import { clockTime } from "../shared/format";
 import { atBottom, KeyedList, type Entry } from "../shared/keyedlist";
+import { LengthGuard } from "../shared/length";
 import type { Message } from "../shared/messages";
 import { EscalationOffer } from "./escalation";
 import { waitText, type Lang, type Texts } from "./i18n";
+import type { Notice, NoticeBook } from "./notices";
 import type { QueueInfo, VisitorConnection } from "./reconnect";
 import type { PendingMessage } from "./storage";
-
-interface Notice {
-  key: string;
-  conversationId: string;
-  afterSeq: number;
-  text: string;
-}
 
 const TYPING_IDLE_MS = 2500;
 const TYPING_SHOW_MS = 8000;
@@ -30,7 +25,7 @@ export class ChatView {
   private readonly input: HTMLTextAreaElement;
   private readonly composer: HTMLFormElement;
   private readonly endedBox: HTMLElement;
-  private readonly notices: Notice[] = [];
+  private readonly length: LengthGuard;
   private agentName = "";
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private ownTypingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -42,11 +37,14 @@ export class ChatView {
     private readonly conn: VisitorConnection,
     visitorEmail: () => string,
     private readonly onNewChat: () => void,
-    private readonly greeting: () => string = () => "",
+    private readonly greeting: () => string,
+    private readonly notices: NoticeBook,
+    messageChars: () => number,
   ) {
     this.log.setAttribute("aria-label", t.messages);
     this.offer = new EscalationOffer(t, visitorEmail, (r) => conn.escalate(r));
-    this.input = h("textarea", { id: "or-input", rows: 1, placeholder: t.composerPlaceholder, "aria-label": t.composerLabel, maxlength: 4096 });
+    this.input = h("textarea", { id: "or-input", rows: 1, placeholder: t.composerPlaceholder, "aria-label": t.composerLabel });
+    this.length = new LengthGuard(this.input, messageChars, { counter: t.charCounter, tooLong: t.tooLong });
     this.input.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
         ev.preventDefault();
@@ -57,14 +55,15 @@ export class ChatView {
     this.composer = h(
       "form",
       { class: "composer" },
-      this.input,
+      h("div", { class: "composer-field" }, this.input, this.length.counter),
       h("button", { class: "primary", type: "submit" }, t.send),
     );
     this.composer.addEventListener("submit", (ev) => {
       ev.preventDefault();
       const text = this.input.value.trim();
-      if (!text) return;
+      if (!text || !this.length.allows(text)) return;
       this.input.value = "";
+      this.length.update();
       this.stopTyping();
       this.conn.send(text);
       this.input.focus();
@@ -75,7 +74,7 @@ export class ChatView {
       h("p", { role: "status" }, t.closed),
       h("button", { class: "secondary", type: "button", onclick: () => this.onNewChat() }, t.newChat),
     );
-    this.el = h("div", { class: "body" }, this.log, this.typingBox, this.queueBox, this.offer.el, this.endedBox, this.composer);
+    this.el = h("div", { class: "body" }, this.log, this.typingBox, this.queueBox, this.offer.el, this.endedBox, this.length.error, this.composer);
   }
 
   focus(): void {
@@ -89,10 +88,10 @@ export class ChatView {
     const greeting = this.greeting();
     if (greeting) entries.push({ key: "n:greeting", render: () => h("div", { class: "notice greeting" }, greeting) });
     for (const [conversationId, log] of this.conn.logs) {
-      const notices = this.notices.filter((n) => n.conversationId === conversationId);
+      const notices = this.notices.of(conversationId);
       let ni = 0;
       for (const m of log.list()) {
-        while (ni < notices.length && notices[ni].afterSeq < m.seq) entries.push(this.noticeEntry(notices[ni++]));
+        while (ni < notices.length && (notices[ni].afterSeq ?? Infinity) < m.seq) entries.push(this.noticeEntry(notices[ni++]));
         entries.push(this.messageEntry(m));
       }
       while (ni < notices.length) entries.push(this.noticeEntry(notices[ni++]));
@@ -160,10 +159,12 @@ export class ChatView {
   }
 
   private addNotice(key: string, conversationId: string, text: string): void {
-    if (this.notices.some((n) => n.key === key)) return;
-    const afterSeq = this.conn.logs.get(conversationId)?.maxSeq ?? 0;
-    this.notices.push({ key, conversationId, afterSeq, text });
-    this.refresh();
+    if (this.notices.add(key, conversationId, text, this.conn.logs.get(conversationId))) this.refresh();
+  }
+
+  /** The connection has the conversation's history: notices that waited for it take their place. */
+  historyLoaded(conversationId: string): void {
+    if (this.notices.historyLoaded(conversationId, this.conn.logs.get(conversationId))) this.refresh();
   }
 
   setQueue(q: QueueInfo, longWaitS: number): void {
@@ -215,7 +216,7 @@ export class ChatView {
 
   /** The server moved this visitor to another conversation (e.g. another tab started one). */
   conversationChanged(conversationId: string | null): void {
-    if (conversationId && !this.endedBox.hidden && !this.notices.some((n) => n.key === `n:closed:${conversationId}`)) {
+    if (conversationId && !this.endedBox.hidden && !this.notices.has(`n:closed:${conversationId}`)) {
       this.reopen(false);
     }
   }

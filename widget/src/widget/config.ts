@@ -1,4 +1,4 @@
-// The tenant's public widget settings (topics, languages, long-wait threshold).
+// The tenant's public widget settings (topics, languages, long-wait threshold, message length).
 
 import { api } from "../shared/api";
 
@@ -15,7 +15,11 @@ export interface WidgetConfig {
   long_wait_s: number;
   agents_online: number;
   greeting?: Record<string, string>;
+  /** Longest message the gateway accepts, in characters. */
+  message_chars: number;
 }
+
+export const DEFAULT_MESSAGE_CHARS = 4096;
 
 export async function loadConfig(origin: string, tenant: string): Promise<WidgetConfig> {
   const c = await api<Partial<WidgetConfig>>(`/api/v1/widget/config?tenant=${encodeURIComponent(tenant)}`, {
@@ -29,6 +33,7 @@ export async function loadConfig(origin: string, tenant: string): Promise<Widget
     long_wait_s: c.long_wait_s ?? 120,
     agents_online: c.agents_online ?? 1,
     greeting: c.greeting,
+    message_chars: typeof c.message_chars === "number" && c.message_chars > 0 ? c.message_chars : DEFAULT_MESSAGE_CHARS,
   };
 }
 

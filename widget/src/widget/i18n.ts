@@ -17,6 +17,9 @@ const en = {
   emailInvalid: "Please enter a valid email address.",
   composerLabel: "Your message",
   composerPlaceholder: "Write a message…",
+  charCounter: (n: number, limit: number) => `${n.toLocaleString("en-GB")} / ${limit.toLocaleString("en-GB")}`,
+  tooLong: (n: number, limit: number) =>
+    `Your message has ${n.toLocaleString("en-GB")} characters; the limit is ${limit.toLocaleString("en-GB")}. Please shorten it or send it in parts.`,
   send: "Send",
   messages: "Messages",
   sending: "Sending…",
@@ -72,6 +75,9 @@ const de: Texts = {
   emailInvalid: "Bitte geben Sie eine gültige E-Mail-Adresse ein.",
   composerLabel: "Ihre Nachricht",
   composerPlaceholder: "Nachricht schreiben…",
+  charCounter: (n: number, limit: number) => `${n.toLocaleString("de-DE")} / ${limit.toLocaleString("de-DE")}`,
+  tooLong: (n: number, limit: number) =>
+    `Ihre Nachricht hat ${n.toLocaleString("de-DE")} Zeichen; erlaubt sind ${limit.toLocaleString("de-DE")}. Bitte kürzen Sie sie oder senden Sie sie in Teilen.`,
   send: "Senden",
   messages: "Nachrichten",
   sending: "Wird gesendet…",

@@ -1,9 +1,17 @@
 // Where the widget was loaded from: its origin is the gateway it talks to.
 
+/** A signed-in user of the embedding site, vouched for by its server (docs/identity.md). */
+export interface SignedUser {
+  user_id: string;
+  user_email: string;
+  user_hash: string;
+}
+
 export interface ScriptInfo {
   origin: string;
   tenant: string;
   lang: string | null;
+  user: SignedUser | null;
 }
 
 /** Read the embedding <script> tag. Must run synchronously when widget.js executes. */
@@ -19,5 +27,9 @@ export function findScript(): ScriptInfo {
     origin: new URL(src, location.href).origin,
     tenant: script?.dataset.tenant || "demo",
     lang: script?.dataset.lang || null,
+    user:
+      script?.dataset.userId && script.dataset.userHash
+        ? { user_id: script.dataset.userId, user_email: script.dataset.userEmail || "", user_hash: script.dataset.userHash }
+        : null,
   };
 }

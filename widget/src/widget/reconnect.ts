@@ -6,8 +6,10 @@
 
 import { io, type Socket } from "socket.io-client";
 import { nowSeconds, clientId } from "../shared/format";
+import { followPages } from "../shared/history";
 import { MessageLog, type Message } from "../shared/messages";
 import type { PendingMessage, Profile, TenantStorage } from "./storage";
+import type { SignedUser } from "./origin";
 
 export type ConnectionStatus = "idle" | "connecting" | "online" | "reconnecting" | "offline" | "failed";
 
@@ -36,6 +38,8 @@ export interface ConnectionListener {
   typing(conversationId: string, on: boolean): void;
   closed(conversationId: string, reason: string): void;
   escalationOffer(conversationId: string, options: string[]): void;
+  /** A resync finished: the conversation's stored messages are all known up to now. */
+  historyLoaded(conversationId: string): void;
 }
 
 const ACK_TIMEOUT_MS = 10_000;
@@ -59,6 +63,7 @@ export class VisitorConnection {
     private readonly storage: TenantStorage,
     private readonly profile: () => Profile | null,
     private readonly listener: ConnectionListener,
+    private readonly user: SignedUser | null = null,
   ) {
     this.outbox = storage.outbox.map((p) => ({ ...p, state: "sending" as const }));
   }
@@ -112,6 +117,7 @@ export class VisitorConnection {
     const auth: Record<string, string> = { tenant: this.tenant };
     const token = this.storage.visitorToken;
     if (token) auth.visitor_token = token;
+    if (this.user) Object.assign(auth, this.user);
     const p = this.profile();
     if (p) {
       for (const key of ["name", "email", "language", "topic"] as const) if (p[key]) auth[key] = p[key];
@@ -217,8 +223,14 @@ export class VisitorConnection {
     try {
       const id = this.conversationId;
       const log = this.logFor(id);
-      const answer = await this.socket!.timeout(ACK_TIMEOUT_MS).emitWithAck("history", { after_seq: log.lastSeq });
-      for (const m of (answer?.messages ?? []) as Message[]) this.receive({ ...m, conversation_id: m.conversation_id ?? id }, true);
+      await followPages(
+        log.lastSeq,
+        (after) => this.socket!.timeout(ACK_TIMEOUT_MS).emitWithAck("history", { after_seq: after }),
+        (messages) => {
+          for (const m of messages) this.receive({ ...m, conversation_id: m.conversation_id ?? id }, true);
+        },
+      );
+      this.listener.historyLoaded(id);
     } catch {
       /* disconnected or timed out: the next session resyncs */
     } finally {

@@ -79,7 +79,12 @@ form.prechat p { margin: 0; color: var(--muted); }
 .offer .row { display: flex; gap: 8px; flex-wrap: wrap; }
 .typing { font-size: 12px; color: var(--muted); padding: 0 14px; min-height: 18px; background: var(--soft); }
 .composer { display: flex; gap: 8px; padding: 10px; border-top: 1px solid var(--line); align-items: flex-end; }
+.composer-field { flex: 1; display: flex; flex-direction: column; gap: 2px; min-width: 0; }
 .composer textarea { flex: 1; resize: none; border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; max-height: 120px; min-height: 38px; }
+.composer textarea[aria-invalid] { border-color: var(--danger); }
+.char-counter { align-self: flex-end; font-size: 11px; color: var(--muted); font-variant-numeric: tabular-nums; }
+.char-counter.over { color: var(--danger); font-weight: 600; }
+.length-error { margin: 0; padding: 6px 14px; border-top: 1px solid var(--line); color: var(--danger); font-size: 13px; }
 .ended { padding: 12px 14px; border-top: 1px solid var(--line); display: flex; flex-direction: column; gap: 8px; align-items: flex-start; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 480px) {
