@@ -45,7 +45,8 @@ def bench_config(agents: int, capacity: int) -> dict:
         "server": {"host": "127.0.0.1", "port": 18080, "secret_key": "bench-secret-not-for-production", "token_ttl_s": 3600},
         "limits": {"message_chars": 4096, "visitor_messages_per_10s": 1_000_000, "login_attempts_per_min": 1000,
                    # the load generator is one address with hundreds of sockets and 16 logins at once
-                   "login_attempts_per_address_per_min": 100_000, "login_hash_concurrency": 16, "connections_per_address": 0},
+                   "login_attempts_per_address_per_min": 100_000, "login_hash_concurrency": 16, "connections_per_address": 0,
+                   "conversations_per_address_per_min": 1_000_000},
         "tenants": {
             "demo": {
                 "name": "Bench",
