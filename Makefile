@@ -46,7 +46,7 @@ lint: install
 
 bench: install
 	$(PY) bench/relay.py
-	$(PY) bench/acd.py
+	$(PY) bench/acd_bench.py
 	$(PY) bench/erlang_sim.py
 
 clean:

@@ -1,4 +1,4 @@
-"""Writes the typed tenant config (gateway.config.schema) into the Redis form the scripts read."""
+"""Writes a tenant's RoutingConfig (acd.model) into the Redis form the scripts read."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from typing import Any
 
 import orjson
 
-from gateway.config.schema import AgentConfig, QueueConfig, TenantConfig
+from .model import Agent, Queue, RoutingConfig
 
 
 def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def tenant_fields(tenant: TenantConfig, event_maxlen: int) -> dict[str, str]:
+def tenant_fields(config: RoutingConfig, event_maxlen: int) -> dict[str, str]:
     """The tenant-wide routing settings (acd:cfg hash)."""
     rules = {
         ch: {
@@ -21,20 +21,20 @@ def tenant_fields(tenant: TenantConfig, event_maxlen: int) -> dict[str, str]:
             **({"max_realtime_occupancy": rule.max_realtime_occupancy}
                if rule.max_realtime_occupancy is not None else {}),
         }
-        for ch, rule in tenant.blending.rules.items()
+        for ch, rule in config.rules.items()
     }
     return {
         "rules": _json(rules),
-        "grace": str(tenant.disconnect_grace_s),
-        "max_missed": str(tenant.max_missed_offers),
-        "queues": _json({q.id: q.skill for q in tenant.queues.values()}),
+        "grace": str(config.disconnect_grace_s),
+        "max_missed": str(config.max_missed_offers),
+        "queues": _json({q.id: q.skill for q in config.queues.values()}),
         "evmax": str(event_maxlen),
         # the occupancy-scored agent indexes are only kept when some queue routes by them
-        "occ": "1" if any(q.policy == "least_occupancy" for q in tenant.queues.values()) else "0",
+        "occ": "1" if any(q.policy == "least_occupancy" for q in config.queues.values()) else "0",
     }
 
 
-def queue_json(queue: QueueConfig) -> str:
+def queue_json(queue: Queue) -> str:
     """One queue's config as the scripts read it (None values left out: Lua sees nil)."""
     steps = []
     for st in queue.steps:
@@ -61,7 +61,7 @@ def queue_json(queue: QueueConfig) -> str:
     })
 
 
-def agent_args(agent: AgentConfig) -> list[str]:
+def agent_args(agent: Agent) -> list[str]:
     """ARGV[3..7] of sync_agent.lua."""
     skills = {skill: min(5, int(p)) for skill, p in agent.skills.items() if int(p) >= 1}
     return [

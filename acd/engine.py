@@ -11,14 +11,11 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from gateway.config.schema import WORK_CHANNELS, TenantConfig
-from gateway.keys import AcdKeys
-
-from . import config_sync, positions, snapshot, stats
+from . import config_sync, positions, scripts, snapshot, stats
 from .effects import Effect, QueuePosition, decode_effects
 from .errors import BadRequest, UnknownAgent
-from .model import AGENT_STATES, OfferView, Task
-from .scripts import Scripts
+from .keys import AcdKeys
+from .model import AGENT_STATES, WORK_CHANNELS, OfferView, RoutingConfig, Task
 
 
 class Engine:
@@ -27,22 +24,21 @@ class Engine:
     def __init__(
         self,
         redis: aioredis.Redis,
-        tenant: TenantConfig,
+        config: RoutingConfig,
         *,
         event_maxlen: int = 250_000,
         node_ttl_s: float = 30.0,
         tick_batch: int = 256,
     ) -> None:
         self.redis = redis
-        self.tenant = tenant
-        self.keys = AcdKeys(tenant.id)
+        self.config = config
+        self.keys = AcdKeys(config.tenant_id)
         self.event_maxlen = event_maxlen
         self.node_ttl_s = node_ttl_s
         self.tick_batch = tick_batch
-        self._scripts = Scripts(redis)
 
     async def _run(self, name: str, keys: list[str], args: list[Any]) -> dict[str, Any]:
-        return await self._scripts.run(name, [self.keys.prefix, *keys], args)
+        return await scripts.run(self.redis, name, [self.keys.prefix, *keys], args)
 
     async def _decide(self, name: str, keys: list[str], args: list[Any]) -> list[Effect]:
         return decode_effects((await self._run(name, keys, args)).get("effects"))
@@ -52,12 +48,12 @@ class Engine:
         """Load queues and agent profiles into Redis; idempotent, keeps live state and load."""
         k = self.keys
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(k.cfg(), mapping=config_sync.tenant_fields(self.tenant, self.event_maxlen))
-            for q in self.tenant.queues.values():
+            pipe.hset(k.cfg(), mapping=config_sync.tenant_fields(self.config, self.event_maxlen))
+            for q in self.config.queues.values():
                 pipe.hset(k.queue(q.id), "cfg", config_sync.queue_json(q))
             await pipe.execute()
         effects: list[Effect] = []
-        for agent in self.tenant.agents.values():
+        for agent in self.config.agents.values():
             effects += await self._decide(
                 "sync_agent", [k.agent(agent.id)], [now, agent.id, *config_sync.agent_args(agent)]
             )
@@ -72,7 +68,7 @@ class Engine:
         prefix = self.keys.prefix
         if task.record and (not task.record.startswith(prefix) or task.record.startswith(prefix + "acd:")):
             raise BadRequest(
-                f"The conversation record {task.record!r} must be a key of tenant {self.tenant.id!r} "
+                f"The conversation record {task.record!r} must be a key of tenant {self.config.tenant_id!r} "
                 f"(starting with {prefix!r}) outside the ACD's own keys."
             )
         enq = now if task.enqueued_at is None else task.enqueued_at
@@ -84,8 +80,8 @@ class Engine:
         )
         effects = decode_effects(reply.get("effects"))
         if position and reply.get("state") == "queued" and not reply.get("duplicate"):
-            effects.append(await positions.position_of(self, task.id, reply["queue"], task.channel,
-                                                       int(reply["rank"]) + 1, now))
+            effects.append(await positions.position_of(self.redis, self.keys, self.config, task.id, reply["queue"],
+                                                       task.channel, int(reply["rank"]) + 1, now))
         return effects
 
     async def accept(self, agent_id: str, offer_id: str, now: float) -> list[Effect]:
@@ -159,11 +155,6 @@ class Engine:
             if not reply.get("more"):
                 return effects
 
-    async def next_timer_due(self) -> float | None:
-        """When the next timer is due (None: no timer), for a loop that sleeps until then."""
-        rows = await self.redis.zrange(self.keys.timers(), 0, 0, withscores=True)
-        return float(rows[0][1]) if rows else None
-
     # --- reads -------------------------------------------------------------------------------
     async def task(self, task_id: str) -> dict[str, Any] | None:
         """A task's state (queued|offered|assigned|wrapup|closed), agent, queue and open offer."""
@@ -226,16 +217,16 @@ class Engine:
 
     async def positions(self, now: float) -> list[QueuePosition]:
         """Position and estimated wait of every waiting task (queued or offered)."""
-        return await positions.all_positions(self, now)
+        return await positions.all_positions(self.redis, self.keys, self.config, now)
 
     async def snapshot(self, now: float) -> dict[str, Any]:
-        """The supervisor view: agents and queues (contract's ``snapshot`` shape)."""
-        return await snapshot.build(self, now)
+        """The supervisor view: agents and queues."""
+        return await snapshot.build(self.redis, self.keys, self.config, now)
 
     async def queue_stats(self, now: float) -> dict[str, dict[str, Any]]:
         """Per-queue statistics from the live counters."""
-        return await stats.live(self, now)
+        return await stats.live(self.redis, self.keys, self.config, now)
 
     async def stats_replay(self, now: float) -> dict[str, dict[str, Any]]:
         """The same statistics recomputed from the event log alone."""
-        return await stats.replay(self, now)
+        return await stats.replay(self.redis, self.keys, self.config, now)

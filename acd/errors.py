@@ -61,16 +61,11 @@ class BadRequest(AcdError):
     code = "bad_request"
 
 
-_BY_CODE = {
+# What acd/lua_runner.py raises for each error code of the scripts (A.fail in acd/lua/keys.lua).
+ERRORS: dict[str, type[AcdError]] = {
     cls.code: cls
     for cls in (
         OfferGone, NotYourOffer, NotYourTask, OverCapacity, UnknownAgent, UnknownTask,
         UnknownQueue, AgentUnavailable, InvalidState, BadRequest,
     )
 }
-
-
-def error_for(code: str, message: str) -> AcdError:
-    """The exception for a script error code (AcdError for an unknown code)."""
-    cls = _BY_CODE.get(code, AcdError)
-    return cls(message)

@@ -8,15 +8,12 @@ AHT is the queue's measured one (acd.stats.aht_of). None when no slot serves the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from gateway.config.schema import WORK_CHANNELS
+from redis.asyncio import Redis
 
 from . import stats
 from .effects import QueuePosition
-
-if TYPE_CHECKING:
-    from .engine import Engine
+from .keys import AcdKeys
+from .model import WORK_CHANNELS, RoutingConfig
 
 
 def ewt(position: int, aht_s: float, slots: int) -> float | None:
@@ -26,17 +23,16 @@ def ewt(position: int, aht_s: float, slots: int) -> float | None:
     return position * aht_s / slots
 
 
-async def _ahts(engine: Engine, now: float) -> dict[str, float]:
-    sums = await stats.window_sums(engine, now)
-    return {q: stats.aht_of(cfg, *sums[q]) for q, cfg in engine.tenant.queues.items()}
+async def _ahts(redis: Redis, k: AcdKeys, config: RoutingConfig, now: float) -> dict[str, float]:
+    sums = await stats.window_sums(redis, k, config, now)
+    return {q: stats.aht_of(cfg, *sums[q]) for q, cfg in config.queues.items()}
 
 
-async def all_positions(engine: Engine, now: float) -> list[QueuePosition]:
+async def all_positions(redis: Redis, k: AcdKeys, config: RoutingConfig, now: float) -> list[QueuePosition]:
     """Every waiting task's position and EWT, queue by queue."""
-    k = engine.keys
-    ahts = await _ahts(engine, now)
-    pairs = [(q, ch) for q in engine.tenant.queues for ch in WORK_CHANNELS]
-    async with engine.redis.pipeline(transaction=False) as pipe:
+    ahts = await _ahts(redis, k, config, now)
+    pairs = [(q, ch) for q in config.queues for ch in WORK_CHANNELS]
+    async with redis.pipeline(transaction=False) as pipe:
         pipe.hgetall(k.serving())
         for q, ch in pairs:
             pipe.zrange(k.queue_order(q, ch), 0, -1)
@@ -44,20 +40,21 @@ async def all_positions(engine: Engine, now: float) -> list[QueuePosition]:
     slots = {key: int(v) for key, v in rows[0].items()}
     out = []
     for (q, ch), ids in zip(pairs, rows[1:], strict=True):
-        n = slots.get(f"{engine.tenant.queues[q].skill}:{ch}", 0)
+        n = slots.get(f"{config.queues[q].skill}:{ch}", 0)
         for i, tid in enumerate(ids, start=1):
             out.append(QueuePosition(tid, q, i, ewt(i, ahts[q], n), ch))
     return out
 
 
 async def position_of(
-    engine: Engine, task_id: str, queue: str, channel: str, position: int, now: float
+    redis: Redis, k: AcdKeys, config: RoutingConfig, task_id: str, queue: str, channel: str, position: int,
+    now: float,
 ) -> QueuePosition:
     """The QueuePosition of a task known to wait at ``position`` (one round trip for AHT and slots)."""
-    k, cfg = engine.keys, engine.tenant.queues[queue]
-    async with engine.redis.pipeline(transaction=False) as pipe:
+    cfg = config.queues[queue]
+    async with redis.pipeline(transaction=False) as pipe:
         for m in stats.window_minutes(now):
-            pipe.hmget(k.queue_bucket(queue, m), ["handled", "handle_ms"])
+            pipe.hmget(k.queue_minute(queue, m), ["handled", "handle_ms"])
         pipe.hmget(k.queue_totals(queue), ["handled", "handle_ms"])
         pipe.hget(k.serving(), f"{cfg.skill}:{channel}")
         rows = await pipe.execute()

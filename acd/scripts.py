@@ -1,10 +1,9 @@
-"""Loads the Lua scripts of acd/lua/ and runs them, turning error codes into exceptions.
+"""The ACD's Lua program: acd/lua/*.lua compiled into one script, run through the Lua runner.
 
-The library modules and every entry script are compiled into one program, registered once per
-Redis client with ``register_script``: each entry becomes a function of a dispatch table, and
-the entry's name travels as the last ARGV (entries never read it). One program instead of one
-per entry keeps a single copy of the library in the server's Lua heap, which keeps the Lua
-garbage collector's work per call small.
+The library modules and every entry script are compiled into one program: each entry becomes a
+function of a dispatch table, and the entry's name travels as the last ARGV (entries never read
+it). One program instead of one per entry keeps a single copy of the library in the server's Lua
+heap, which keeps the Lua garbage collector's work per call small.
 """
 
 from __future__ import annotations
@@ -14,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import redis.asyncio as aioredis
+from redis.asyncio import Redis
 
-from .errors import error_for
+from .errors import ERRORS
+from .lua_runner import LuaScript, runner
 
 LUA_DIR = Path(__file__).parent / "lua"
 
@@ -32,28 +32,18 @@ ENTRIES = (
 
 
 @cache
-def program() -> str:
+def program() -> LuaScript:
     """The whole Lua program: the library, the entries as functions, the dispatch."""
     parts = [(LUA_DIR / f"{name}.lua").read_text() for name in LIBRARY]
     parts.append("local ENTRY = {}")
     for name in ENTRIES:
         parts.append(f"ENTRY['{name}'] = function()\n{(LUA_DIR / f'{name}.lua').read_text()}\nend")
     parts.append("return ENTRY[ARGV[#ARGV]]()")
-    return "\n".join(parts)
+    return LuaScript("acd", "\n".join(parts), ERRORS)
 
 
-class Scripts:
-    """The registered program for one Redis client."""
-
-    def __init__(self, redis: aioredis.Redis) -> None:
-        self._script = redis.register_script(program())
-
-    async def run(self, name: str, keys: list[str], args: list[Any]) -> dict[str, Any]:
-        """Run an entry script; returns its decoded reply or raises the mapped AcdError."""
-        if name not in ENTRIES:
-            raise ValueError(f"no entry script {name!r}")
-        raw = await self._script(keys=keys, args=[*args, name])
-        data = orjson.loads(raw)
-        if "err" in data:
-            raise error_for(data["err"], str(data.get("msg", data["err"])))
-        return data
+async def run(redis: Redis, name: str, keys: list[str], args: list[Any]) -> dict[str, Any]:
+    """Run an entry script; returns its decoded reply or raises the AcdError of its error code."""
+    if name not in ENTRIES:
+        raise ValueError(f"no entry script {name!r}")
+    return orjson.loads(await runner(redis).call(program(), keys, [*args, name]))

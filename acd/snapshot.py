@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
-
-from gateway.config.schema import WORK_CHANNELS
+from redis.asyncio import Redis
 
 from . import positions, stats
-
-if TYPE_CHECKING:
-    from .engine import Engine
+from .keys import AcdKeys
+from .model import WORK_CHANNELS, RoutingConfig
 
 
 def agent_view(agent_id: str, h: dict[str, str]) -> dict[str, Any]:
@@ -30,15 +28,14 @@ def agent_view(agent_id: str, h: dict[str, str]) -> dict[str, Any]:
     }
 
 
-async def build(engine: Engine, now: float) -> dict[str, Any]:
-    """The contract's ``snapshot``: {ts, agents: [...], queues: [...]}."""
-    k = engine.keys
-    ids = sorted(engine.tenant.agents)
-    async with engine.redis.pipeline(transaction=False) as pipe:
+async def build(redis: Redis, k: AcdKeys, config: RoutingConfig, now: float) -> dict[str, Any]:
+    """The supervisor's ``snapshot``: {ts, agents: [...], queues: [...]}."""
+    ids = sorted(config.agents)
+    async with redis.pipeline(transaction=False) as pipe:
         for aid in ids:
             pipe.hgetall(k.agent(aid))
         pipe.hgetall(k.serving())
-        for q in engine.tenant.queues:
+        for q in config.queues:
             for ch in WORK_CHANNELS:
                 pipe.zcard(k.queue_order(q, ch))
         rows = await pipe.execute()
@@ -50,9 +47,9 @@ async def build(engine: Engine, now: float) -> dict[str, Any]:
             agents.append(view)
     serving = {key: int(v) for key, v in rows[len(ids)].items()}
     counts = rows[len(ids) + 1:]
-    figures = await stats.live(engine, now)
+    figures = await stats.live(redis, k, config, now)
     queues = []
-    for i, (q, cfg) in enumerate(engine.tenant.queues.items()):
+    for i, (q, cfg) in enumerate(config.queues.items()):
         fig = figures[q]
         # Queue EWT: the wait of the last task in line, on its worst channel.
         ewt: float | None = 0.0

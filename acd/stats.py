@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from gateway.config.schema import QueueConfig
+from redis.asyncio import Redis
 
 from . import erlang
-
-if TYPE_CHECKING:
-    from .engine import Engine
+from .keys import AcdKeys
+from .model import Queue, RoutingConfig
 
 WINDOW_MIN = 15
 COUNTERS = ("arrivals", "offers", "answered", "in_sl", "wait_ms", "abandoned", "handled", "handle_ms",
@@ -33,7 +32,7 @@ def window_minutes(now: float) -> range:
     return range(m - WINDOW_MIN + 1, m + 1)
 
 
-def aht_of(queue: QueueConfig, window: dict[str, int], totals: dict[str, int]) -> float:
+def aht_of(queue: Queue, window: dict[str, int], totals: dict[str, int]) -> float:
     """Measured AHT: window, else since start, else the configured value."""
     if window.get("handled"):
         return window["handle_ms"] / window["handled"] / 1000
@@ -43,7 +42,7 @@ def aht_of(queue: QueueConfig, window: dict[str, int], totals: dict[str, int]) -
 
 
 def summarize(
-    queue: QueueConfig, window: dict[str, int], totals: dict[str, int], waiting: int,
+    queue: Queue, window: dict[str, int], totals: dict[str, int], waiting: int,
     oldest_enq: float | None, now: float,
 ) -> dict[str, Any]:
     """The figures of one queue from its sums."""
@@ -71,15 +70,16 @@ def _ints(h: dict[str, str]) -> dict[str, int]:
     return {k: int(v) for k, v in h.items()}
 
 
-async def window_sums(engine: Engine, now: float) -> dict[str, tuple[dict[str, int], dict[str, int]]]:
+async def window_sums(
+    redis: Redis, k: AcdKeys, config: RoutingConfig, now: float
+) -> dict[str, tuple[dict[str, int], dict[str, int]]]:
     """Per queue: (window sums, totals) from the live counters."""
-    k = engine.keys
     minutes = window_minutes(now)
-    qids = list(engine.tenant.queues)
-    async with engine.redis.pipeline(transaction=False) as pipe:
+    qids = list(config.queues)
+    async with redis.pipeline(transaction=False) as pipe:
         for q in qids:
             for m in minutes:
-                pipe.hgetall(k.queue_bucket(q, m))
+                pipe.hgetall(k.queue_minute(q, m))
             pipe.hgetall(k.queue_totals(q))
         rows = await pipe.execute()
     out = {}
@@ -87,24 +87,23 @@ async def window_sums(engine: Engine, now: float) -> dict[str, tuple[dict[str, i
     for i, q in enumerate(qids):
         chunk = rows[i * per:(i + 1) * per]
         window: dict[str, int] = defaultdict(int)
-        for bucket in chunk[:-1]:
-            for name, v in bucket.items():
+        for minute in chunk[:-1]:
+            for name, v in minute.items():
                 window[name] += int(v)
         out[q] = (dict(window), _ints(chunk[-1]))
     return out
 
 
-async def live(engine: Engine, now: float) -> dict[str, dict[str, Any]]:
+async def live(redis: Redis, k: AcdKeys, config: RoutingConfig, now: float) -> dict[str, dict[str, Any]]:
     """Statistics of every queue from the live counters and waiting sets."""
-    k = engine.keys
-    sums = await window_sums(engine, now)
-    async with engine.redis.pipeline(transaction=False) as pipe:
-        for q in engine.tenant.queues:
+    sums = await window_sums(redis, k, config, now)
+    async with redis.pipeline(transaction=False) as pipe:
+        for q in config.queues:
             pipe.zcard(k.queue_enqueued(q))
             pipe.zrange(k.queue_enqueued(q), 0, 0, withscores=True)
         rows = await pipe.execute()
     out = {}
-    for i, (q, cfg) in enumerate(engine.tenant.queues.items()):
+    for i, (q, cfg) in enumerate(config.queues.items()):
         waiting, head = rows[2 * i], rows[2 * i + 1]
         oldest = float(head[0][1]) if head else None
         window, totals = sums[q]
@@ -112,7 +111,9 @@ async def live(engine: Engine, now: float) -> dict[str, dict[str, Any]]:
     return out
 
 
-async def replay(engine: Engine, now: float, batch: int = 10_000) -> dict[str, dict[str, Any]]:
+async def replay(
+    redis: Redis, k: AcdKeys, config: RoutingConfig, now: float, batch: int = 10_000
+) -> dict[str, dict[str, Any]]:
     """Statistics of every queue recomputed from the event log alone."""
     minutes = set(window_minutes(now))
     window: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -120,7 +121,7 @@ async def replay(engine: Engine, now: float, batch: int = 10_000) -> dict[str, d
     waiting: dict[str, dict[str, float]] = defaultdict(dict)
     start = "-"
     while True:
-        entries = await engine.redis.xrange(engine.keys.events(), min=start, count=batch)
+        entries = await redis.xrange(k.events(), min=start, count=batch)
         for entry_id, f in entries:
             ev = f.get("ev")
             if ev == "win":
@@ -139,7 +140,7 @@ async def replay(engine: Engine, now: float, batch: int = 10_000) -> dict[str, d
         if len(entries) < batch:
             break
     out = {}
-    for q, cfg in engine.tenant.queues.items():
+    for q, cfg in config.queues.items():
         w = waiting.get(q, {})
         oldest = min(w.values()) if w else None
         out[q] = summarize(cfg, dict(window.get(q, {})), dict(totals.get(q, {})), len(w), oldest, now)

@@ -1,6 +1,6 @@
 """The Erlang C check at full length: the real engine in virtual time next to the formula.
 
-Runs acd.simulation (Poisson arrivals, exponential handle times, single-channel agents that
+Runs acd.devtools.simulation (Poisson arrivals, exponential handle times, single-channel agents that
 auto-accept, every decision a Lua script in Redis) for each agent count and prints one JSON line
 per run: measured service level, ASA and P(wait) next to Erlang C's, and the run's speed.
 Starts its own embedded redis-server (AOF, --appendfsync) unless REDIS_URL is set.
@@ -24,7 +24,7 @@ import redis.asyncio as aioredis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from acd.simulation import simulate  # noqa: E402
+from acd.devtools.simulation import simulate  # noqa: E402
 from gateway.embedded_redis import EmbeddedRedis  # noqa: E402
 
 

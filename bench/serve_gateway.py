@@ -14,9 +14,6 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# Python puts this script's folder first on the import path, and bench/ holds scripts named like
-# the project's packages (bench/acd.py): the gateway must import the real ones.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 
 def orjson_shim() -> type:

@@ -1,1 +1,4 @@
-"""Messenger bridges (Telegram, WhatsApp, Messenger, Slack)."""
+"""Bridges to the messenger platforms: a leaf package (it imports nothing from ``gateway``).
+
+``base`` holds the contract, ``events`` the canonical events, ``registry`` the bridges by type.
+"""

@@ -18,7 +18,7 @@ from gateway.keys import TenantKeys
 from gateway.store.conversations import get_conversation
 
 if TYPE_CHECKING:
-    from gateway.sockets.context import Context
+    from gateway.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,9 @@ async def due_abandonments(redis: Redis, keys: TenantKeys, now: float) -> list[s
     return mine
 
 
-async def close_abandoned(ctx: Context) -> None:
+async def close_abandoned(ctx: Services) -> None:
     """Close waiting conversations whose visitor has had no tab open for the grace period."""
-    from gateway.delivery import end_conversation
+    from gateway.conversations.closing import end_conversation
 
     now = time.time()
     for tenant in ctx.config.tenants:

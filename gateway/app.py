@@ -12,24 +12,31 @@ from pathlib import Path
 
 from aiohttp import web
 
+from acd import lua_runner
 from gateway import appkeys as K
 from gateway.abandonment import close_abandoned
 from gateway.api import audit, conversations, directory, login, openapi, ops
 from gateway.auth import Sessions
 from gateway.background import Background
 from gateway.config.schema import Config
+from gateway.conversations.bridged import bridged_event
+from gateway.conversations.outbound import report_delivery
 from gateway.embedded_redis import EmbeddedRedis
+from gateway.errors import client_errors
 from gateway.http_timeouts import read_body_within
 from gateway.live_sessions import SWEEP_S
 from gateway.metrics import Metrics
 from gateway.pages import add_static
 from gateway.pages import routes as page_routes
 from gateway.redis_client import connect
+from gateway.rooms import supervisor_room
 from gateway.routing import Router
+from gateway.services import Services
 from gateway.shutdown import disconnect_clients
-from gateway.sockets.context import Context
 from gateway.sockets.redis_manager import REFRESH_S as PEER_REFRESH_S
 from gateway.sockets.server import create_sio, register_namespaces
+from gateway.webhooks.routes import webhooks_app
+from gateway.webhooks.workers import bridges_ctx
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +54,8 @@ def create_app(config: Config, *, redis_url: str | None = None, data_dir: str | 
     ``redis_url`` None means: start an embedded redis-server with its data in ``data_dir``.
     """
     app = web.Application(
-        client_max_size=config.limits.webhook_body_bytes, middlewares=[read_body_within(config.server.http_timeout_s)]
+        client_max_size=config.limits.webhook_body_bytes,
+        middlewares=[read_body_within(config.server.http_timeout_s), client_errors],
     )
     app.on_shutdown.append(disconnect_clients)
     embedded = None
@@ -73,6 +81,7 @@ def create_app(config: Config, *, redis_url: str | None = None, data_dir: str | 
     app.add_routes(ops.routes)
     app.add_routes(openapi.routes)
     app.add_routes(page_routes)
+    app.add_subapp("/webhooks/", webhooks_app())
     add_static(app)
 
     if embedded is not None:
@@ -80,6 +89,7 @@ def create_app(config: Config, *, redis_url: str | None = None, data_dir: str | 
     app.cleanup_ctx.append(_redis)
     app.cleanup_ctx.append(_routing)
     app.cleanup_ctx.append(_timers)
+    app.cleanup_ctx.append(bridges_ctx)
     return app
 
 
@@ -96,18 +106,25 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     client = connect(app[K.REDIS_URL])
     app[K.REDIS] = client
     app[K.SESSIONS] = Sessions(client, app[K.CONFIG])
-    yield
+    async for _ in lua_runner.running(client):  # the store's and the ACD's Lua calls, pipelined per turn
+        yield  # (on the way out: the calls in flight finish before the client closes)
     await client.aclose()
 
 
 async def _routing(app: web.Application) -> AsyncIterator[None]:
     router = Router(app[K.REDIS], app[K.CONFIG], app[K.SIO], app[K.METRICS], app[K.NODE_ID])
     app[K.ROUTER] = router
-    ctx = Context(
+    ctx = Services(
         config=app[K.CONFIG], redis=app[K.REDIS], sio=app[K.SIO], sessions=app[K.SESSIONS],
         router=router, metrics=app[K.METRICS], node_id=app[K.NODE_ID],
     )
-    app[K.CONTEXT] = ctx
+    app[K.SERVICES] = ctx
+    # the bridges' workers hand customer events and reply outcomes to the conversation service
+    # (a test may have put its own in place)
+    if K.INBOUND_HANDLER not in app:
+        app[K.INBOUND_HANDLER] = lambda tenant, channel, event: bridged_event(ctx, tenant, channel, event)
+    if K.DELIVERY_REPORTER not in app:
+        app[K.DELIVERY_REPORTER] = lambda report: report_delivery(ctx, report)
     register_namespaces(app[K.SIO], ctx)
     await router.start()
     yield
@@ -130,9 +147,14 @@ async def _timers(app: web.Application) -> AsyncIterator[None]:
     bg.every("node-heartbeat", HEARTBEAT_S, lambda: router.heartbeat(NODE_TTL_S))
     bg.every("queue-positions", POSITIONS_S, router.push_positions)
     bg.every("queue-positions-moved", TICK_S, lambda: router.push_positions(only_moved=True))
-    bg.every("supervisor-snapshots", SNAPSHOT_S, router.push_snapshots)
-    bg.every("abandoned-visitors", ABANDON_CHECK_S, lambda: close_abandoned(app[K.CONTEXT]))
-    bg.every("ended-sessions", SWEEP_S, lambda: app[K.CONTEXT].live.sweep(redis, app[K.SIO]))
+    sio = app[K.SIO]
+
+    def local_supervisors(tenant: str) -> list[str]:
+        return [sid for sid, _ in sio.manager.get_participants("/supervisor", supervisor_room(tenant))]
+
+    bg.every("supervisor-snapshots", SNAPSHOT_S, lambda: router.push_snapshots(local_supervisors))
+    bg.every("abandoned-visitors", ABANDON_CHECK_S, lambda: close_abandoned(app[K.SERVICES]))
+    bg.every("ended-sessions", SWEEP_S, lambda: app[K.SERVICES].live.sweep(redis, app[K.SIO]))
     log.info("gateway node started", extra={"node": app[K.NODE_ID], "tenants": list(app[K.CONFIG].tenants)})
     yield
     await bg.stop()

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 
 from gateway.auth import Sessions
+from gateway.background import Background
 from gateway.config.schema import Config
 from gateway.metrics import Metrics
-
-if TYPE_CHECKING:
-    pass
+from gateway.routing import Router
+from gateway.services import Services
 
 CONFIG = web.AppKey("config", Config)
 REDIS = web.AppKey("redis", Redis)
@@ -22,6 +20,14 @@ SIO = web.AppKey("sio", socketio.AsyncServer)
 SESSIONS = web.AppKey("sessions", Sessions)
 METRICS = web.AppKey("metrics", Metrics)
 NODE_ID = web.AppKey("node_id", str)
-BACKGROUND = web.AppKey("background", "Background")
-ROUTER = web.AppKey("router", "Router")
-CONTEXT = web.AppKey("context", "Context")
+BACKGROUND = web.AppKey("background", Background)
+ROUTER = web.AppKey("router", Router)
+SERVICES = web.AppKey("services", Services)
+
+# Bridges (gateway/webhooks, gateway/outbound.py): the live channels, the workers, and the two
+# callables the conversation service provides (set them before the bridges' cleanup_ctx runs).
+BRIDGED = web.AppKey("bridged", "BridgedChannels")
+INGEST = web.AppKey("ingest", "Ingest")
+OUTBOX = web.AppKey("outbox", "Outbox")
+INBOUND_HANDLER = web.AppKey("inbound_handler", "InboundHandler")
+DELIVERY_REPORTER = web.AppKey("delivery_reporter", "DeliveryReporter")

@@ -1,28 +1,75 @@
-"""Health of a configured channel as an explicit state, shown in /healthz."""
+"""Health of a configured channel as an explicit state, shown in /healthz.
+
+The static part comes from the config and the bridge registry (no bridge: unavailable; a required
+secret missing: disabled); what a channel learns at run time (the platform refused our token, the
+platform is down) is kept in Redis, so every gateway process reports the same state.
+"""
 
 from __future__ import annotations
 
-from gateway.config.schema import ChannelConfig
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-# Which secret each channel type needs before its webhooks are accepted.
-REQUIRED_SECRETS = {
-    "telegram": ("secret",),
-    "whatsapp": ("app_secret", "verify_token"),
-    "messenger": ("app_secret", "verify_token"),
-    "slack": ("signing_secret",),
-}
+from bridges.base import Health
+from bridges.registry import spec_of
+from gateway.config.schema import ChannelConfig, Config
+from gateway.keys import TenantKeys
 
-
-# Channel types whose traffic this build can carry (a bridge, or the widget's own socket).
-IMPLEMENTED_TYPES = {"widget"}
+# Channel types the gateway carries itself, without a bridge (the widget has a live socket).
+NATIVE_TYPES = {"widget"}
 
 
-def channel_health(channel: ChannelConfig) -> str:
+def missing_secrets(channel: ChannelConfig) -> list[str]:
+    """The secrets a bridged channel needs and its config leaves empty (it then fails closed)."""
+    spec = spec_of(channel.type)
+    return [] if spec is None else [name for name in spec.secrets if not getattr(channel, name, "")]
+
+
+def channel_health(channel: ChannelConfig, live: str | None = None) -> str:
     """'ok'; 'unavailable: …' for a type this build has no bridge for (its webhooks answer 404);
-    'disabled: …' when a secret is missing (its webhooks are then rejected)."""
-    if channel.type not in IMPLEMENTED_TYPES:
+    'disabled: …' when a secret is missing (its webhooks are then rejected); else the state the
+    channel reported at run time (``live``: auth_failed, transient_error), when there is one."""
+    if channel.type not in NATIVE_TYPES and spec_of(channel.type) is None:
         return "unavailable: no bridge for this channel type in this version"
-    missing = [name for name in REQUIRED_SECRETS.get(channel.type, ()) if not getattr(channel, name)]
+    missing = missing_secrets(channel)
     if missing:
-        return f"disabled: {', '.join(missing)} not configured"
-    return "ok"
+        return f"{Health.DISABLED}: {', '.join(missing)} not configured"
+    return live or Health.OK.value
+
+
+async def live_states(redis: Redis, config: Config) -> dict[tuple[str, str], str]:
+    """The run-time state of every bridged channel that reported one, by (tenant, channel id);
+    empty when Redis is unreachable (/healthz says so on its own)."""
+    states: dict[tuple[str, str], str] = {}
+    try:
+        for tid in config.tenants:
+            for cid, state in (await redis.hgetall(TenantKeys(tid).channel_health())).items():
+                states[(tid, _text(cid))] = _text(state)
+    except (RedisError, OSError):
+        return {}
+    return states
+
+
+async def report(redis: Redis, tenant: str, channel: str, state: Health) -> None:
+    """Record what a channel just learned; OK clears an earlier failure."""
+    key = TenantKeys(tenant).channel_health()
+    if state is Health.OK:
+        await redis.hdel(key, channel)
+    else:
+        await redis.hset(key, channel, state.value)
+
+
+async def state_of(redis: Redis, tenant: str, channel: str) -> Health | None:
+    """The failure state a channel is in, or None when it has none."""
+    value = await redis.hget(TenantKeys(tenant).channel_health(), channel)
+    return Health(_text(value)) if value else None
+
+
+async def reset(redis: Redis, tenant: str, channels: list[str]) -> None:
+    """Forget the failures of these channels: a process starting (maybe with fixed credentials) retries."""
+    if channels:
+        await redis.hdel(TenantKeys(tenant).channel_health(), *channels)
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

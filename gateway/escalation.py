@@ -12,10 +12,10 @@ import re
 import time
 from datetime import UTC, datetime
 
-from gateway.delivery import fan_out
+from gateway.conversations.delivery import fan_out
+from gateway.errors import ClientError
 from gateway.keys import TenantKeys
-from gateway.sockets.context import Context
-from gateway.sockets.validation import InputError
+from gateway.services import Services
 from gateway.store.contacts import resolve_contact, valid_email
 from gateway.store.conversations import Conversation, update_conversation
 from gateway.store.messages import Message, post_message
@@ -31,11 +31,11 @@ _TEXTS = {
 
 
 def _callback_time(at: object, now: float) -> str | None:
-    """An ISO time (UTC) from an ISO string or epoch seconds, within the window; InputError otherwise."""
+    """An ISO time (UTC) from an ISO string or epoch seconds, within the window; ClientError otherwise."""
     if at is None or at == "":
         return None
     if isinstance(at, bool):
-        raise InputError("bad_time", "'at' must be a time")
+        raise ClientError("bad_time", "'at' must be a time")
     try:
         if isinstance(at, int | float):
             when = datetime.fromtimestamp(float(at), UTC)
@@ -45,10 +45,10 @@ def _callback_time(at: object, now: float) -> str | None:
         else:
             raise ValueError(at)
     except (ValueError, OverflowError, OSError) as err:
-        raise InputError("bad_time", "'at' must be an ISO 8601 time such as 2026-12-01T14:00:00Z") from err
+        raise ClientError("bad_time", "'at' must be an ISO 8601 time such as 2026-12-01T14:00:00Z") from err
     offset = when.timestamp() - now
     if not _AT_WINDOW_S[0] <= offset <= _AT_WINDOW_S[1]:
-        raise InputError("bad_time", "the callback time must lie within the next 90 days")
+        raise ClientError("bad_time", "the callback time must lie within the next 90 days")
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -59,14 +59,14 @@ def parse_escalation(data: dict, now: float | None = None) -> dict:
     if to == "email":
         email = data.get("email")
         if not isinstance(email, str) or not valid_email(email.strip()):
-            raise InputError("bad_email", "a valid email address is needed")
+            raise ClientError("bad_email", "a valid email address is needed")
         return {"to": "email", "email": email.strip()}
     if to == "callback":
         phone = data.get("phone")
         if not isinstance(phone, str) or not _PHONE.match(phone.strip()):
-            raise InputError("bad_phone", "a valid phone number is needed")
+            raise ClientError("bad_phone", "a valid phone number is needed")
         return {"to": "callback", "phone": phone.strip(), "at": _callback_time(data.get("at"), now)}
-    raise InputError("bad_request", "'to' must be 'email' or 'callback'")
+    raise ClientError("bad_request", "'to' must be 'email' or 'callback'")
 
 
 def escalation_text(request: dict, language: str) -> str:
@@ -78,7 +78,7 @@ def escalation_text(request: dict, language: str) -> str:
     return t["callback"].format(phone=request["phone"]) + (t["at"].format(at=at.replace("T", " ")[:16] + " UTC") if at else "")
 
 
-async def record_escalation(ctx: Context, keys: TenantKeys, conv: Conversation, request: dict, by: str) -> Message | None:
+async def record_escalation(ctx: Services, keys: TenantKeys, conv: Conversation, request: dict, by: str) -> Message | None:
     """Keep the request on the conversation and (as an unverified claim) on its contact, and tell
     everyone in it; None when the conversation already carries this very request."""
     current = await ctx.redis.hget(keys.conv(conv.id), "escalation")

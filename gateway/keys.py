@@ -1,8 +1,8 @@
-"""The one Redis key schema of omnirelay: every key, its type and its lifetime.
+"""The gateway's Redis key schema: every key, its type and its lifetime.
 
 Every key is tenant-scoped and carries the tenant as a hash tag (``t:{demo}:…``), so all the keys
-one Lua script touches live in one Redis Cluster slot. The ACD's routing keys are in the second
-half of this module.
+one Lua script touches live in one Redis Cluster slot. The ACD's routing keys share the prefix and
+are in ``acd/keys.py``.
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ class TenantKeys:
     def identity(self, kind: str, value: str) -> str:  # STRING -> contact id; permanent
         return f"{self.prefix}identity:{kind}:{value}"
 
+    def platform_chat(self, channel: str, thread: str) -> str:  # HASH conversation_id of a messenger chat
+        return f"{self.prefix}chat:{channel}:{thread}"
+
     def visitor(self, visitor_id: str) -> str:  # HASH contact_id, conversation_id, profile
         return f"{self.prefix}visitor:{visitor_id}"
 
@@ -65,8 +68,27 @@ class TenantKeys:
     def rate(self, subject: str, window: int) -> str:  # STRING counter; TTL = one window
         return f"{self.prefix}rate:{subject}:{window}"
 
-    def dedupe(self, channel: str, delivery_id: str) -> str:  # STRING; TTL 7 days (webhook retries)
-        return f"{self.prefix}dedupe:{channel}:{delivery_id}"
+    # --- bridges: webhooks in, the ordered outbox out (gateway/webhooks, gateway/outbound.py) ---
+    def webhooks_in(self) -> str:  # STREAM verified deliveries {channel, body}; entries deleted once handled
+        return f"{self.prefix}webhooks:in"
+
+    def delivery(self, channel: str, delivery_id: str) -> str:  # STRING "done" TTL 7 days | "working:<node>" TTL a lease
+        return f"{self.prefix}delivery:{channel}:{delivery_id}"
+
+    def outbox(self, cid: str) -> str:  # LIST json replies of one conversation, oldest first; until sent
+        return f"{self.prefix}outbox:{cid}"
+
+    def outbox_due(self) -> str:  # ZSET conversation id -> when its outbox head is next due (epoch s)
+        return f"{self.prefix}outbox:due"
+
+    def outbox_sent(self, cid: str) -> str:  # SET client ids already sent; TTL 1 day (a re-enqueue sends nothing)
+        return f"{self.prefix}outbox:{cid}:sent"
+
+    def outbox_lock(self, cid: str) -> str:  # STRING token of the one process sending this outbox; TTL a lease
+        return f"{self.prefix}outbox:{cid}:lock"
+
+    def channel_health(self) -> str:  # HASH channel id -> Health seen at run time (auth_failed, …); reset at start
+        return f"{self.prefix}channels:health"
 
     def audit(self) -> str:  # STREAM audit trail (actor, role, action, details); MAXLEN ~100k
         return f"{self.prefix}audit"
@@ -76,100 +98,3 @@ class TenantKeys:
 
     def leader(self, job: str) -> str:  # STRING node id holding a periodic job; TTL = a few periods
         return f"{self.prefix}leader:{job}"
-
-    # --- ACD (acd/) ----------------------------------------------------------------------------
-    # The routing engine's keys; see acd/README or the docstrings of acd/keys_acd below.
-
-
-@dataclass(frozen=True, slots=True)
-class AcdKeys:
-    """Keys of the routing engine (acd/) for one tenant.
-
-    The Lua scripts build the same names from the tenant prefix in ``acd/lua/keys.lua``; change
-    both together. Ids (agent, queue, skill, language, node) must not contain ``:`` or ``|``.
-    Lifetimes: config and indexes live as long as the tenant; task hashes expire a day after close.
-    """
-
-    tenant: str
-
-    @property
-    def prefix(self) -> str:
-        return f"t:{{{self.tenant}}}:"
-
-    def cfg(self) -> str:  # HASH tenant routing settings: rules, grace, max_missed, queues, evmax, occ
-        return f"{self.prefix}acd:cfg"
-
-    def queue(self, qid: str) -> str:  # HASH field cfg = queue config JSON; rewritten by sync
-        return f"{self.prefix}acd:q:{qid}"
-
-    def agents(self) -> str:  # SET every configured agent id
-        return f"{self.prefix}acd:agents"
-
-    def agent(self, aid: str) -> str:  # HASH profile (name, langs, skills, cap, auto) + live state/load
-        return f"{self.prefix}acd:a:{aid}"
-
-    def agent_tasks(self, aid: str) -> str:  # SET task ids holding one of the agent's slots
-        return f"{self.prefix}acd:a:{aid}:tasks"
-
-    def agent_sockets(self, aid: str) -> str:  # HASH socket id -> gateway node id
-        return f"{self.prefix}acd:a:{aid}:socks"
-
-    def task(self, tid: str) -> str:  # HASH one task; EXPIRE 1 day once closed
-        return f"{self.prefix}acd:t:{tid}"
-
-    def task_tried(self, tid: str) -> str:  # SET agents who missed/declined it in its current queue
-        return f"{self.prefix}acd:t:{tid}:tried"
-
-    def tasks(self) -> str:  # SET ids of every task not closed
-        return f"{self.prefix}acd:tasks"
-
-    def offers(self) -> str:  # HASH open offer id -> task id
-        return f"{self.prefix}acd:offers"
-
-    def agent_index(self, skill: str, prof: int, lang: str, channel: str) -> str:
-        """ZSET available agents able to take `channel` now, scored by idle-since (lang ``*`` = any)."""
-        return f"{self.prefix}acd:ix:{skill}:{prof}:{lang}:{channel}"
-
-    def agent_occ_index(self, skill: str, prof: int, lang: str, channel: str) -> str:
-        """ZSET the same agents scored by occupancy * 1e13 + idle-since (least_occupancy policy)."""
-        return f"{self.prefix}acd:ixo:{skill}:{prof}:{lang}:{channel}"
-
-    def logged_in(self) -> str:  # HASH "skill:prof:lang:channel" -> logged-in agents (step skipping)
-        return f"{self.prefix}acd:in"
-
-    def serving(self) -> str:  # HASH "skill" -> available agents, "skill:channel" -> their slots
-        return f"{self.prefix}acd:serving"
-
-    def waiting_bucket(self, qid: str, channel: str, lang: str, min_prof: int) -> str:
-        """ZSET queued (not offered) tasks of one queue/channel/language/min proficiency, by order."""
-        return f"{self.prefix}acd:wq:{qid}:{channel}:{lang}:{min_prof}"
-
-    def waiting_buckets(self, qid: str) -> str:  # SET "channel:lang:min_prof" of non-empty buckets
-        return f"{self.prefix}acd:wqne:{qid}"
-
-    def queue_order(self, qid: str, channel: str) -> str:  # ZSET waiting (queued+offered) by order
-        return f"{self.prefix}acd:qall:{qid}:{channel}"
-
-    def queue_enqueued(self, qid: str) -> str:  # ZSET waiting (queued+offered) task -> enqueued_at
-        return f"{self.prefix}acd:qenq:{qid}"
-
-    def timers(self) -> str:  # ZSET "kind|id" -> due time (offer, step, wrap, grace, node)
-        return f"{self.prefix}acd:timers"
-
-    def nodes(self) -> str:  # ZSET gateway node -> lease expiry
-        return f"{self.prefix}acd:nodes"
-
-    def node_sockets(self, node: str) -> str:  # SET "agent|sid" registered through that node
-        return f"{self.prefix}acd:node:{node}:socks"
-
-    def seq(self) -> str:  # STRING counter for offer ids
-        return f"{self.prefix}acd:seq"
-
-    def events(self) -> str:  # STREAM routing event log, MAXLEN ~ cfg evmax
-        return f"{self.prefix}acd:events"
-
-    def queue_bucket(self, qid: str, minute: int) -> str:  # HASH counters of one minute; TTL 2 days
-        return f"{self.prefix}acd:qs:{qid}:{minute}"
-
-    def queue_totals(self, qid: str) -> str:  # HASH counters since the tenant started
-        return f"{self.prefix}acd:qt:{qid}"

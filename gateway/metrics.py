@@ -11,8 +11,17 @@ class Metrics:
         self.messages = Counter(
             "omnirelay_messages_total", "Messages stored", ["tenant", "author"], registry=self.registry
         )
+        # Bridge metrics are labelled by channel type (bounded by the bridge registry), not channel id.
         self.webhooks = Counter(
-            "omnirelay_webhooks_total", "Webhook requests by outcome", ["channel", "outcome"], registry=self.registry
+            "omnirelay_webhooks_total", "Webhook requests by outcome", ["type", "outcome"], registry=self.registry
+        )
+        self.bridge_events = Counter(
+            "omnirelay_bridge_events_total", "Canonical events parsed from webhooks, by kind", ["type", "kind"],
+            registry=self.registry,
+        )
+        self.outbound = Counter(
+            "omnirelay_outbound_total", "Agent replies through a bridge, by outcome", ["type", "outcome"],
+            registry=self.registry,
         )
         self.sockets = Gauge(
             "omnirelay_socket_connections", "Open Socket.IO connections", ["namespace"], registry=self.registry

@@ -86,7 +86,8 @@ class Gateway:
         login = await self.login(username)
         client, inbox = await self.socket(
             "/agent", {"token": login["token"]},
-            ["hello", "offer", "offer_revoked", "assigned", "message", "typing", "closed", "state", "unassigned"],
+            ["hello", "offer", "offer_revoked", "assigned", "message", "typing", "closed", "state", "unassigned",
+             "message_status", "session_ended"],
         )
         if available:
             ack = await client.call("state", {"state": "available"}, namespace="/agent", timeout=5)

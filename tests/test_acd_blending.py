@@ -1,12 +1,11 @@
-"""Blended capacity: per-channel maxima and the cross-channel rules of BlendingConfig."""
+"""Blended capacity: per-channel maxima and the cross-channel rules (acd.model.ChannelRule)."""
 
 from __future__ import annotations
 
-from acd import testing as cfg
+from acd.devtools import builders as cfg
 from acd.effects import Assigned
 from acd.engine import Engine
-from acd.model import Task
-from gateway.config.schema import BlendingConfig, ChannelRuleConfig
+from acd.model import ChannelRule, Task
 
 T0 = 1_700_000_000.0
 ALL = {"chat": 2, "messaging": 2, "email": 3, "voice": 1}
@@ -60,9 +59,9 @@ async def test_per_channel_maximum_and_zero_capacity(redis):
 
 async def test_rules_come_from_the_config(redis):
     # custom: chat blocks voice; email has no occupancy ceiling
-    blending = BlendingConfig(rules={"chat": ChannelRuleConfig(blocks=["voice"])})
+    rules = {"chat": ChannelRule(blocks=("voice",))}
     engine = await start(redis, cfg.tenant([cfg.agent("a", capacity=ALL, auto_accept=True)],
-                                           blending=blending))
+                                           rules=rules))
     assert assigned(await engine.submit(Task("c", "q", "chat", "en"), T0 + 1)) == ["c"]
     assert assigned(await engine.submit(Task("v", "q", "voice", "en"), T0 + 2)) == []
     assert assigned(await engine.submit(Task("c2", "q", "chat", "en"), T0 + 3)) == ["c2"]  # occ 1.0

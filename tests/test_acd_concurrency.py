@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from acd import audit, stress
+from acd.devtools import audit, stress
 from acd.engine import Engine
 
 pytestmark = pytest.mark.slow
@@ -25,7 +25,7 @@ async def test_four_processes_route_concurrently_without_breaking_invariants(red
         await engine.set_state(aid, "available", start)
     procs = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "acd.stress", "--url", redis_url, "--worker", str(w), "--ops", "400",
+            sys.executable, "-m", "acd.devtools.stress", "--url", redis_url, "--worker", str(w), "--ops", "400",
             "--seed", "7", "--start", str(start), "--wall0", str(wall0), "--speed", "30",
             cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from acd import audit
-from acd import testing as cfg
+from acd.devtools import audit
+from acd.devtools import builders as cfg
 from acd.effects import Offered
 from acd.engine import Engine
 from acd.model import Task

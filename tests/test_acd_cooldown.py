@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from acd import audit
-from acd import testing as cfg
+from acd.devtools import audit
+from acd.devtools import builders as cfg
+from acd.devtools.builders import T0, started_engine
 from acd.effects import Offered
 from acd.model import Task
-from acd.testing import T0, started_engine
 
 
 def offered(effects) -> list[tuple[str, str]]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from acd import testing as cfg
+from acd.devtools import builders as cfg
+from acd.devtools.builders import T0, started_engine
 from acd.effects import Assigned, Offered, OfferRevoked, TaskRequeued, WrapupEnded
 from acd.errors import AgentUnavailable, InvalidState, NotYourTask, OverCapacity
 from acd.model import Task
-from acd.testing import T0, started_engine
-from gateway.config.schema import BlendingConfig
 
 
 async def start(redis, tenant, available=()):
@@ -22,7 +21,7 @@ def kinds(effects):
 
 async def test_wrapup_holds_the_slot_until_its_time_is_over(redis):
     tenant = cfg.tenant([cfg.agent("a", capacity={"chat": 1, "email": 1}, auto_accept=True)],
-                        [cfg.queue("q", wrapup_s=30)], blending=BlendingConfig(rules={}))
+                        [cfg.queue("q", wrapup_s=30)], rules={})
     engine = await start(redis, tenant, ["a"])
     await engine.submit(Task("c1", "q", "chat", "en"), T0 + 10)
     await engine.submit(Task("c2", "q", "chat", "en"), T0 + 11)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from acd import testing as cfg
+from acd.devtools import builders as cfg
+from acd.devtools.builders import T0, started_engine
 from acd.effects import AgentStateChanged, Assigned, Offered, OfferRevoked
 from acd.errors import NotYourOffer, OfferGone
 from acd.model import Task
-from acd.testing import T0, started_engine
-from gateway.config.schema import BlendingConfig
 
 
 async def start(redis, tenant, available=()):
@@ -101,7 +100,7 @@ async def test_an_accept_in_between_resets_the_missed_count(redis):
 
 async def test_offers_for_lists_only_the_agents_open_offers(redis):
     agents = [cfg.agent("a", capacity={"chat": 2, "email": 1}), cfg.agent("b")]
-    engine = await start(redis, cfg.tenant(agents, blending=BlendingConfig(rules={})), ["a", "b"])
+    engine = await start(redis, cfg.tenant(agents, rules={}), ["a", "b"])
     await engine.submit(Task("c1", "q", "chat", "en", meta={"contact": "Eve"}), T0 + 10)  # to a
     await engine.submit(Task("c2", "q", "chat", "en"), T0 + 11)  # to b
     await engine.submit(Task("e1", "q", "email", "en", enqueued_at=T0), T0 + 12)  # to a

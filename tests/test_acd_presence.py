@@ -6,11 +6,11 @@ import asyncio
 
 import redis.asyncio as aioredis
 
-from acd import testing as cfg
+from acd.devtools import builders as cfg
+from acd.devtools.builders import T0, started_engine
 from acd.effects import AgentStateChanged, Assigned, Offered, OfferRevoked, TaskRequeued
 from acd.engine import Engine
 from acd.model import Task
-from acd.testing import T0, started_engine
 
 
 async def start(redis, tenant, available=()):
@@ -89,7 +89,7 @@ async def test_each_timer_fires_once_with_two_concurrent_tickers(redis, redis_ur
         await engine.submit(Task(f"c{i}", "q", "chat", "en"), T0 + 1)
     other_client = aioredis.Redis.from_url(redis_url, decode_responses=True)
     try:
-        engines = [engine, Engine(other_client, engine.tenant, tick_batch=3)]
+        engines = [engine, Engine(other_client, engine.config, tick_batch=3)]
         results = await asyncio.gather(*(e.tick(T0 + 21) for e in engines * 3))
     finally:
         await other_client.aclose()

@@ -16,13 +16,12 @@ import redis.asyncio as aioredis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from acd import audit
-from acd import testing as cfg
+from acd.devtools import audit
+from acd.devtools import builders as cfg
 from acd.effects import Assigned, Offered, OfferRevoked
 from acd.engine import Engine
 from acd.errors import AcdError
-from acd.model import Task
-from gateway.config.schema import StepConfig
+from acd.model import Step, Task
 
 T0 = 1_700_000_000.0
 AGENTS = ["a1", "a2", "a3", "a4", "a5"]
@@ -39,10 +38,10 @@ def tenant():
         cfg.agent("a5", {"gen": 1}, ("en",), {"email": 2, "voice": 1}),
     ]
     queues = [
-        cfg.queue("sales", "sales", [StepConfig(timeout_s=30, min_proficiency=3), StepConfig(timeout_s=60),
-                                     StepConfig(overflow="general")], wrapup_s=10),
-        cfg.queue("general", "gen", [StepConfig(timeout_s=40),
-                                     StepConfig(relax_language=True, escalate=["email"])],
+        cfg.queue("sales", "sales", [Step(timeout_s=30, min_proficiency=3), Step(timeout_s=60),
+                                     Step(overflow="general")], wrapup_s=10),
+        cfg.queue("general", "gen", [Step(timeout_s=40),
+                                     Step(relax_language=True, escalate=["email"])],
                   policy="least_occupancy", aging_per_min=1.0, wrapup_s=5),
         cfg.queue("vip", "sales", policy="best_proficiency", priority=2, wrapup_s=0),
     ]
@@ -80,7 +79,7 @@ def order_violations(engine: Engine, before: dict, after: dict, agents: dict, ef
     take and has not refused, was waiting before and after this step (and was not itself offered
     in between: then it was not waiting when g got T)."""
     bad = []
-    queues = engine.tenant.queues
+    queues = engine.config.queues
     touched = {e.task_id for e in effects if isinstance(e, Offered | Assigned | OfferRevoked)}
     for e in effects:
         if not isinstance(e, Offered | Assigned):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from acd import audit
-from acd import testing as cfg
+from acd.devtools import audit
+from acd.devtools import builders as cfg
+from acd.devtools.builders import T0, started_engine
 from acd.effects import Offered
 from acd.errors import BadRequest
-from acd.model import Task
-from acd.testing import T0, started_engine
-from gateway.config.schema import StepConfig
+from acd.model import Step, Task
 
 FIELDS = ("state", "agent_id", "queue")
 
@@ -86,7 +85,7 @@ async def test_requeue_after_the_disconnect_grace(redis):
 async def test_overflow_and_transfer_change_the_queue_in_the_record(redis):
     tenant = cfg.tenant(
         [cfg.agent("a", {"s": 3, "x": 3})],
-        [cfg.queue("q", steps=[StepConfig(timeout_s=30), StepConfig(overflow="other")]), cfg.queue("other", "x")],
+        [cfg.queue("q", steps=[Step(timeout_s=30), Step(overflow="other")]), cfg.queue("other", "x")],
     )
     engine = await started_engine(redis, tenant)
     await engine.set_state("a", "away", T0)  # logged in, so the first step is not skipped

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from acd import testing as cfg
+from acd.devtools import builders as cfg
+from acd.devtools.builders import T0, started_engine
 from acd.effects import Assigned, Offered, QueuePosition
-from acd.model import Task
-from acd.testing import T0, started_engine
-from gateway.config.schema import StepConfig
+from acd.model import Step, Task
 
 
 async def start(redis, tenant, available=()):
@@ -32,7 +31,7 @@ async def test_task_goes_to_an_agent_with_the_queue_skill(redis):
 async def test_language_must_match_unless_the_step_relaxes_it(redis):
     tenant = cfg.tenant(
         [cfg.agent("de", languages=("de",)), cfg.agent("en", languages=("en",))],
-        [cfg.queue("q"), cfg.queue("relaxed", steps=[StepConfig(relax_language=True)])],
+        [cfg.queue("q"), cfg.queue("relaxed", steps=[Step(relax_language=True)])],
     )
     engine = await start(redis, tenant, ["de", "en"])
     assert offers(await engine.submit(Task("c1", "q", "chat", "en"), T0 + 10)) == [("c1", "en")]
@@ -43,7 +42,7 @@ async def test_language_must_match_unless_the_step_relaxes_it(redis):
 
 
 async def test_first_step_needs_the_proficiency_then_relaxes_after_its_timeout(redis):
-    steps = [StepConfig(timeout_s=30, min_proficiency=4), StepConfig()]
+    steps = [Step(timeout_s=30, min_proficiency=4), Step()]
     tenant = cfg.tenant(
         [cfg.agent("junior", {"s": 2}), cfg.agent("expert", {"s": 4})],
         [cfg.queue("q", steps=steps)],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from acd.simulation import simulate
+from acd.devtools.simulation import simulate
 
 pytestmark = pytest.mark.slow
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from acd import testing as cfg
+from acd.devtools import builders as cfg
+from acd.devtools.builders import T0, started_engine
 from acd.effects import Offered
 from acd.model import Task
-from acd.testing import T0, started_engine
 
 
 async def start(redis, tenant, available=()):

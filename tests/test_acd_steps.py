@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from acd import testing as cfg
+from acd.devtools import builders as cfg
+from acd.devtools.builders import T0, started_engine
 from acd.effects import Assigned, EscalationOffered, Offered, QueuePosition, TaskOverflowed
-from acd.model import Task
-from acd.testing import T0, started_engine
-from gateway.config.schema import StepConfig
+from acd.model import Step, Task
 
 LADDER = [
-    StepConfig(timeout_s=30, min_proficiency=4),
-    StepConfig(timeout_s=60),
-    StepConfig(overflow="backup"),
+    Step(timeout_s=30, min_proficiency=4),
+    Step(timeout_s=60),
+    Step(overflow="backup"),
 ]
 
 
 def ladder_tenant(agents):
     return cfg.tenant(agents, [
         cfg.queue("q", steps=list(LADDER)),
-        cfg.queue("backup", skill="b", steps=[StepConfig(timeout_s=45), StepConfig(escalate=["email", "callback"])]),
+        cfg.queue("backup", skill="b", steps=[Step(timeout_s=45), Step(escalate=["email", "callback"])]),
     ])
 
 
@@ -83,8 +82,8 @@ async def test_nobody_at_all_overflows_and_escalates_at_once(redis):
 
 async def test_overflow_cycle_stops(redis):
     tenant = cfg.tenant([cfg.agent("a")], [
-        cfg.queue("x", steps=[StepConfig(overflow="y")]),
-        cfg.queue("y", steps=[StepConfig(overflow="x")]),
+        cfg.queue("x", steps=[Step(overflow="y")]),
+        cfg.queue("y", steps=[Step(overflow="x")]),
     ])
     engine = await start(redis, tenant, [])
     effects = await engine.submit(Task("c1", "x", "chat", "en"), T0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from gateway.appkeys import CONTEXT
+from gateway.appkeys import SERVICES
 from gateway.keys import TenantKeys
 
 
@@ -34,7 +34,7 @@ async def test_ids_are_checked_before_they_reach_storage(gateway):
 
 async def test_an_open_conversation_cannot_be_wrapped_up_past_capacity(gateway):
     anna, anna_in = await gateway.agent("anna")  # chat capacity 3
-    engine = gateway.app[CONTEXT].router.engine("demo")
+    engine = gateway.app[SERVICES].router.engine("demo")
     held = []
     for i in range(5):
         visitor, _ = await gateway.visitor(name=f"V{i}")
@@ -48,7 +48,7 @@ async def test_an_open_conversation_cannot_be_wrapped_up_past_capacity(gateway):
             assert refused["error"]["code"] == "still_open"
     agent = await engine.agent("anna")
     assert agent["load"]["chat"] == 3 and sorted(agent["tasks"]) == sorted(held)
-    redis = gateway.app[CONTEXT].redis
+    redis = gateway.app[SERVICES].redis
     states = [await redis.hget(TenantKeys("demo").conv(c), "state") for c in held]
     assert states == ["assigned"] * 3
 
@@ -72,7 +72,7 @@ async def test_the_360_view_does_not_fail_open_without_a_contact_record(gateway)
     visitor, _ = await gateway.visitor(name="Mine")
     _, mine = await _assigned(gateway, anna, anna_in, visitor, client_id="m1")
     # the contact record of anna's own customer is gone (purged, or never written)
-    redis = gateway.app[CONTEXT].redis
+    redis = gateway.app[SERVICES].redis
     await redis.delete(TenantKeys("demo").contact(mine["contact"]["id"]))
     token = (await gateway.login("anna"))["token"]
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:

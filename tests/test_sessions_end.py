@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import aiohttp
 
-from gateway.appkeys import CONTEXT
+from gateway.appkeys import SERVICES
 
 
 async def _logout(gateway, token: str) -> None:
@@ -46,7 +46,7 @@ async def test_logout_disconnects_the_console_and_the_dashboard_and_sets_the_age
     # offline at once, not after the disconnect grace: the customer waits for someone who is there
     requeued = await v_in.next("requeued", timeout=3)
     assert requeued["conversation_id"] == ack["conversation_id"]
-    engine = gateway.app[CONTEXT].router.engine("demo")
+    engine = gateway.app[SERVICES].router.engine("demo")
     assert (await engine.agent("anna"))["state"] == "offline"
 
     await _logout(gateway, sam_login["token"])
@@ -61,7 +61,7 @@ async def test_an_expired_login_loses_its_sockets(gateway):
     login = await gateway.login("sam")
     sam, sam_in = await gateway.socket("/supervisor", {"token": login["token"]}, ["snapshot", "session_ended"])
     await sam_in.next("snapshot")
-    live = gateway.app[CONTEXT].live
+    live = gateway.app[SERVICES].live
     sid, (namespace, who) = next(iter(live.sockets.items()))
     # the token's lifetime runs out while the dashboard is open
     live.sockets[sid] = (namespace, replace(who, expires_at=time.time() - 1))

@@ -6,7 +6,7 @@
 local now, a, sid, node, ttl = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 if redis.call('EXISTS', K.agent(a)) == 0 then return A.fail('unknown_agent', a) end
 redis.call('HSET', KEYS[2], sid, node)
-redis.call('SADD', K.node_socks(node), a .. '|' .. sid)
+redis.call('SADD', K.node_sockets(node), a .. '|' .. sid)
 local lease = tonumber(redis.call('ZSCORE', K.nodes(), node) or '')
 if lease == nil or lease <= now then
   redis.call('ZADD', K.nodes(), now + ttl, node)

@@ -15,7 +15,7 @@ function A.first_task_for(key, a)
     local rows = redis.call('ZRANGE', key, start, start + page - 1, 'WITHSCORES')
     if #rows == 0 then return nil end
     for i = 1, #rows, 2 do
-      if redis.call('SISMEMBER', K.tried(rows[i]), a) == 0 then return rows[i], tonumber(rows[i + 1]) end
+      if redis.call('SISMEMBER', K.task_tried(rows[i]), a) == 0 then return rows[i], tonumber(rows[i + 1]) end
     end
   end
   return nil
@@ -32,10 +32,10 @@ function A.best_task_for(g, now)
     local p = tonumber(g.skills[skill])
     if p then
       local qbest, qscore
-      for _, sfx in ipairs(redis.call('SMEMBERS', K.buckets(q))) do
+      for _, sfx in ipairs(redis.call('SMEMBERS', K.waiting_buckets(q))) do
         local parts = A.split(sfx, ':')
         if ok[parts[1]] and langs[parts[2]] and tonumber(parts[3]) <= p then
-          local t, score = A.first_task_for(K.bucket(q, sfx), g.id)
+          local t, score = A.first_task_for(K.waiting_bucket(q, sfx), g.id)
           if t and (qbest == nil or score < qscore or (score == qscore and t < qbest)) then
             qbest, qscore = t, score
           end

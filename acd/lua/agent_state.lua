@@ -54,13 +54,13 @@ end
 -- Live sockets of an agent; sockets on nodes whose lease expired are removed on the way.
 function A.live_sockets(a, now)
   local live = 0
-  local socks = redis.call('HGETALL', K.agent_socks(a))
+  local socks = redis.call('HGETALL', K.agent_sockets(a))
   for i = 1, #socks, 2 do
     local sid, node = socks[i], socks[i + 1]
     local lease = tonumber(redis.call('ZSCORE', K.nodes(), node) or '')
     if lease == nil or lease <= now then
-      redis.call('HDEL', K.agent_socks(a), sid)
-      redis.call('SREM', K.node_socks(node), a .. '|' .. sid)
+      redis.call('HDEL', K.agent_sockets(a), sid)
+      redis.call('SREM', K.node_sockets(node), a .. '|' .. sid)
     else
       live = live + 1
     end
@@ -88,15 +88,15 @@ end
 function A.node_expired(node, now)
   local lease = tonumber(redis.call('ZSCORE', K.nodes(), node) or '')
   if lease and lease > now then return end  -- heartbeat came in meanwhile
-  local members = redis.call('SMEMBERS', K.node_socks(node))
-  redis.call('DEL', K.node_socks(node))
+  local members = redis.call('SMEMBERS', K.node_sockets(node))
+  redis.call('DEL', K.node_sockets(node))
   redis.call('ZREM', K.nodes(), node)
   A.log('node_expired', now, {'node', node})
   local seen = {}
   for _, m in ipairs(members) do
     local parts = A.split(m, '|')
     local a, sid = parts[1], parts[2]
-    if redis.call('HGET', K.agent_socks(a), sid) == node then redis.call('HDEL', K.agent_socks(a), sid) end
+    if redis.call('HGET', K.agent_sockets(a), sid) == node then redis.call('HDEL', K.agent_sockets(a), sid) end
     if not seen[a] then
       seen[a] = true
       local g = A.agent(a)

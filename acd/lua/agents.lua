@@ -87,11 +87,11 @@ function A.reindex(g, force_out)
         for _, l in ipairs(langs) do
           local sfx = skill .. ':' .. p .. ':' .. l .. ':' .. c
           if ok[c] then
-            redis.call('ZADD', K.ix(sfx), g.idle_since, g.id)
-            if with_occ then redis.call('ZADD', K.ixo(sfx), occ * 1e13 + g.idle_since, g.id) end
+            redis.call('ZADD', K.agent_index(sfx), g.idle_since, g.id)
+            if with_occ then redis.call('ZADD', K.agent_occ_index(sfx), occ * 1e13 + g.idle_since, g.id) end
           else
-            redis.call('ZREM', K.ix(sfx), g.id)
-            if with_occ then redis.call('ZREM', K.ixo(sfx), g.id) end
+            redis.call('ZREM', K.agent_index(sfx), g.id)
+            if with_occ then redis.call('ZREM', K.agent_occ_index(sfx), g.id) end
           end
         end
       end

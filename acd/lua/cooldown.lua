@@ -44,12 +44,12 @@ end
 -- agent gets it through A.agent_free, which respects the line (a better task it may take first).
 function A.requeue_refused(T, g, now)
   local cool = A.cooldown_for(T, g)
-  redis.call('SADD', K.tried(T.id), g.id)
+  redis.call('SADD', K.task_tried(T.id), g.id)
   A.requeue(T, now)
   if cool > 0 then
     redis.call('ZADD', K.timers(), now + cool, 'cool|' .. g.id .. '|' .. T.id)
   else
-    redis.call('SREM', K.tried(T.id), g.id)
+    redis.call('SREM', K.task_tried(T.id), g.id)
   end
   A.agent_free(g.id, now)
 end
@@ -60,6 +60,6 @@ function A.cooldown_over(id, now)
   local bar = string.find(id, '|', 1, true)
   if not bar then return end
   local a, tid = string.sub(id, 1, bar - 1), string.sub(id, bar + 1)
-  if redis.call('SREM', K.tried(tid), a) == 0 then return end
+  if redis.call('SREM', K.task_tried(tid), a) == 0 then return end
   A.agent_free(a, now)
 end

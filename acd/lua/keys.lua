@@ -1,9 +1,9 @@
 -- KEYS[1] = tenant prefix "t:{tenant}:" of every entry script / ARGV: none read here
 -- Library (prepended to every entry script by acd/scripts.py): shared locals and key names.
--- KEYS[1] = tenant prefix "t:{tenant}:" in every entry script. The routing indexes are dynamic
--- (one sorted set per skill x proficiency x language x channel, one per waiting bucket), so the
--- library builds those names from KEYS[1]; every name starts with it, so all keys share the
--- tenant's hash tag and one Cluster slot. Mirrors gateway.keys.AcdKeys: change both together.
+-- The routing indexes are dynamic (one sorted set per skill x proficiency x language x channel,
+-- one per waiting bucket), so the library builds those names from KEYS[1]; every name starts with
+-- it, so all keys share the tenant's hash tag and one Cluster slot. The builders mirror
+-- acd/keys.py (AcdKeys), name for name; tests/test_acd_keys.py compares the two.
 
 local A = {}     -- library functions; a table so that they may call each other in any order
 local E = {}     -- effects of this call, in order; returned to Python as JSON
@@ -18,31 +18,32 @@ function K.queue(q) return P .. 'acd:q:' .. q end
 function K.agents() return P .. 'acd:agents' end
 function K.agent(a) return P .. 'acd:a:' .. a end
 function K.agent_tasks(a) return P .. 'acd:a:' .. a .. ':tasks' end
-function K.agent_socks(a) return P .. 'acd:a:' .. a .. ':socks' end
+function K.agent_sockets(a) return P .. 'acd:a:' .. a .. ':socks' end
 function K.task(t) return P .. 'acd:t:' .. t end
-function K.tried(t) return P .. 'acd:t:' .. t .. ':tried' end
+function K.task_tried(t) return P .. 'acd:t:' .. t .. ':tried' end
 function K.tasks() return P .. 'acd:tasks' end
 function K.offers() return P .. 'acd:offers' end
-function K.ix(sfx) return P .. 'acd:ix:' .. sfx end          -- sfx = skill:prof:lang:channel
-function K.ixo(sfx) return P .. 'acd:ixo:' .. sfx end
+function K.agent_index(sfx) return P .. 'acd:ix:' .. sfx end          -- sfx = skill:prof:lang:channel
+function K.agent_occ_index(sfx) return P .. 'acd:ixo:' .. sfx end
 function K.logged_in() return P .. 'acd:in' end
 function K.serving() return P .. 'acd:serving' end
-function K.bucket(q, sfx) return P .. 'acd:wq:' .. q .. ':' .. sfx end  -- sfx = channel:lang:minprof
-function K.buckets(q) return P .. 'acd:wqne:' .. q end
-function K.qorder(q, ch) return P .. 'acd:qall:' .. q .. ':' .. ch end
-function K.qenq(q) return P .. 'acd:qenq:' .. q end
+function K.waiting_bucket(q, sfx) return P .. 'acd:wq:' .. q .. ':' .. sfx end  -- sfx = channel:lang:minprof
+function K.waiting_buckets(q) return P .. 'acd:wqne:' .. q end
+function K.queue_order(q, ch) return P .. 'acd:qall:' .. q .. ':' .. ch end
+function K.queue_enqueued(q) return P .. 'acd:qenq:' .. q end
 function K.timers() return P .. 'acd:timers' end
 function K.nodes() return P .. 'acd:nodes' end
-function K.node_socks(n) return P .. 'acd:node:' .. n .. ':socks' end
+function K.node_sockets(n) return P .. 'acd:node:' .. n .. ':socks' end
 function K.seq() return P .. 'acd:seq' end
 function K.events() return P .. 'acd:events' end
-function K.qstat(q, m) return P .. 'acd:qs:' .. q .. ':' .. m end
-function K.qtotal(q) return P .. 'acd:qt:' .. q end
+function K.queue_minute(q, m) return P .. 'acd:qs:' .. q .. ':' .. m end
+function K.queue_totals(q) return P .. 'acd:qt:' .. q end
 
 function A.emit(effect) E[#E + 1] = effect end
 
 -- Entry scripts end with `return A.reply(extra)`; validation failures with `return A.fail(code, msg)`
--- before anything was written (Redis does not roll a script back).
+-- before anything was written (Redis does not roll a script back): an error reply "<code> <msg>"
+-- that acd/lua_runner.py raises as the exception of acd/errors.py with that code.
 function A.reply(extra)
   A.flush()
   A.sync_records()
@@ -52,7 +53,7 @@ function A.reply(extra)
 end
 
 function A.fail(code, msg)
-  return cjson.encode({err = code, msg = msg or code})
+  return redis.error_reply(code .. ' ' .. tostring(msg or code))
 end
 
 function A.hash(key)

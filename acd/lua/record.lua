@@ -3,7 +3,7 @@
 -- a HASH of the caller's that starts with the tenant prefix) has that hash rewritten from the task
 -- at the end of every call that changed the task's state or queue (A.set marks it), inside the
 -- same script, so the record and the ACD's load can never be seen apart. The mapping is
--- documented in acd/model.py and restated in acd/audit.py (record_problems): change all three.
+-- documented in acd/model.py and restated in acd/devtools/audit.py (record_problems): change all three.
 
 -- The record's fields for the task's current state.
 local function record_fields(tid)

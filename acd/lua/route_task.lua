@@ -33,16 +33,16 @@ function A.choose_agent(T)
   local st = Q.steps[T.step]
   local lang = st.relax_language and '*' or T.lang
   local minp = st.min_proficiency or 1
-  local tried_key = K.tried(T.id)
+  local tried_key = K.task_tried(T.id)
   local has_tried = redis.call('EXISTS', tried_key) == 1
   local best, best_score
   if Q.policy == 'best_proficiency' then
     for p = 5, minp, -1 do
-      best = A.first_untried(K.ix(Q.skill .. ':' .. p .. ':' .. lang .. ':' .. T.ch), tried_key, has_tried)
+      best = A.first_untried(K.agent_index(Q.skill .. ':' .. p .. ':' .. lang .. ':' .. T.ch), tried_key, has_tried)
       if best then break end
     end
   else
-    local index = (Q.policy == 'least_occupancy') and K.ixo or K.ix
+    local index = (Q.policy == 'least_occupancy') and K.agent_occ_index or K.agent_index
     for p = minp, 5 do
       local a, score = A.first_untried(index(Q.skill .. ':' .. p .. ':' .. lang .. ':' .. T.ch), tried_key, has_tried)
       if a and (best == nil or score < best_score or (score == best_score and a < best)) then

@@ -25,7 +25,7 @@ function A.enter_steps(T, idx, now, quiet)
       hops = hops + 1
       local from = T.queue
       A.waiting_out(T, now)
-      redis.call('DEL', K.tried(T.id))
+      redis.call('DEL', K.task_tried(T.id))
       T.queue = target
       T.pbase = T.prio + (tonumber(A.queue(target).priority) or 0)
       A.set(T, 'queue', T.queue, 'pbase', T.pbase)

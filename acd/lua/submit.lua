@@ -20,7 +20,7 @@ local state = redis.call('HGET', KEYS[2], 'state')
 if state and state ~= 'closed' then return A.reply({state = state, duplicate = true}) end
 
 local prio, enq = tonumber(ARGV[6]), tonumber(ARGV[7])
-redis.call('DEL', KEYS[2], K.tried(tid))
+redis.call('DEL', KEYS[2], K.task_tried(tid))
 redis.call('HSET', KEYS[2], 'queue', q, 'entry_queue', q, 'ch', ch, 'lang', lang, 'prio', prio,
   'pbase', prio + (tonumber(Q.priority) or 0), 'enq', enq, 'meta', ARGV[8], 'state', 'between',
   'answered', 0, 'head', 0, 'step', 1, 'created_at', now, 'rec', rec)
@@ -30,6 +30,6 @@ A.count(q, now, 'submit', {'task', tid, 'ch', ch, 'lang', lang, 'prio', prio, 'e
 A.enter_steps(T, 1, now, false)
 A.place(T, now)
 if T.state == 'queued' then
-  return A.reply({state = T.state, queue = T.queue, rank = redis.call('ZRANK', K.qorder(T.queue, T.ch), T.id)})
+  return A.reply({state = T.state, queue = T.queue, rank = redis.call('ZRANK', K.queue_order(T.queue, T.ch), T.id)})
 end
 return A.reply({state = T.state})

@@ -36,7 +36,7 @@ end
 if q2 ~= '' then
   local from = T.queue
   A.waiting_out(T, now)
-  redis.call('DEL', K.tried(T.id))
+  redis.call('DEL', K.task_tried(T.id))
   T.queue = q2
   T.pbase = T.prio + (tonumber(A.queue(q2).priority) or 0)
   A.set(T, 'queue', q2, 'pbase', T.pbase)

@@ -69,15 +69,15 @@ function A.enqueue(T, now, into_bucket)
   if T.wqk ~= '' then A.leave_bucket(T) end
   if T.inq ~= T.queue then
     if T.inq ~= '' then A.waiting_out(T, now) end
-    redis.call('ZADD', K.qenq(T.queue), T.enq, T.id)
+    redis.call('ZADD', K.queue_enqueued(T.queue), T.enq, T.id)
     A.log('win', now, {'task', T.id, 'q', T.queue, 'enq', T.enq})
     T.inq = T.queue
   end
-  redis.call('ZADD', K.qorder(T.queue, T.ch), score, T.id)
+  redis.call('ZADD', K.queue_order(T.queue, T.ch), score, T.id)
   if into_bucket ~= false then
-    T.wqk, T.wqs = K.bucket(T.queue, sfx), sfx
+    T.wqk, T.wqs = K.waiting_bucket(T.queue, sfx), sfx
     redis.call('ZADD', T.wqk, score, T.id)
-    redis.call('SADD', K.buckets(T.queue), sfx)
+    redis.call('SADD', K.waiting_buckets(T.queue), sfx)
   end
   T.state = 'queued'
   A.set(T, 'state', 'queued', 'inq', T.inq, 'wqk', T.wqk, 'wqs', sfx, 'agent', '', 'offer', '', 'direct', 0)
@@ -87,7 +87,7 @@ end
 function A.leave_bucket(T)
   if T.wqk ~= '' then
     redis.call('ZREM', T.wqk, T.id)
-    if redis.call('ZCARD', T.wqk) == 0 then redis.call('SREM', K.buckets(T.inq), T.wqs) end
+    if redis.call('ZCARD', T.wqk) == 0 then redis.call('SREM', K.waiting_buckets(T.inq), T.wqs) end
     T.wqk = ''
     A.set(T, 'wqk', '')
   end
@@ -97,8 +97,8 @@ end
 function A.waiting_out(T, now)
   A.leave_bucket(T)
   if T.inq ~= '' then
-    redis.call('ZREM', K.qenq(T.inq), T.id)
-    redis.call('ZREM', K.qorder(T.inq, T.ch), T.id)
+    redis.call('ZREM', K.queue_enqueued(T.inq), T.id)
+    redis.call('ZREM', K.queue_order(T.inq, T.ch), T.id)
     A.log('wout', now, {'task', T.id, 'q', T.inq})
     T.inq = ''
     A.set(T, 'inq', '')
@@ -109,7 +109,7 @@ end
 function A.finish(T, now, reason)
   A.waiting_out(T, now)
   redis.call('ZREM', K.timers(), 'step|' .. T.id, 'wrap|' .. T.id)
-  redis.call('DEL', K.tried(T.id))
+  redis.call('DEL', K.task_tried(T.id))
   redis.call('SREM', K.tasks(), T.id)
   T.state = 'closed'
   A.set(T, 'state', 'closed', 'closed_at', now, 'agent', '', 'offer', '', 'close_reason', reason)

@@ -3,14 +3,13 @@ the agent's explicit (audited) merge of two contacts."""
 
 from __future__ import annotations
 
-import time
-
 from aiohttp import web
 
 from gateway.api.auth_helpers import json_body, json_error, principal
-from gateway.appkeys import CONFIG, REDIS, ROUTER
+from gateway.appkeys import CONFIG, REDIS, SERVICES
 from gateway.audit import audit
 from gateway.auth import Principal
+from gateway.conversations.access import may_see, serves_contact
 from gateway.keys import TenantKeys
 from gateway.store.contacts import get_contact, resolve_contact
 from gateway.store.conversations import Conversation, conversations_of_contact, get_conversation
@@ -21,37 +20,11 @@ routes = web.RouteTableDef()
 
 
 async def _may_see(request: web.Request, who: Principal, conv: Conversation) -> bool:
-    """Supervisors see their tenant; an agent sees conversations offered or assigned to it, and
-    the earlier conversations of contacts it is serving now (the 360° view)."""
-    if who.role == "supervisor":
-        return True
-    if conv.agent_id == who.user_id:
-        return True
-    engine = request.config_dict[ROUTER].engine(who.tenant)
-    task = await engine.task(conv.id)
-    if task and task.get("agent") == who.user_id:
-        return True
-    return await _serves_contact(request, who, conv.contact_id)
+    return await may_see(request.config_dict[SERVICES], who, conv)
 
 
 async def _serves_contact(request: web.Request, who: Principal, contact_id: str) -> bool:
-    """Whether the agent holds (or is offered) a conversation of this contact right now."""
-    if who.role == "supervisor":
-        return True
-    redis = request.config_dict[REDIS]
-    keys = TenantKeys(who.tenant)
-    contact = await get_contact(redis, keys, contact_id)
-    if contact is None:
-        return False
-    engine = request.config_dict[ROUTER].engine(who.tenant)
-    current = set(await engine.assigned_tasks(who.user_id))
-    current |= {o["conversation_id"] for o in await request.config_dict[ROUTER].pending_offers(who.tenant, who.user_id, time.time())}
-    for cid in current:
-        conv = await get_conversation(redis, keys, cid) if cid else None
-        served = await get_contact(redis, keys, conv.contact_id) if conv else None
-        if served is not None and served.id == contact.id:  # no contact record: not this one
-            return True
-    return False
+    return await serves_contact(request.config_dict[SERVICES], who, contact_id)
 
 
 def _id(request: web.Request, kind: str) -> str | None:

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from gateway.api.auth_helpers import json_body, json_error, principal
 from gateway.api.client_address import address_subject, client_address
-from gateway.appkeys import CONFIG, CONTEXT, METRICS, REDIS, SESSIONS
+from gateway.appkeys import CONFIG, METRICS, REDIS, SERVICES, SESSIONS
 from gateway.auth import AuthError, LoginBusy, find_user
 from gateway.keys import TenantKeys
 from gateway.live_sessions import end_session
@@ -83,10 +83,10 @@ async def logout(request: web.Request) -> web.Response:
     the availability (offline at once: waiting customers go to someone who is there)."""
     who = await principal(request)
     await request.config_dict[SESSIONS].logout(who)
-    ctx = request.config_dict[CONTEXT]
+    ctx = request.config_dict[SERVICES]
     await end_session(ctx.sio, ctx.live, who)
     if who.role == "agent":
-        await ctx.router.run(who.tenant, "set_state", who.user_id, "offline", reason="logged_out")
+        await ctx.router.set_state(who.tenant, who.user_id, "offline", reason="logged_out")
     return web.json_response({"ok": True})
 
 

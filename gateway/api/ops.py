@@ -9,7 +9,7 @@ from redis.exceptions import RedisError
 
 from gateway.api.client_address import client_address, is_trusted_proxy
 from gateway.appkeys import CONFIG, METRICS, NODE_ID, REDIS
-from gateway.channels_health import channel_health
+from gateway.channels_health import channel_health, live_states
 
 routes = web.RouteTableDef()
 
@@ -29,8 +29,9 @@ def _operator(request: web.Request) -> bool:
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
     config = request.config_dict[CONFIG]
+    live = await live_states(request.config_dict[REDIS], config) if _operator(request) else {}
     channels = {
-        f"{tid}/{cid}" if len(config.tenants) > 1 else cid: {"type": ch.type, "health": channel_health(ch)}
+        f"{tid}/{cid}" if len(config.tenants) > 1 else cid: {"type": ch.type, "health": channel_health(ch, live.get((tid, cid)))}
         for tid, t in config.tenants.items()
         for cid, ch in t.channels.items()
     } if _operator(request) else {}

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bridges.registry import BRIDGES
+
 WORK_CHANNELS = ("chat", "messaging", "email", "voice")
 REALTIME_CHANNELS = ("chat", "messaging", "voice")
-CHANNEL_TYPES = ("widget", "telegram", "whatsapp", "messenger", "slack", "email")
-# Which ACD work channel each kind of conversation is routed as.
-WORK_CHANNEL_OF_TYPE = {
-    "widget": "chat",
-    "telegram": "messaging",
-    "whatsapp": "messaging",
-    "messenger": "messaging",
-    "slack": "messaging",
-    "email": "email",
-}
+# Channel types a config may name without a bridge in this build: the widget (its own socket) and
+# the platforms whose bridges are on their way (/healthz shows those unavailable). Everything else
+# about a bridged type (work channel, identity kind, secrets) is in its BridgeSpec.
+KNOWN_CHANNEL_TYPES = ("widget", "telegram", "whatsapp", "messenger", "slack", "email")
+
+
+def channel_types() -> tuple[str, ...]:
+    """Every channel type a config may use, read at call time (a test may register a bridge)."""
+    return (*KNOWN_CHANNEL_TYPES, *(t for t in BRIDGES if t not in KNOWN_CHANNEL_TYPES))
+
+
 POLICIES = ("longest_idle", "least_occupancy", "best_proficiency")
 
 

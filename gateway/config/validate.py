@@ -5,12 +5,13 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
+from bridges.registry import spec_of
 from gateway.config.schema import (
-    CHANNEL_TYPES,
     POLICIES,
     WORK_CHANNELS,
     Config,
     TenantConfig,
+    channel_types,
 )
 from gateway.embedded_redis import check_maxmemory
 
@@ -36,6 +37,7 @@ def validate(config: Config) -> list[_Issue]:
         issues.append((("server", "redis_maxmemory"), str(err)))
     if not config.tenants:
         issues.append((("tenants",), "at least one tenant is required"))
+    issues.extend(_webhook_ids(config))
     logins: dict[str, str] = {}
     for tid, tenant in config.tenants.items():
         if not set(tid) <= _ID_CHARS:
@@ -46,6 +48,21 @@ def validate(config: Config) -> list[_Issue]:
                 issues.append((("tenants", tid, "supervisors", user), f"login '{user}' is both agent and supervisor"))
             logins.setdefault(user, tid)
     return issues
+
+
+def _webhook_ids(config: Config) -> Iterator[_Issue]:
+    """A webhook URL names only the channel (/webhooks/<type>/<id>), so a bridged channel's id is
+    unique across tenants."""
+    owner: dict[str, str] = {}
+    for tid, tenant in config.tenants.items():
+        for cid, ch in tenant.channels.items():
+            if spec_of(ch.type) is None:
+                continue
+            if cid in owner:
+                yield ("tenants", tid, "channels", cid), (
+                    f"channel '{cid}': tenant '{owner[cid]}' has a bridged channel with this id; "
+                    "webhook URLs need ids unique across tenants")
+            owner.setdefault(cid, tid)
 
 
 def _tenant(t: TenantConfig) -> Iterator[_Issue]:
@@ -86,11 +103,11 @@ def _tenant(t: TenantConfig) -> Iterator[_Issue]:
     for tid, topic in t.topics.items():
         if topic.queue not in t.queues:
             yield (*base, "topics", tid, "queue"), f"topic '{tid}': unknown queue '{topic.queue}'"
-    for cid, ch in t.channels.items():
-        if ch.type not in CHANNEL_TYPES:
-            yield (*base, "channels", cid, "type"), f"channel '{cid}': type '{ch.type}' is not one of {', '.join(CHANNEL_TYPES)}"
-        if ch.topic and ch.topic not in t.topics:
-            yield (*base, "channels", cid, "topic"), f"channel '{cid}': unknown topic '{ch.topic}'"
+    for cid, channel in t.channels.items():
+        if channel.type not in channel_types():
+            yield (*base, "channels", cid, "type"), f"channel '{cid}': type '{channel.type}' is not one of {', '.join(channel_types())}"
+        if channel.topic and channel.topic not in t.topics:
+            yield (*base, "channels", cid, "topic"), f"channel '{cid}': unknown topic '{channel.topic}'"
     for aid, a in t.agents.items():
         ap = (*base, "agents", aid)
         yield from _password(ap, a.password_hash)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import socketio
 
+from gateway.services import Services
 from gateway.sockets import fastjson
 from gateway.sockets.agent import AgentNamespace
-from gateway.sockets.context import Context
 from gateway.sockets.packet import GatewayPacket
 from gateway.sockets.protocol import GatewayServer
 from gateway.sockets.redis_manager import RedisFanout
@@ -36,7 +36,7 @@ def create_sio(redis_url: str) -> socketio.AsyncServer:
     )
 
 
-def register_namespaces(sio: socketio.AsyncServer, ctx: Context) -> None:
+def register_namespaces(sio: socketio.AsyncServer, ctx: Services) -> None:
     if isinstance(sio, GatewayServer):
         sio.configure(ctx.config, ctx.metrics)
     sio.register_namespace(VisitorNamespace(ctx))

@@ -8,11 +8,12 @@ from typing import Any
 import socketio
 
 from gateway.rooms import session_room, supervisor_room
-from gateway.sockets.context import Context, authenticate
+from gateway.services import Services
+from gateway.sockets.authenticate import authenticate
 
 
 class SupervisorNamespace(socketio.AsyncNamespace):
-    def __init__(self, ctx: Context):
+    def __init__(self, ctx: Services):
         super().__init__("/supervisor")
         self.ctx = ctx
 

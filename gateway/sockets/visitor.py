@@ -2,43 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
 import time
 from typing import Any
 
 import socketio
 
-from gateway.abandonment import visitor_arrived, visitor_left, visitor_wrote
+from gateway.abandonment import visitor_arrived, visitor_left
 from gateway.api.client_address import address_subject, client_address
-from gateway.delivery import end_conversation, fan_out
+from gateway.conversations.closing import end_conversation
+from gateway.conversations.inbound import Customer, customer_wrote, open_conversation
+from gateway.errors import ClientError
 from gateway.escalation import parse_escalation, record_escalation
 from gateway.identity import IdentityError, verify_user
 from gateway.keys import TenantKeys
 from gateway.ratelimit import allow
 from gateway.rooms import agent_room, visitor_room
-from gateway.sockets.context import Context
-from gateway.sockets.locks import held_lock
+from gateway.services import Services
+from gateway.sockets.acked import acked, refuse
 from gateway.sockets.origin import check_visitor_origin
-from gateway.sockets.validation import (
-    InputError,
-    acked,
-    client_id_field,
-    int_field,
-    refuse,
-    require_dict,
-    text_field,
-)
-from gateway.store.contacts import resolve_contact, valid_email
-from gateway.store.conversations import Conversation, create_conversation, get_conversation
-from gateway.store.messages import (
-    ConversationClosed,
-    ConversationMissing,
-    RateLimited,
-    post_message,
-    read_page,
-)
+from gateway.store.contacts import valid_email
+from gateway.store.conversations import Conversation, get_conversation
+from gateway.store.messages import read_page
+from gateway.validation import client_id_field, int_field, require_dict, text_field
 from gateway.visitor_token import issue_visitor_token, read_visitor_token
 
 log = logging.getLogger(__name__)
@@ -46,7 +32,7 @@ NAME_MAX = 100
 
 
 class VisitorNamespace(socketio.AsyncNamespace):
-    def __init__(self, ctx: Context):
+    def __init__(self, ctx: Services):
         super().__init__("/visitor")
         self.ctx = ctx
 
@@ -139,6 +125,26 @@ class VisitorNamespace(socketio.AsyncNamespace):
         visitor = await self.ctx.redis.hgetall(keys.visitor(session["visitor_id"]))
         return keys, session["visitor_id"], visitor
 
+    async def _customer(self, keys: TenantKeys, session: dict) -> Customer:
+        """The widget visitor as a customer: what their pre-chat form and a signed identity say."""
+        visitor_id = session["visitor_id"]
+        visitor = await self.ctx.redis.hgetall(keys.visitor(visitor_id))
+        tenant = self.ctx.config.tenants[keys.tenant]
+        identities = [("visitor", visitor_id)]
+        if visitor.get("user_id"):  # signed by the customer's website: verified
+            identities.append(("user", visitor["user_id"]))
+            if visitor.get("user_email"):
+                identities.append(("email", visitor["user_email"]))
+        channel = next((c for c in tenant.channels.values() if c.type == "widget"), None)
+        return Customer(
+            pointer=keys.visitor(visitor_id), name=visitor.get("name", ""),
+            channel=channel.id if channel else "web", channel_type="widget", work_channel="chat",
+            topic=visitor.get("topic") or next(iter(tenant.topics), ""),
+            language=visitor.get("language") or tenant.languages[0],
+            identities=identities, email=visitor.get("email", ""), visitor_id=visitor_id,
+            address=session.get("address", "?"),
+        )
+
     @acked
     async def on_message(self, sid: str, data: Any = None) -> dict:
         data = require_dict(data)
@@ -146,82 +152,19 @@ class VisitorNamespace(socketio.AsyncNamespace):
         client_id = client_id_field(data)
         session = await self.get_session(sid)
         keys, visitor_id = TenantKeys(session["tenant"]), session["visitor_id"]
-        post = functools.partial(
-            post_message, self.ctx.redis, keys, author_kind="visitor", author_name=session["name"],
-            author_id=visitor_id, text=text, client_id=client_id,
-            rate=(f"v:{visitor_id}", self.ctx.config.limits.visitor_messages_per_10s, 10),
-        )
-        conv, posted = None, None
-        try:
-            if session.get("conversation_id"):  # the hot path: one script, no reads before it
-                try:
-                    posted = await post(session["conversation_id"])
-                except (ConversationClosed, ConversationMissing):
-                    posted = None
-            if posted is None:
-                visitor = await self.ctx.redis.hgetall(keys.visitor(visitor_id))
-                conv, new = await self._open_conversation(keys, session, visitor)
-                session["conversation_id"] = conv.id
-                posted = await post(conv.id)
-        except RateLimited as err:
-            self.ctx.metrics.rejected.labels("rate_limited").inc()
-            raise InputError("rate_limited", "too many messages; wait a few seconds") from err
-        msg = posted.message
-        if not msg.duplicate:
-            self.ctx.metrics.messages.labels(keys.tenant, "visitor").inc()
-            await fan_out(self.ctx, keys.tenant, posted, sender_sid=sid)
-        if conv is not None and new:
+
+        async def opened(conv: Conversation) -> None:
             await self.emit("session", {"conversation_id": conv.id}, room=visitor_room(keys.tenant, visitor_id))
-            await self.ctx.router.submit(conv)
+
+        wrote = await customer_wrote(
+            self.ctx, keys, text, author=(session["name"], visitor_id), client_id=client_id,
+            customer=lambda: self._customer(keys, session), current=session.get("conversation_id"),
+            rate=(f"v:{visitor_id}", self.ctx.config.limits.visitor_messages_per_10s, 10),
+            sender_sid=sid, on_open=opened,
+        )
+        msg = wrote.posted.message
+        session["conversation_id"] = msg.conversation_id
         return {"id": msg.id, "conversation_id": msg.conversation_id, "seq": msg.seq, "ts": msg.ts}
-
-    async def _open_conversation(self, keys: TenantKeys, session: dict, visitor: dict) -> tuple[Conversation, bool]:
-        """The visitor's open conversation, or a new one (one at a time, even with several tabs)."""
-        redis, visitor_id = self.ctx.redis, session["visitor_id"]
-        for _ in range(50):
-            cid = await redis.hget(keys.visitor(visitor_id), "conversation_id")
-            conv = await get_conversation(redis, keys, cid) if cid else None
-            if conv is not None and conv.state != "closed":
-                return conv, False
-            async with held_lock(redis, f"{keys.visitor(visitor_id)}:opening") as held:
-                if held:
-                    cid = await redis.hget(keys.visitor(visitor_id), "conversation_id")
-                    conv = await get_conversation(redis, keys, cid) if cid else None
-                    if conv is not None and conv.state != "closed":
-                        return conv, False
-                    return await self._create(keys, session, visitor), True
-            await asyncio.sleep(0.02)
-        raise InputError("busy", "could not open a conversation; please try again")
-
-    async def _create(self, keys: TenantKeys, session: dict, visitor: dict) -> Conversation:
-        tenant = self.ctx.config.tenants[keys.tenant]
-        limit = self.ctx.config.limits.conversations_per_address_per_min
-        if not await allow(self.ctx.redis, keys, f"newconv:{session.get('address', '?')}", limit, 60):
-            self.ctx.metrics.rejected.labels("rate_limited").inc()
-            raise InputError("rate_limited", "too many new conversations from your network; please wait a minute")
-        topic = visitor.get("topic") or next(iter(tenant.topics), "")
-        if topic not in tenant.topics:
-            raise InputError("no_topic", "this tenant has no topics configured")
-        language = visitor.get("language") or tenant.languages[0]
-        visitor_id = session["visitor_id"]
-        identities = [("visitor", visitor_id)]
-        if visitor.get("user_id"):  # signed by the customer's website: verified
-            identities.append(("user", visitor["user_id"]))
-            if visitor.get("user_email"):
-                identities.append(("email", visitor["user_email"]))
-        contact_id = await resolve_contact(
-            self.ctx.redis, keys, identities, name=visitor.get("name", ""), email=visitor.get("email", ""),
-        )
-        await self.ctx.redis.hset(keys.visitor(visitor_id), "contact_id", contact_id)
-        await visitor_wrote(self.ctx.redis, keys, visitor_id, self.ctx.config.server.visitor_token_ttl_s)
-        channel = next((c for c in tenant.channels.values() if c.type == "widget"), None)
-        conv = await create_conversation(
-            self.ctx.redis, keys, channel=channel.id if channel else "web", channel_type="widget", work_channel="chat",
-            contact_id=contact_id, topic=topic, queue=tenant.topics[topic].queue, language=language,
-            visitor_id=visitor_id,
-        )
-        self.ctx.metrics.conversations.labels(keys.tenant, conv.channel).inc()
-        return conv
 
     @acked
     async def on_history(self, sid: str, data: Any = None) -> dict:
@@ -259,12 +202,12 @@ class VisitorNamespace(socketio.AsyncNamespace):
         # an escalation is stored and forwarded: it counts against the visitor's message budget
         if not await allow(self.ctx.redis, keys, f"v:{visitor_id}", self.ctx.config.limits.visitor_messages_per_10s, 10):
             self.ctx.metrics.rejected.labels("rate_limited").inc()
-            raise InputError("rate_limited", "too many requests; wait a few seconds")
+            raise ClientError("rate_limited", "too many requests; wait a few seconds", 429)
         cid = visitor.get("conversation_id")
         conv = await get_conversation(self.ctx.redis, keys, cid) if cid else None
         new = False
         if conv is None or conv.state == "closed":
-            conv, new = await self._open_conversation(keys, session, visitor)
+            conv, new = await open_conversation(self.ctx, keys, await self._customer(keys, session))
             session["conversation_id"] = conv.id
         await record_escalation(self.ctx, keys, conv, request, by="visitor")
         if new:

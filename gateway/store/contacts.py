@@ -15,11 +15,23 @@ from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
+from acd.lua_runner import runner
+from bridges.registry import BRIDGES
 from gateway.keys import TenantKeys
 from gateway.store.ids import new_id
-from gateway.store.scripts import script
+from gateway.store.scripts import store_script
 
+RESOLVE_CONTACT = store_script("resolve_contact")
+
+# Verified identity kinds: the gateway's own, the platforms' whose bridges are on their way, and
+# each registered bridge's (read at call time: a test may register one).
 IDENTITY_KINDS = ("visitor", "user", "telegram", "whatsapp", "messenger", "slack", "email", "phone")
+
+
+def identity_kinds() -> set[str]:
+    return {*IDENTITY_KINDS, *(spec.identity_kind for spec in BRIDGES.values())}
+
+
 EMAIL_MAX = 254  # RFC 5321's path limit
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -76,7 +88,7 @@ async def resolve_contact(
     now = time.time() if now is None else now
     ids = []
     for kind, value in identities:
-        if kind not in IDENTITY_KINDS:
+        if kind not in identity_kinds():
             raise ValueError(f"unknown identity kind {kind!r}")
         if kind == "email":
             value = normalise_email(value)
@@ -84,7 +96,8 @@ async def resolve_contact(
             value = normalise_phone(value)
         if value:
             ids.append(f"{kind}:{value}")
-    result = await script(redis, "resolve_contact")(
+    result = await runner(redis).call(
+        RESOLVE_CONTACT,
         keys=[keys.prefix],
         args=[new_id("k"), repr(now), name, normalise_email(email) if email else "",
               normalise_phone(phone) if phone else "", ",".join(merge or []), *ids],

@@ -9,11 +9,13 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from acd.lua_runner import runner
 from gateway.keys import TenantKeys
 from gateway.store.ids import new_id
-from gateway.store.scripts import script
+from gateway.store.scripts import store_script
 
 STATES = ("queued", "offered", "assigned", "closed")
+CLOSE_CONVERSATION = store_script("close_conversation")
 
 
 @dataclass(slots=True)
@@ -69,9 +71,11 @@ async def create_conversation(
     language: str,
     visitor_id: str = "",
     external_id: str = "",
+    pointer: str = "",
     now: float | None = None,
 ) -> Conversation:
-    """Create an open conversation (state ``queued``) and index it; links it to the visitor if any."""
+    """Create an open conversation (state ``queued``) and index it; ``pointer`` names the hash whose
+    ``conversation_id`` leads the customer back to it (the visitor's, a platform chat's)."""
     now = time.time() if now is None else now
     conv = Conversation(
         id=new_id("c"), tenant=keys.tenant, channel=channel, channel_type=channel_type,
@@ -83,8 +87,8 @@ async def create_conversation(
         pipe.hset(keys.conv(conv.id), mapping=mapping)
         pipe.zadd(keys.convs_open(), {conv.id: now})
         pipe.zadd(keys.contact_convs(contact_id), {conv.id: now})
-        if visitor_id:
-            pipe.hset(keys.visitor(visitor_id), "conversation_id", conv.id)
+        if pointer:
+            pipe.hset(pointer, "conversation_id", conv.id)
         await pipe.execute()
     return conv
 
@@ -117,7 +121,8 @@ async def close_conversation(
 ) -> bool:
     """Finish a conversation (closed, out of the open index); True only for the one caller that did."""
     now = time.time() if now is None else now
-    done = await script(redis, "close_conversation")(
+    done = await runner(redis).call(
+        CLOSE_CONVERSATION,
         keys=[keys.conv(conversation_id), keys.convs_open()], args=[conversation_id, repr(now), reason],
     )
     return bool(done)

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 
+from acd.lua_runner import runner
 from gateway.keys import TenantKeys
-from gateway.store.batching import batcher
-from gateway.store.scripts import script
+from gateway.store.scripts import store_script
 
 
 class ConversationMissing(LookupError):
@@ -68,6 +67,12 @@ class NotAssigned(PermissionError):
     """The agent does not hold this conversation."""
 
 
+APPEND_MESSAGE = store_script(
+    "append_message",
+    {"NOCONV": ConversationMissing, "CLOSED": ConversationClosed, "RATE": RateLimited, "FORBIDDEN": NotAssigned},
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Posted:
     """A stored message and who must see it."""
@@ -97,26 +102,18 @@ async def post_message(
     author's right to write, dedupe by ``client_id`` (the first ack comes back unchanged), seq."""
     ts = time.time() if ts is None else ts
     rate_key = keys.rate(rate[0], int(ts // rate[2])) if rate else keys.conv(conversation_id)
-    try:
-        seq, mid, stored_ts, dup, agent_id, visitor_id = await batcher(redis).call(
-            script(redis, "append_message"),
-            keys=[
-                keys.conv(conversation_id), keys.conv_messages(conversation_id),
-                keys.conv_client_ids(conversation_id), rate_key,
-            ],
-            args=[
-                client_id, f"{conversation_id}:", author_kind, author_name, author_id, text, repr(ts),
-                json.dumps(extra) if extra else "", "1" if allow_closed else "0",
-                rate[1] if rate else 0, rate[2] * 2 if rate else 0, require_agent,
-            ],
-        )
-    except ResponseError as err:
-        code = str(err).split(" ", 1)[0]
-        exc = {"NOCONV": ConversationMissing, "CLOSED": ConversationClosed, "RATE": RateLimited,
-               "FORBIDDEN": NotAssigned}.get(code)
-        if exc is None:
-            raise
-        raise exc(conversation_id) from err
+    seq, mid, stored_ts, dup, agent_id, visitor_id = await runner(redis).call(
+        APPEND_MESSAGE,
+        keys=[
+            keys.conv(conversation_id), keys.conv_messages(conversation_id),
+            keys.conv_client_ids(conversation_id), rate_key,
+        ],
+        args=[
+            client_id, f"{conversation_id}:", author_kind, author_name, author_id, text, repr(ts),
+            json.dumps(extra) if extra else "", "1" if allow_closed else "0",
+            rate[1] if rate else 0, rate[2] * 2 if rate else 0, require_agent,
+        ],
+    )
     message = Message(
         id=mid, conversation_id=conversation_id, seq=int(seq), author_kind=author_kind,
         author_name=author_name, text=text, ts=float(stored_ts), author_id=author_id,

@@ -1,27 +1,16 @@
-"""Loads the storage Lua scripts once per Redis client."""
+"""The store's Lua scripts (gateway/store/lua/*.lua), run like the ACD's through acd.lua_runner:
+loaded once, auto-pipelined per event-loop turn, coded errors raised as typed exceptions."""
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
+from acd.lua_runner import LuaScript
 
 _LUA = Path(__file__).parent / "lua"
 
 
-@cache
-def _source(name: str) -> str:
-    return (_LUA / f"{name}.lua").read_text()
-
-
-def script(redis: Redis, name: str) -> AsyncScript:
-    """The registered script ``name`` for this client (registered on first use)."""
-    cached = getattr(redis, "_omnirelay_scripts", None)
-    if cached is None:
-        cached = {}
-        redis._omnirelay_scripts = cached  # type: ignore[attr-defined]
-    if name not in cached:
-        cached[name] = redis.register_script(_source(name))
-    return cached[name]
+def store_script(name: str, errors: Mapping[str, Callable[[str], Exception]] | None = None) -> LuaScript:
+    """``gateway/store/lua/<name>.lua``; ``errors`` maps the codes of its ``redis.error_reply`` to exceptions."""
+    return LuaScript.from_file(_LUA / f"{name}.lua", errors)

@@ -1,10 +1,10 @@
 """A routing stress worker: random traffic against one tenant, for concurrency tests and soak runs.
 
-Run several at once against the same Redis (``python -m acd.stress --url … --worker N``); each
+Run several at once against the same Redis (``python -m acd.devtools.stress --url … --worker N``); each
 syncs the config, then submits, accepts, declines, closes, changes agent states, connects and
 disconnects sockets and ticks timers at random, on a virtual clock shared through the wall clock
 (``start + (time.time() - wall0) * speed``). Prints one JSON line of counts. Check the
-invariants afterwards with ``acd.audit.check``.
+invariants afterwards with ``acd.devtools.audit.check``.
 """
 
 from __future__ import annotations
@@ -18,21 +18,19 @@ from collections import Counter
 
 import redis.asyncio as aioredis
 
-from gateway.config.schema import StepConfig, TenantConfig
-
-from . import testing
-from .engine import Engine
-from .errors import AcdError
-from .model import Task
+from ..engine import Engine
+from ..errors import AcdError
+from ..model import RoutingConfig, Step, Task
+from . import builders
 
 AGENTS = [f"a{i}" for i in range(12)]
 CHANNELS = ["chat", "chat", "messaging", "email", "voice"]
 
 
-def tenant() -> TenantConfig:
+def tenant() -> RoutingConfig:
     """The stress tenant: 12 blended agents, three queues with steps and overflow."""
     agents = [
-        testing.agent(
+        builders.agent(
             aid,
             {"sales": 1 + i % 5, "tech": 1 + (i * 3) % 5},
             ("en", "de") if i % 3 else ("de",),
@@ -42,13 +40,13 @@ def tenant() -> TenantConfig:
         for i, aid in enumerate(AGENTS)
     ]
     queues = [
-        testing.queue("sales", "sales", [StepConfig(timeout_s=20, min_proficiency=3), StepConfig(timeout_s=40),
-                                         StepConfig(overflow="tech")], wrapup_s=5),
-        testing.queue("tech", "tech", [StepConfig(timeout_s=30), StepConfig(relax_language=True)],
+        builders.queue("sales", "sales", [Step(timeout_s=20, min_proficiency=3), Step(timeout_s=40),
+                                         Step(overflow="tech")], wrapup_s=5),
+        builders.queue("tech", "tech", [Step(timeout_s=30), Step(relax_language=True)],
                       policy="least_occupancy", wrapup_s=3),
-        testing.queue("vip", "sales", policy="best_proficiency", priority=3, aging_per_min=2, wrapup_s=0),
+        builders.queue("vip", "sales", policy="best_proficiency", priority=3, aging_per_min=2, wrapup_s=0),
     ]
-    return testing.tenant(agents, queues, tenant_id="stress")
+    return builders.tenant(agents, queues, tenant_id="stress")
 
 
 async def work(url: str, worker: int, ops: int, seed: int, start: float, wall0: float, speed: float) -> Counter:

@@ -12,8 +12,8 @@ script call (INFO commandstats). Prints JSON lines, then the comparison with the
 p99 <= 5 ms at 10k agents, >= 2,000 decisions/s from one process, 10k cost <= 1.5 x 100 cost.
 Starts its own embedded redis-server (AOF, --appendfsync) unless REDIS_URL is set.
 
-    .venv/bin/python bench/acd.py                     # ~1-2 minutes
-    .venv/bin/python bench/acd.py --sizes 100 1000 --appendfsync always
+    .venv/bin/python bench/acd_bench.py                     # ~1-2 minutes
+    .venv/bin/python bench/acd_bench.py --sizes 100 1000 --appendfsync always
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import redis.asyncio as aioredis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from acd import testing  # noqa: E402
+from acd.devtools import builders  # noqa: E402
 from acd.effects import Offered  # noqa: E402
 from acd.engine import Engine  # noqa: E402
 from acd.model import Task  # noqa: E402
@@ -45,12 +45,12 @@ TARGET_P99_MS, TARGET_RATE, TARGET_SCALE = 5.0, 2000.0, 1.5
 
 def tenant(n: int):
     agents = [
-        testing.agent(f"a{i}", {SKILLS[i % 4]: 1 + i % 5, SKILLS[(i + 1) % 4]: 1 + (i * 7) % 5},
+        builders.agent(f"a{i}", {SKILLS[i % 4]: 1 + i % 5, SKILLS[(i + 1) % 4]: 1 + (i * 7) % 5},
                       ("en", "de") if i % 2 else ("en",), {"chat": 1, "email": 2})
         for i in range(n)
     ]
-    queues = [testing.queue(s, s, wrapup_s=0) for s in SKILLS]
-    return testing.tenant(agents, queues, tenant_id=f"bench{n}")
+    queues = [builders.queue(s, s, wrapup_s=0) for s in SKILLS]
+    return builders.tenant(agents, queues, tenant_id=f"bench{n}")
 
 
 def pct(values: list[float], q: float) -> float:

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from gateway.config.schema import REALTIME_CHANNELS, WORK_CHANNELS
+from ..model import REALTIME_CHANNELS, TASK_STATES, WORK_CHANNELS
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from ..engine import Engine
 
 LIVE = ("offered", "assigned", "wrapup")
+AT_REST = tuple(s for s in TASK_STATES if s != "between")  # "between" never outlives a script
 
 
 def offerable(agent: dict[str, Any], rules: dict[str, Any]) -> set[str]:
@@ -29,7 +30,7 @@ def offerable(agent: dict[str, Any], rules: dict[str, Any]) -> set[str]:
         return set()
     load, cap = agent["load"], agent["cap"]
     rt = min(1.0, sum(load[c] / cap[c] for c in REALTIME_CHANNELS if cap.get(c, 0) > 0))
-    out = set()
+    out: set[str] = set()
     for c in WORK_CHANNELS:
         if load[c] >= cap.get(c, 0):
             continue
@@ -99,7 +100,7 @@ async def check(engine: Engine, work_conserving: bool = False) -> list[str]:
     live_ids = await r.smembers(k.tasks())
     for tid, t in tasks.items():
         st = t.get("state")
-        if st not in ("queued", "offered", "assigned", "wrapup", "closed"):
+        if st not in AT_REST:
             bad.append(f"task {tid} in state {st}")
             continue
         if (st != "closed") != (tid in live_ids):
@@ -114,7 +115,7 @@ async def check(engine: Engine, work_conserving: bool = False) -> list[str]:
             bad.append(f"task {tid} ({st}) waiting sets: order={in_order} enq={in_enq} inq={t.get('inq')}")
         wqk = t.get("wqk", "")
         if (st == "queued") != bool(wqk) or (wqk and await r.zscore(wqk, tid) is None):
-            bad.append(f"task {tid} ({st}) bucket {wqk!r} wrong")
+            bad.append(f"task {tid} ({st}) waiting bucket {wqk!r} wrong")
         if st == "offered":
             if offers.get(t["offer"]) != tid:
                 bad.append(f"task {tid} offer {t['offer']} not in the offers hash")
@@ -131,15 +132,15 @@ async def check(engine: Engine, work_conserving: bool = False) -> list[str]:
     for key in await _scan(engine, k.prefix + "acd:wq:*"):
         for tid in await r.zrange(key, 0, -1):
             if tasks.get(tid, {}).get("wqk") != key or tasks[tid].get("state") != "queued":
-                bad.append(f"bucket {key} holds {tid} ({tasks.get(tid, {}).get('state')})")
+                bad.append(f"waiting bucket {key} holds {tid} ({tasks.get(tid, {}).get('state')})")
 
     # Agent indexes: exactly the available agents, under the channels they may take now.
     want: set[tuple[str, str]] = set()
     for aid, a in agents.items():
-        for c in offerable(a, rules):
+        for ch in offerable(a, rules):
             for skill, p in a["skills"].items():
                 for lang in ["*", *a["langs"]]:
-                    want.add((k.agent_index(skill, p, lang, c), aid))
+                    want.add((k.agent_index(skill, p, lang, ch), aid))
     have = set()
     for key in await _scan(engine, k.prefix + "acd:ix:*"):
         have |= {(key, aid) for aid in await r.zrange(key, 0, -1)}
@@ -204,7 +205,7 @@ async def record_problems(engine: Engine, tid: str, t: dict[str, str]) -> list[s
 async def _idle_with_work(engine: Engine, tasks: dict, agents: dict, rules: dict) -> list[str]:
     """A queued task that an available agent with room could take (and has not refused)."""
     bad = []
-    queues = engine.tenant.queues
+    queues = engine.config.queues
     for tid, t in tasks.items():
         if t.get("state") != "queued":
             continue

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from . import erlang, testing
-from .effects import Assigned, Effect, QueuePosition
-from .engine import Engine
-from .model import Task
+from .. import erlang
+from ..effects import Assigned, Effect, QueuePosition
+from ..engine import Engine
+from ..model import Task
+from . import builders
 
 
 @dataclass
@@ -54,9 +55,9 @@ async def simulate(
 ) -> SimResult:
     """Run ``contacts`` arrivals through a fresh tenant ``sim`` and measure the service level."""
     rng = random.Random(seed)
-    tenant = testing.tenant(
-        [testing.agent(f"a{i}", auto_accept=True) for i in range(agents)],
-        [testing.queue("q", wrapup_s=0, aht_s=aht_s, sla_threshold_s=threshold_s)],
+    tenant = builders.tenant(
+        [builders.agent(f"a{i}", auto_accept=True) for i in range(agents)],
+        [builders.queue("q", wrapup_s=0, aht_s=aht_s, sla_threshold_s=threshold_s)],
         tenant_id="sim",
     )
     engine = Engine(redis, tenant, event_maxlen=50_000)

@@ -1,0 +1,113 @@
+"""The contract every bridge fulfils: its spec, the Bridge protocol, health states and the error trio.
+
+A bridge is mostly pure functions (verify, split, parse) plus one thin API client (send). The gateway
+owns the route, the durable stream, the dedupe, the ordering and the retries, so a bridge never
+touches Redis and imports nothing from ``gateway``.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Generic, Protocol, TypeVar
+
+from aiohttp import ClientSession
+
+from bridges.events import Event
+
+
+class Health(StrEnum):
+    """What a channel's bridge can do right now, as shown in /healthz."""
+
+    CONNECTING = "connecting"  # configured, nothing proven yet
+    OK = "ok"
+    AUTH_FAILED = "auth_failed"  # the platform refused our credentials: sending stops until fixed
+    TRANSIENT_ERROR = "transient_error"  # the platform is slow or down: retrying with back-off
+    DISABLED = "disabled"  # a required secret is missing: every webhook is rejected
+
+
+class BridgeError(Exception):
+    """Base of the errors a bridge raises; vendor errors are wrapped with ``raise … from err``."""
+
+
+class NotReady(BridgeError):
+    """Retry later: rate limited, a 5xx, a timeout. ``retry_after`` seconds, when the platform said."""
+
+    def __init__(self, message: str = "not ready", retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuthFailed(BridgeError):
+    """Our credentials are wrong (outbound), or a webhook's signature is (inbound)."""
+
+
+class Fatal(BridgeError):
+    """This one thing can never succeed (blocked by the user, message too long): drop it, say why."""
+
+
+class Malformed(BridgeError):
+    """A verified webhook body the bridge cannot read (answered 400)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """An agent's reply to send: ``thread`` is the platform's address of the conversation (a chat id)."""
+
+    thread: str
+    text: str
+    client_id: str  # the agent's idempotency key; platforms that take one get it
+    reply_to: str = ""  # platform message id this answers, when the platform threads replies
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What the platform answered to a send: its id for the message, and the raw answer."""
+
+    message_id: str
+    raw: Any = None
+
+
+# One unit of a webhook body: (delivery id the platform repeats on retries, the unit to parse).
+Delivery = tuple[str, Any]
+
+
+class Bridge(Protocol):
+    """One configured channel of a platform, built by its spec's factory."""
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> None:
+        """Raise AuthFailed unless the webhook is signed by the platform."""
+
+    def handshake(self, query: Mapping[str, str], body: bytes) -> str | None:
+        """The answer to a subscription handshake (Meta's hub.challenge, Slack's url_verification),
+        or None when this request is not one. Raise AuthFailed for a handshake with a wrong token."""
+
+    def deliveries(self, body: bytes) -> list[Delivery]:
+        """Every entry of a (verified) batch, in order. Raise Malformed when unreadable."""
+
+    def parse(self, unit: Any) -> list[Event]:
+        """Canonical events of one delivery; an unknown payload type yields ``Unsupported``."""
+
+    async def send(self, outbound: Outbound) -> Sent:
+        """Send one reply; raise NotReady / AuthFailed / Fatal."""
+
+    @property
+    def health(self) -> Health:
+        """The bridge's own view (a polling bridge knows more than the gateway does)."""
+
+
+C = TypeVar("C")
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeSpec(Generic[C]):
+    """What the gateway needs to know about one platform, before any channel of it exists."""
+
+    type: str  # the channel type in the config and in /webhooks/<type>/<channel>
+    work_channel: str  # the ACD work channel its conversations are routed as
+    identity_kind: str  # the verified identity kind its customers get (contacts)
+    config: builtins.type[C]  # frozen dataclass; its fields are read from the channel's config by name
+    factory: Callable[[C, ClientSession], Bridge]
+    secrets: tuple[str, ...] = field(default=())  # config fields that must be set, or webhooks fail closed

@@ -1,0 +1,20 @@
+"""Every bridge this build carries, by channel type: adding a platform is one line here.
+
+The gateway reads this dict at run time (never a copy taken at import), so a test can register a
+bridge of its own with ``monkeypatch.setitem(BRIDGES, ...)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridges.base import BridgeSpec
+
+BRIDGES: dict[str, BridgeSpec[Any]] = {
+    # The messenger platforms come with the next issue, e.g. "telegram": telegram.SPEC.
+}
+
+
+def spec_of(channel_type: str) -> BridgeSpec[Any] | None:
+    """The spec of a channel type, or None for a type without a bridge (the widget, or not built yet)."""
+    return BRIDGES.get(channel_type)

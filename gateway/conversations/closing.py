@@ -1,0 +1,25 @@
+"""Closing a conversation: the one path every close takes (agent, visitor, abandonment, bridges)."""
+
+from __future__ import annotations
+
+import time
+
+from gateway.keys import TenantKeys
+from gateway.rooms import agent_room, visitor_room
+from gateway.services import Services
+from gateway.store.conversations import Conversation, close_conversation
+
+
+async def end_conversation(svc: Services, tenant: str, conv: Conversation, *, reason: str, wrapup_code: str | None = None) -> None:
+    """Close a conversation everywhere, through this one path: the ACD (slot to wrap-up and the
+    record closed, in one atomic step), the store's open index, then the visitor and the agent."""
+    keys = TenantKeys(tenant)
+    await svc.router.close(tenant, conv.id, reason, wrapup_code)
+    if not await close_conversation(svc.redis, keys, conv.id, reason, now=time.time()):
+        return  # somebody else finished it (and told everyone)
+    event = {"conversation_id": conv.id, "reason": reason}
+    if conv.visitor_id:
+        await svc.sio.emit("closed", event, room=visitor_room(tenant, conv.visitor_id), namespace="/visitor")
+    agent_id = await svc.redis.hget(keys.conv(conv.id), "agent_id") or conv.agent_id
+    if agent_id:
+        await svc.sio.emit("closed", event, room=agent_room(tenant, agent_id), namespace="/agent")

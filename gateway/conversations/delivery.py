@@ -1,0 +1,25 @@
+"""Delivering a stored message to the people in a conversation."""
+
+from __future__ import annotations
+
+import asyncio
+
+from gateway.rooms import agent_room, visitor_room
+from gateway.services import Services
+from gateway.store.messages import Posted
+
+
+async def fan_out(svc: Services, tenant: str, posted: Posted, sender_sid: str | None = None) -> None:
+    """Deliver a stored message to everyone in the conversation (every tab, the agent's consoles).
+
+    The socket that sent it is skipped: its ack carries id, seq and ts, and both front ends put
+    the message in place from the ack."""
+    wire = posted.message.to_wire()
+    emits = []
+    if posted.visitor_id:
+        emits.append(svc.sio.emit("message", wire, room=visitor_room(tenant, posted.visitor_id), namespace="/visitor",
+                                  skip_sid=sender_sid))
+    if posted.agent_id:
+        emits.append(svc.sio.emit("message", wire, room=agent_room(tenant, posted.agent_id), namespace="/agent",
+                                  skip_sid=sender_sid))
+    await asyncio.gather(*emits)

@@ -1,0 +1,217 @@
+"""Agent replies to bridged conversations: a per-conversation ordered outbox in Redis, sent by a worker.
+
+``enqueue`` stores the reply before the agent's ack, so a reply acknowledged is a reply that will
+be sent (or reported failed). One process at a time sends a conversation's outbox (a lease), head
+first, so the customer reads replies in the agent's order. The bridge's error says what happens:
+NotReady → back-off (at least its retry_after), AuthFailed → the channel is marked auth_failed and
+holds its replies until a process starts with new credentials, Fatal → dropped and reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
+from typing import cast
+
+from redis.asyncio import Redis
+from redis.exceptions import LockError
+
+from bridges.base import AuthFailed, Fatal, Health, NotReady, Outbound
+from gateway import channels_health
+from gateway.keys import TenantKeys
+from gateway.metrics import Metrics
+from gateway.webhooks.channels import BridgedChannels
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.25  # how often a process looks for due outboxes (its own enqueues wake it at once)
+LEASE_S = 60.0  # longer than one send (the HTTP client's total timeout)
+HOLD_S = 30.0  # an auth_failed channel's outboxes are looked at again this often
+BACKOFF_S = (1.0, 300.0)  # first retry delay, doubling up to the cap
+MAX_ATTEMPTS = 12  # NotReady this often (about half an hour): the reply is dropped and reported
+SENT_TTL_S = 24 * 3600
+CONCURRENCY = 16  # conversations sent at once per tenant per process
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    FAILED = "failed"  # dropped: Fatal, given up, or the channel is gone
+    HELD = "held"  # the platform refused our credentials: kept, sent once the channel is fixed
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One queued reply, as stored in the outbox (JSON)."""
+
+    conversation: str
+    channel: str
+    thread: str
+    text: str
+    client_id: str
+    message_id: str = ""
+    reply_to: str = ""
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """What became of one reply; the conversation service turns it into a message status."""
+
+    tenant: str
+    conversation: str
+    message_id: str
+    client_id: str
+    outcome: Outcome
+    reason: str = ""
+    platform_id: str = ""
+
+
+DeliveryReporter = Callable[[DeliveryReport], Awaitable[None]]
+
+
+def backoff(attempts: int, retry_after: float | None) -> float:
+    """Seconds before the next try: doubling from the first delay, never before the platform's retry_after."""
+    first, cap = BACKOFF_S
+    return max(retry_after or 0.0, min(first * 2**attempts, cap))
+
+
+class Outbox:
+    """The ordered outboxes of every tenant, and the worker that drains them."""
+
+    def __init__(self, redis: Redis, channels: BridgedChannels, report: DeliveryReporter, metrics: Metrics) -> None:
+        self.redis = redis
+        self.channels = channels
+        self.report = report
+        self.metrics = metrics
+        self._wake: dict[str, asyncio.Event] = {}
+
+    async def enqueue(self, tenant: str, conversation: str, text: str, client_id: str, *, channel: str,
+                      thread: str, message_id: str = "", reply_to: str = "") -> None:
+        """Queue a reply behind the conversation's earlier ones (call before acknowledging the agent)."""
+        keys = TenantKeys(tenant)
+        item = Reply(conversation, channel, thread, text, client_id, message_id, reply_to)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(keys.outbox(conversation), json.dumps(asdict(item)))
+            pipe.zadd(keys.outbox_due(), {conversation: time.time()}, nx=True)
+            await pipe.execute()
+        self._wake_up(tenant)
+
+    async def resume(self, tenant: str) -> None:
+        """At start-up: every waiting outbox is due now (held ones may go with fixed credentials)."""
+        keys = TenantKeys(tenant)
+        later = cast(list[str], await self.redis.zrangebyscore(keys.outbox_due(), time.time(), "+inf"))
+        if later:
+            await self.redis.zadd(keys.outbox_due(), dict.fromkeys(later, time.time()), xx=True)
+
+    async def run(self, tenant: str) -> None:
+        """Send ``tenant``'s due outboxes until cancelled."""
+        limit = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(cid: str) -> None:
+            async with limit:
+                await self.drain(tenant, cid)
+
+        while True:
+            try:
+                due = cast(list[str], await self.redis.zrangebyscore(
+                    TenantKeys(tenant).outbox_due(), "-inf", time.time(), 0, 64
+                ))
+                await asyncio.gather(*(one(cid) for cid in due))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox step failed", extra={"tenant": tenant})
+            wake = self._wake.setdefault(tenant, asyncio.Event())
+            try:
+                await asyncio.wait_for(wake.wait(), POLL_S)
+            except TimeoutError:
+                pass
+            wake.clear()
+
+    def _wake_up(self, tenant: str) -> None:
+        self._wake.setdefault(tenant, asyncio.Event()).set()
+
+    async def drain(self, tenant: str, cid: str) -> None:
+        """Send one conversation's replies in order, while this process holds its lease."""
+        keys = TenantKeys(tenant)
+        lock = self.redis.lock(keys.outbox_lock(cid), timeout=LEASE_S, blocking=False)
+        if not await lock.acquire():
+            return  # another process is sending this conversation
+        try:
+            while await self._send_head(tenant, cid):
+                pass
+        finally:
+            try:
+                await lock.release()
+            except LockError:
+                log.warning("outbox lease expired while sending", extra={"tenant": tenant, "conversation": cid})
+
+    async def _send_head(self, tenant: str, cid: str) -> bool:
+        """Try the oldest reply; True when it is done with (sent or dropped) and the next may go."""
+        keys = TenantKeys(tenant)
+        raw = await self.redis.lindex(keys.outbox(cid), 0)
+        if raw is None:
+            await self.redis.zrem(keys.outbox_due(), cid)
+            if await self.redis.llen(keys.outbox(cid)):  # an enqueue raced the removal
+                await self.redis.zadd(keys.outbox_due(), {cid: time.time()})
+            return False
+        item = Reply(**json.loads(raw))
+        if await self.redis.sismember(keys.outbox_sent(cid), item.client_id):
+            await self.redis.lpop(keys.outbox(cid))  # enqueued twice (the agent resent): sent once
+            return True
+        channel = self.channels.get(tenant, item.channel)
+        if channel is None or channel.bridge is None:
+            return await self._drop(tenant, item, "the channel is not configured or is disabled", "")
+        if await channels_health.state_of(self.redis, tenant, item.channel) is Health.AUTH_FAILED:
+            return await self._retry_at(tenant, cid, time.time() + HOLD_S)
+        kind = channel.spec.type
+        try:
+            sent = await channel.bridge.send(Outbound(item.thread, item.text, item.client_id, item.reply_to))
+        except NotReady as err:
+            self.metrics.outbound.labels(kind, "not_ready").inc()
+            await channels_health.report(self.redis, tenant, item.channel, Health.TRANSIENT_ERROR)
+            if item.attempts + 1 >= MAX_ATTEMPTS:
+                return await self._drop(tenant, item, f"gave up after {MAX_ATTEMPTS} attempts: {err}", kind)
+            await self.redis.lset(keys.outbox(cid), 0, json.dumps(asdict(replace(item, attempts=item.attempts + 1))))
+            return await self._retry_at(tenant, cid, time.time() + backoff(item.attempts, err.retry_after))
+        except AuthFailed as err:
+            self.metrics.outbound.labels(kind, "auth_failed").inc()
+            log.error("channel credentials refused: its replies are held",
+                      extra={"tenant": tenant, "channel": item.channel, "error": str(err)})
+            await channels_health.report(self.redis, tenant, item.channel, Health.AUTH_FAILED)
+            await self._tell(tenant, item, Outcome.HELD, str(err))
+            return await self._retry_at(tenant, cid, time.time() + HOLD_S)
+        except Fatal as err:
+            return await self._drop(tenant, item, str(err), kind)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.lpop(keys.outbox(cid))
+            pipe.sadd(keys.outbox_sent(cid), item.client_id)
+            pipe.expire(keys.outbox_sent(cid), SENT_TTL_S)
+            await pipe.execute()
+        self.metrics.outbound.labels(kind, "sent").inc()
+        await channels_health.report(self.redis, tenant, item.channel, Health.OK)
+        await self._tell(tenant, item, Outcome.SENT, platform_id=sent.message_id)
+        return True
+
+    async def _retry_at(self, tenant: str, cid: str, when: float) -> bool:
+        await self.redis.zadd(TenantKeys(tenant).outbox_due(), {cid: when})
+        return False
+
+    async def _drop(self, tenant: str, item: Reply, reason: str, kind: str) -> bool:
+        await self.redis.lpop(TenantKeys(tenant).outbox(item.conversation))
+        self.metrics.outbound.labels(kind or "unknown", "failed").inc()
+        log.warning("reply dropped", extra={"tenant": tenant, "conversation": item.conversation, "reason": reason})
+        await self._tell(tenant, item, Outcome.FAILED, reason)
+        return True
+
+    async def _tell(self, tenant: str, item: Reply, outcome: Outcome, reason: str = "", platform_id: str = "") -> None:
+        report = DeliveryReport(tenant, item.conversation, item.message_id, item.client_id, outcome, reason, platform_id)
+        try:
+            await self.report(report)
+        except Exception:  # the reply's fate is settled; a failing status update must not resend it
+            log.exception("delivery report failed", extra={"tenant": tenant, "conversation": item.conversation})

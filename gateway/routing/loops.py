@@ -1,0 +1,60 @@
+"""The periodic work of routing: requeue what a dead process left, tell waiting visitors where they
+stand, send supervisors their snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from gateway.keys import TenantKeys
+from gateway.store.conversations import close_conversation, open_conversations
+
+if TYPE_CHECKING:
+    from gateway.routing.service import Router
+
+log = logging.getLogger(__name__)
+SERIES_STEP_S = 30  # one sample of waiting contacts per queue every 30 s
+
+
+async def recover(router: Router) -> None:
+    """Finish conversations the ACD closed but a dead process did not take out of the open index,
+    and queue open conversations the ACD does not know (a process died between storing and routing)."""
+    for tenant, engine in router.engines.items():
+        keys = TenantKeys(tenant)
+        for conv in await open_conversations(router.redis, keys):
+            if conv.state == "closed":
+                await close_conversation(router.redis, keys, conv.id, conv.close_reason or "agent")
+                continue
+            if conv.seq > 0 and await engine.task(conv.id) is None:
+                log.warning("re-queueing conversation unknown to the ACD", extra={"conversation": conv.id})
+                await router.submit(conv)
+
+
+async def push_positions(router: Router, only_moved: bool = False) -> None:
+    """Send every waiting visitor its queue position and wait estimate (``only_moved``: just in
+    tenants whose lines changed since the last push — called often, so changes show at once)."""
+    tenants = list(router.lines_moved) if only_moved else list(router.engines)
+    router.lines_moved.difference_update(tenants)
+    for tenant in tenants:
+        await router.effects.apply(tenant, list(await router.engines[tenant].positions(now=time.time())))
+
+
+async def push_snapshots(router: Router, local_supervisors: Callable[[str], list[str]]) -> None:
+    """Send this process's supervisors a snapshot; sample the waiting series every 30 s (one process)."""
+    now = time.time()
+    for tenant in router.engines:
+        local = local_supervisors(tenant)
+        sample_due = await router.redis.set(
+            TenantKeys(tenant).leader("series"), router.node_id, nx=True, px=int(SERIES_STEP_S * 1000)
+        )
+        if not local and not sample_due:
+            continue  # nobody watching here: no work (a snapshot costs a few reads per open conversation)
+        snap = await router.snapshot(tenant, now)
+        # per socket, not per room: a room emit would reach every process's supervisors once per process
+        await asyncio.gather(*[router.sio.emit("snapshot", snap, to=sid, namespace="/supervisor") for sid in local])
+        if sample_due:
+            sample = {q["id"]: q["waiting"] for q in snap["queues"]} or {"_": 0}
+            await router.redis.xadd(TenantKeys(tenant).waiting_series(), sample, maxlen=3000, approximate=True)

@@ -1,0 +1,152 @@
+"""Typed calls into the ACD: one Engine per tenant; every decision's effects are applied before the
+call returns. Any gateway process may make any call (decisions are atomic in Redis)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+
+from acd.effects import Effect
+from acd.engine import Engine
+from acd.model import Task
+from gateway.config.schema import Config
+from gateway.config.to_acd import to_acd
+from gateway.emitter import Emitter
+from gateway.keys import TenantKeys
+from gateway.metrics import Metrics
+from gateway.routing import loops, views
+from gateway.routing.effects import EffectApplier
+from gateway.store.contacts import get_contact
+from gateway.store.conversations import Conversation
+
+# effects after which people waiting behind may have moved up (or a new one joined)
+LINE_MOVERS = {"offered", "assigned", "offer_revoked", "task_requeued", "task_overflowed", "agent_state"}
+
+
+class Router:
+    """The ACD of every tenant, as typed service calls."""
+
+    def __init__(self, redis: Redis, config: Config, sio: Emitter, metrics: Metrics, node_id: str):
+        self.redis = redis
+        self.config = config
+        self.sio = sio
+        self.metrics = metrics
+        self.node_id = node_id
+        self.engines = {tid: Engine(redis, to_acd(tenant)) for tid, tenant in config.tenants.items()}
+        self.effects = EffectApplier(redis, config, sio)
+        self.lines_moved: set[str] = set()  # tenants whose waiting lines changed since the last push
+
+    def engine(self, tenant: str) -> Engine:
+        return self.engines[tenant]
+
+    async def start(self) -> None:
+        now = time.time()
+        for engine in self.engines.values():
+            await engine.sync_config(now)
+
+    async def _decide(self, tenant: str, op: str, call: Callable[[float], Awaitable[list[Effect]]],
+                      *, moves_line: bool = False) -> list[Effect]:
+        """Run one decision at ``now``, time it, and apply its effects."""
+        start = time.perf_counter()
+        effects = await call(time.time())
+        self.metrics.routing_seconds.labels(op).observe(time.perf_counter() - start)
+        if moves_line or any(e.kind in LINE_MOVERS for e in effects):
+            self.lines_moved.add(tenant)
+        await self.effects.apply(tenant, effects)
+        return effects
+
+    # --- work in -------------------------------------------------------------------------------
+    async def submit(self, conv: Conversation, priority: int = 0) -> list[Effect]:
+        """Queue a conversation for an agent (idempotent: a task already known is left alone)."""
+        contact = await get_contact(self.redis, TenantKeys(conv.tenant), conv.contact_id)
+        meta = {
+            "topic": conv.topic,
+            "channel_type": conv.channel_type,
+            "contact": {
+                "id": contact.id if contact else conv.contact_id,
+                "name": contact.name if contact else "",
+                "email": contact.email if contact else "",
+                "email_verified": contact.email_verified if contact else False,
+            },
+        }
+        # the engine keeps the conversation record's state, agent and queue in step with the task,
+        # in the same atomic step as each routing decision
+        task = Task(
+            id=conv.id, queue=conv.queue, channel=conv.work_channel, language=conv.language,
+            priority=priority, enqueued_at=conv.created_at, meta=meta, record=TenantKeys(conv.tenant).conv(conv.id),
+        )
+        engine = self.engines[conv.tenant]
+        return await self._decide(conv.tenant, "submit", lambda now: engine.submit(task, now), moves_line=True)
+
+    async def close(self, tenant: str, task_id: str, reason: str, wrapup_code: str | None = None) -> list[Effect]:
+        engine = self.engines[tenant]
+        return await self._decide(tenant, "close", lambda now: engine.close(task_id, now, wrapup_code, reason),
+                                  moves_line=True)
+
+    async def transfer(self, tenant: str, task_id: str, *, queue: str | None = None, agent: str | None = None) -> list[Effect]:
+        engine = self.engines[tenant]
+        return await self._decide(tenant, "transfer", lambda now: engine.transfer(task_id, now, queue=queue, agent=agent),
+                                  moves_line=True)
+
+    # --- agents --------------------------------------------------------------------------------
+    async def accept(self, tenant: str, agent_id: str, offer_id: str) -> list[Effect]:
+        engine = self.engines[tenant]
+        return await self._decide(tenant, "accept", lambda now: engine.accept(agent_id, offer_id, now))
+
+    async def decline(self, tenant: str, agent_id: str, offer_id: str) -> list[Effect]:
+        engine = self.engines[tenant]
+        return await self._decide(tenant, "decline", lambda now: engine.decline(agent_id, offer_id, now))
+
+    async def wrapup_done(self, tenant: str, agent_id: str, task_id: str, code: str) -> list[Effect]:
+        engine = self.engines[tenant]
+        return await self._decide(tenant, "wrapup_done", lambda now: engine.wrapup_done(agent_id, task_id, code, now))
+
+    async def set_state(self, tenant: str, agent_id: str, state: str, reason: str = "requested") -> list[Effect]:
+        engine = self.engines[tenant]
+        return await self._decide(tenant, "set_state", lambda now: engine.set_state(agent_id, state, now, reason))
+
+    async def agent_connected(self, tenant: str, agent_id: str, sid: str) -> list[Effect]:
+        engine = self.engines[tenant]
+        return await self._decide(tenant, "agent_connected",
+                                  lambda now: engine.agent_connected(agent_id, sid, self.node_id, now))
+
+    async def agent_disconnected(self, tenant: str, agent_id: str, sid: str) -> list[Effect]:
+        engine = self.engines[tenant]
+        return await self._decide(tenant, "agent_disconnected",
+                                  lambda now: engine.agent_disconnected(agent_id, sid, self.node_id, now))
+
+    # --- timers and periodic work (gateway/routing/loops.py) -----------------------------------
+    async def tick(self) -> None:
+        """Fire due ACD timers of every tenant (any number of processes may do this at once)."""
+        for tenant, engine in self.engines.items():
+            await self._decide(tenant, "tick", engine.tick)
+
+    async def heartbeat(self, ttl_s: float) -> None:
+        for engine in self.engines.values():
+            await engine.node_heartbeat(self.node_id, now=time.time(), ttl_s=ttl_s)
+
+    async def recover(self) -> None:
+        await loops.recover(self)
+
+    async def push_positions(self, only_moved: bool = False) -> None:
+        await loops.push_positions(self, only_moved)
+
+    async def push_snapshots(self, local_supervisors: Callable[[str], list[str]]) -> None:
+        await loops.push_snapshots(self, local_supervisors)
+
+    # --- views ---------------------------------------------------------------------------------
+    async def pending_offers(self, tenant: str, agent_id: str, now: float) -> list[dict]:
+        """Offers waiting for this agent's answer, with the time they have left (a console that reconnects)."""
+        return [
+            views.offer_payload(o.offer_id, o.task_id, o.channel, o.language, o.queue, o.waited_s, o.expires_in_s, o.meta)
+            for o in await self.engines[tenant].offers_for(agent_id, now)
+        ]
+
+    async def snapshot(self, tenant: str, now: float) -> dict[str, Any]:
+        return await views.snapshot(self.redis, self.engines[tenant], self.config.tenants[tenant], now)
+
+    async def describe(self, tenant: str, conv: Conversation) -> dict:
+        return await views.describe(self.redis, tenant, conv)

@@ -1,0 +1,77 @@
+"""What the consoles show of routing: the offer payload, an assigned conversation, the
+supervisor's snapshot with the live conversations and the waiting series."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.asyncio import Redis
+
+from acd.engine import Engine
+from gateway.config.schema import TenantConfig
+from gateway.keys import TenantKeys
+from gateway.store.contacts import get_contact
+from gateway.store.conversations import Conversation, open_conversations
+
+
+def offer_payload(
+    offer_id: str, task_id: str, channel: str, language: str, queue: str, waited_s: float, expires_in_s: float, meta: dict
+) -> dict:
+    """The contract's ``offer`` event."""
+    meta = meta or {}
+    return {
+        "offer_id": offer_id, "conversation_id": task_id, "channel": channel,
+        "channel_type": meta.get("channel_type", ""), "language": language, "topic": meta.get("topic", ""),
+        "queue": queue, "waited_s": round(waited_s, 1), "expires_in_s": round(expires_in_s, 1),
+        "contact": meta.get("contact", {}),
+    }
+
+
+async def describe(redis: Redis, tenant: str, conv: Conversation) -> dict:
+    """What an agent's console shows of an assigned conversation."""
+    contact = await get_contact(redis, TenantKeys(tenant), conv.contact_id)
+    return {
+        "conversation_id": conv.id, "channel": conv.work_channel, "channel_type": conv.channel_type,
+        "channel_id": conv.channel, "topic": conv.topic, "language": conv.language, "queue": conv.queue,
+        "state": conv.state, "last_seq": conv.seq, "created_at": conv.created_at,
+        "contact": contact.to_wire() if contact else {"id": conv.contact_id, "name": ""},
+    }
+
+
+async def snapshot(redis: Redis, engine: Engine, tenant: TenantConfig, now: float) -> dict[str, Any]:
+    """The ACD snapshot, the open conversations, and the waiting-contacts series of the last 30 minutes."""
+    snap = await engine.snapshot(now=now)
+    snap["conversations"] = await live_conversations(redis, tenant, now)
+    keys = TenantKeys(tenant.id)
+    entries = await redis.xrange(keys.waiting_series(), min=str(int((now - 1800) * 1000)))
+    series: dict[str, list] = {}
+    for entry_id, fields in entries:
+        ts = int(entry_id.split("-")[0]) / 1000
+        for queue, waiting in fields.items():
+            if queue != "_":
+                series.setdefault(queue, []).append([ts, int(waiting)])
+    snap["series"] = series
+    return snap
+
+
+async def live_conversations(redis: Redis, tenant: TenantConfig, now: float, limit: int = 200) -> list[dict]:
+    """The open conversations as the dashboard lists them (the agent also while offered)."""
+    keys = TenantKeys(tenant.id)
+    convs = (await open_conversations(redis, keys))[:limit]
+    async with redis.pipeline(transaction=False) as pipe:
+        for conv in convs:
+            pipe.hget(keys.contact(conv.contact_id), "name")
+            pipe.xrevrange(keys.conv_messages(conv.id), count=1)
+        rows = await pipe.execute()
+    out = []
+    for i, conv in enumerate(convs):
+        name, last = rows[2 * i], rows[2 * i + 1]
+        agent = tenant.agents.get(conv.agent_id)
+        out.append({
+            "id": conv.id, "contact_name": name or "", "queue": conv.queue,
+            "agent_id": conv.agent_id, "agent": agent.name if agent else "",
+            "state": conv.state, "channel_type": conv.channel_type,
+            "waited_s": round((conv.assigned_at or now) - conv.created_at, 1),
+            "last_message": last[0][1].get("text", "")[:140] if last else "",
+        })
+    return out

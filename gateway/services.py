@@ -1,0 +1,32 @@
+"""The typed bundle every handler works with (sockets, REST, webhooks, loops): built once in the app
+factory. It names what it needs of Socket.IO as a small protocol, so code below the namespaces never
+depends on the socket layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+
+from gateway.auth import Sessions
+from gateway.config.schema import Config
+from gateway.emitter import Emitter
+from gateway.live_sessions import LiveSessions
+from gateway.metrics import Metrics
+from gateway.outbound import Outbox
+from gateway.routing import Router
+from gateway.typing_throttle import TypingThrottle
+
+
+@dataclass
+class Services:
+    config: Config
+    redis: Redis
+    sio: Emitter
+    sessions: Sessions
+    router: Router
+    metrics: Metrics
+    node_id: str
+    live: LiveSessions = field(default_factory=LiveSessions)  # this process's logged-in sockets
+    typing: TypingThrottle = field(default_factory=lambda: TypingThrottle())
+    outbox: Outbox | None = None  # set once the bridges' workers start (none without bridged channels)

@@ -1,0 +1,107 @@
+"""Agent replies out through the ordered outbox and the ``echo`` bridge, against a local stand-in for
+the platform's API: in order, retried after retry_after, held on auth failure, dropped when fatal."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from echo import SPEC, TOKEN, FakeVendor, echo_gateway, eventually
+
+from bridges.registry import BRIDGES
+from gateway import appkeys as K
+from gateway.outbound import DeliveryReport, Outcome, backoff
+
+
+@pytest.fixture(autouse=True)
+def echo_registered(monkeypatch):
+    monkeypatch.setitem(BRIDGES, "echo", SPEC)
+
+
+@pytest.fixture
+async def vendor():
+    fake = FakeVendor()
+    server = TestServer(fake.app, host="127.0.0.1", port=0)
+    await server.start_server()
+    fake.url = str(server.make_url("")).rstrip("/")
+    yield fake
+    await server.close()
+
+
+class Reports(list):
+    async def __call__(self, report: DeliveryReport) -> None:
+        self.append(report)
+
+    def outcomes(self) -> list[tuple[str, Outcome]]:
+        return [(r.client_id, r.outcome) for r in self]
+
+
+async def reply(gw, text: str, client_id: str, conversation: str = "conv1") -> None:
+    await gw.app[K.OUTBOX].enqueue("demo", conversation, text, client_id, channel="echo", thread="c42",
+                                   message_id=f"m-{client_id}")
+
+
+async def test_replies_are_sent_in_order_once_each(redis, redis_url, vendor):
+    reports = Reports()
+    async with echo_gateway(redis_url, vendor.url, reporter=reports) as gw:
+        for i in range(5):
+            await reply(gw, f"answer {i}", f"a{i}")
+        await reply(gw, "answer 4", "a4")  # the agent resent after a lost ack
+        await eventually(lambda: len(reports) == 5)
+        await asyncio.sleep(0.5)
+    assert vendor.accepted() == [f"answer {i}" for i in range(5)]
+    assert vendor.sent[0]["chat"] == "c42" and vendor.sent[0]["auth"] == f"Bearer {TOKEN}"
+    assert reports.outcomes() == [(f"a{i}", Outcome.SENT) for i in range(5)]
+    assert reports[0].message_id == "m-a0" and reports[0].platform_id == "p1"
+
+
+async def test_not_ready_is_retried_after_retry_after_and_order_holds(redis, redis_url, vendor):
+    vendor.script = [(429, {"description": "Too Many Requests: retry after 1", "retry_after": 1})]
+    reports = Reports()
+    async with echo_gateway(redis_url, vendor.url, reporter=reports) as gw:
+        await reply(gw, "first", "a1")
+        await reply(gw, "second", "a2")
+        await eventually(lambda: len(reports) == 2, timeout=10)
+        async with aiohttp.ClientSession() as http, http.get(f"{gw.url}/healthz") as r:
+            assert (await r.json())["channels"]["echo"]["health"] == "ok"  # recovered with the send
+    assert [s["text"] for s in vendor.sent] == ["first", "first", "second"]
+    assert vendor.sent[1]["at"] - vendor.sent[0]["at"] >= 1.0
+    assert reports.outcomes() == [("a1", Outcome.SENT), ("a2", Outcome.SENT)]
+
+
+async def test_auth_failure_marks_the_channel_and_holds_its_replies(redis, redis_url, vendor):
+    vendor.script = [(401, {"description": "Unauthorized"})]
+    reports = Reports()
+    async with echo_gateway(redis_url, vendor.url, reporter=reports) as gw:
+        await reply(gw, "first", "a1")
+        await reply(gw, "second", "a2")
+        await eventually(lambda: reports)
+        async with aiohttp.ClientSession() as http, http.get(f"{gw.url}/healthz") as r:
+            assert (await r.json())["channels"]["echo"] == {"type": "echo", "health": "auth_failed"}
+        await asyncio.sleep(1.0)
+    assert [s["text"] for s in vendor.sent] == ["first"]  # nothing more is tried on a refused token
+    assert reports.outcomes() == [("a1", Outcome.HELD)]
+    # a process starting (with fixed credentials) sends what was held, in order
+    reports.clear()
+    async with echo_gateway(redis_url, vendor.url, reporter=reports):
+        await eventually(lambda: len(reports) == 2)
+    assert vendor.accepted() == ["first", "second"]
+
+
+async def test_a_fatal_refusal_drops_that_reply_and_the_next_goes(redis, redis_url, vendor):
+    vendor.script = [(400, {"description": "Bad Request: message is too long"})]
+    reports = Reports()
+    async with echo_gateway(redis_url, vendor.url, reporter=reports) as gw:
+        await reply(gw, "x" * 5000, "a1")
+        await reply(gw, "short", "a2")
+        await eventually(lambda: len(reports) == 2)
+    assert reports.outcomes() == [("a1", Outcome.FAILED), ("a2", Outcome.SENT)]
+    assert reports[0].reason == "Bad Request: message is too long"
+    assert vendor.accepted() == ["short"]
+
+
+def test_backoff_doubles_and_respects_retry_after():
+    assert [backoff(n, None) for n in range(4)] == [1.0, 2.0, 4.0, 8.0]
+    assert backoff(0, 14) == 14 and backoff(20, None) == 300.0
