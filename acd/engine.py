@@ -188,6 +188,14 @@ class Engine:
         tasks = sorted(await self.redis.smembers(self.keys.agent_tasks(agent_id)))
         return {**snapshot.agent_view(agent_id, h), "tasks": tasks, "missed": int(float(h.get("missed", 0)))}
 
+    async def agents_online(self) -> int:
+        """How many configured agents are not offline (one read per agent; no snapshot)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for agent_id in self.config.agents:
+                pipe.hget(self.keys.agent(agent_id), "state")
+            states = await pipe.execute()
+        return sum(1 for state in states if state and state != "offline")
+
     async def assigned_tasks(self, agent_id: str) -> list[str]:
         """Ids of the tasks the agent holds in state assigned."""
         ids = sorted(await self.redis.smembers(self.keys.agent_tasks(agent_id)))

@@ -130,3 +130,15 @@ async def test_login_attempts_are_limited_per_client_even_behind_a_trusted_proxy
             assert statuses[:10] == [401] * 10 and statuses[10] == 429
             # another client behind the same proxy is not locked out by the first one
             assert await attempt("203.0.113.6") == 401
+
+
+async def test_widget_config_counts_agents_online(gateway):
+    async def online() -> int:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{gateway.url}/api/v1/widget/config?tenant=demo") as r:
+                return (await r.json())["agents_online"]
+
+    assert await online() == 0
+    await gateway.agent("anna")
+    await gateway.agent("ben", available=False)  # connected but offline until they choose a state
+    assert await online() == 1

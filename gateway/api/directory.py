@@ -18,8 +18,7 @@ async def widget_config(request: web.Request) -> web.Response:
     tenant = request.config_dict[CONFIG].tenants.get(request.query.get("tenant", ""))
     if tenant is None:
         return json_error(404, "unknown_tenant", "unknown tenant")
-    snapshot = await request.config_dict[ROUTER].engine(tenant.id).snapshot(now=time.time())
-    online = sum(1 for a in snapshot["agents"] if a["state"] not in ("offline",))
+    online = await request.config_dict[ROUTER].engine(tenant.id).agents_online()  # public: no snapshot
     return web.json_response({
         "tenant": tenant.id, "name": tenant.name, "languages": tenant.languages,
         "topics": [{"id": t.id, "label": t.label or {lang: t.id for lang in tenant.languages}} for t in tenant.topics.values()],
