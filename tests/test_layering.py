@@ -1,6 +1,6 @@
 """The leaves stay leaves: acd/, bridges/ and assist/ import nothing from gateway/ nor from each other.
 
-Only the gateway composes them (see ../shared/ARCHITECTURE.md). Every import counts: at module level,
+Only the gateway composes them (see docs/architecture.md). Every import counts: at module level,
 inside functions, under TYPE_CHECKING, relative ones resolved, and importlib.import_module("…").
 """
 
