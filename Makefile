@@ -43,6 +43,7 @@ test: install browsers
 
 lint: install
 	$(VENV)/bin/ruff check gateway acd bridges tests bench
+	$(VENV)/bin/mypy gateway acd bridges
 
 bench: install
 	$(PY) bench/relay.py

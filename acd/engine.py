@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from . import config_sync, positions, scripts, snapshot, stats
+from . import config_sync, positions, replies, scripts, snapshot, stats
 from .effects import Effect, QueuePosition, decode_effects
 from .errors import BadRequest, UnknownAgent
 from .keys import AcdKeys
@@ -48,7 +48,7 @@ class Engine:
         """Load queues and agent profiles into Redis; idempotent, keeps live state and load."""
         k = self.keys
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(k.cfg(), mapping=config_sync.tenant_fields(self.config, self.event_maxlen))
+            pipe.hset(k.cfg(), mapping=replies.mapping(config_sync.tenant_fields(self.config, self.event_maxlen)))
             for q in self.config.queues.values():
                 pipe.hset(k.queue(q.id), "cfg", config_sync.queue_json(q))
             await pipe.execute()
@@ -182,7 +182,7 @@ class Engine:
 
     async def agent(self, agent_id: str) -> dict[str, Any]:
         """An agent's state, load and capacity per channel, occupancy and open task ids."""
-        h = await self.redis.hgetall(self.keys.agent(agent_id))
+        h = replies.fields(await self.redis.hgetall(self.keys.agent(agent_id)))
         if not h:
             raise UnknownAgent(agent_id)
         tasks = sorted(await self.redis.smembers(self.keys.agent_tasks(agent_id)))
@@ -198,7 +198,7 @@ class Engine:
 
     async def assigned_tasks(self, agent_id: str) -> list[str]:
         """Ids of the tasks the agent holds in state assigned."""
-        ids = sorted(await self.redis.smembers(self.keys.agent_tasks(agent_id)))
+        ids = sorted(replies.members(await self.redis.smembers(self.keys.agent_tasks(agent_id))))
         if not ids:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -209,7 +209,7 @@ class Engine:
 
     async def offers_for(self, agent_id: str, now: float) -> list[OfferView]:
         """The agent's offers still open at ``now``, soonest to expire first (reads only its own tasks)."""
-        ids = sorted(await self.redis.smembers(self.keys.agent_tasks(agent_id)))
+        ids = sorted(replies.members(await self.redis.smembers(self.keys.agent_tasks(agent_id))))
         async with self.redis.pipeline(transaction=False) as pipe:
             for tid in ids:
                 pipe.hmget(self.keys.task(tid), "state", "agent", "offer", "offer_exp", "ch", "lang", "queue",

@@ -107,7 +107,7 @@ class LuaRunner:
             if isinstance(result, NoScriptError) or (isinstance(result, ResponseError) and "NOSCRIPT" in str(result)):
                 try:  # first use on this server (or after a restart): load, then run alone
                     await redis.script_load(script.source)
-                    result = await redis.evalsha(script.sha, len(keys), *keys, *args)  # type: ignore[misc]
+                    result = await redis.evalsha(script.sha, len(keys), *keys, *args)
                 except ResponseError as err:
                     result = err
                 except Exception as err:

@@ -17,7 +17,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from . import erlang
+from . import erlang, replies
 from .keys import AcdKeys
 from .model import Queue, RoutingConfig
 
@@ -121,7 +121,7 @@ async def replay(
     waiting: dict[str, dict[str, float]] = defaultdict(dict)
     start = "-"
     while True:
-        entries = await redis.xrange(k.events(), min=start, count=batch)
+        entries = replies.entries(await redis.xrange(k.events(), min=start, count=batch))
         for entry_id, f in entries:
             ev = f.get("ev")
             if ev == "win":

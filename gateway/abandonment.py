@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
+from acd import replies
 from gateway.keys import TenantKeys
 from gateway.store.conversations import get_conversation
 
@@ -60,7 +61,7 @@ async def visitor_left(
 
 async def due_abandonments(redis: Redis, keys: TenantKeys, now: float) -> list[str]:
     """Conversations whose grace period is over, each handed to exactly one caller."""
-    due = await redis.zrangebyscore(keys.abandon_due(), "-inf", now, start=0, num=100)
+    due = replies.texts(await redis.zrangebyscore(keys.abandon_due(), "-inf", now, start=0, num=100))
     mine = []
     for cid in due:
         if await redis.zrem(keys.abandon_due(), cid):  # whoever removes it, owns it

@@ -10,8 +10,11 @@ from gateway.auth import Sessions
 from gateway.background import Background
 from gateway.config.schema import Config
 from gateway.metrics import Metrics
+from gateway.outbound import DeliveryReporter, Outbox
 from gateway.routing import Router
 from gateway.services import Services
+from gateway.webhooks.channels import BridgedChannels
+from gateway.webhooks.ingest import InboundHandler, Ingest
 
 CONFIG = web.AppKey("config", Config)
 REDIS = web.AppKey("redis", Redis)
@@ -26,8 +29,9 @@ SERVICES = web.AppKey("services", Services)
 
 # Bridges (gateway/webhooks, gateway/outbound.py): the live channels, the workers, and the two
 # callables the conversation service provides (set them before the bridges' cleanup_ctx runs).
-BRIDGED = web.AppKey("bridged", "BridgedChannels")
-INGEST = web.AppKey("ingest", "Ingest")
-OUTBOX = web.AppKey("outbox", "Outbox")
-INBOUND_HANDLER = web.AppKey("inbound_handler", "InboundHandler")
-DELIVERY_REPORTER = web.AppKey("delivery_reporter", "DeliveryReporter")
+# A callable type is no class, so its key names the type as a type argument instead.
+BRIDGED = web.AppKey("bridged", BridgedChannels)
+INGEST = web.AppKey("ingest", Ingest)
+OUTBOX = web.AppKey("outbox", Outbox)
+INBOUND_HANDLER = web.AppKey[InboundHandler]("inbound_handler")
+DELIVERY_REPORTER = web.AppKey[DeliveryReporter]("delivery_reporter")

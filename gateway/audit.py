@@ -8,6 +8,7 @@ import time
 
 from redis.asyncio import Redis
 
+from acd import replies
 from gateway.auth import Principal
 from gateway.keys import TenantKeys
 
@@ -24,5 +25,5 @@ async def audit(redis: Redis, keys: TenantKeys, who: Principal, action: str, det
 
 async def audit_entries(redis: Redis, keys: TenantKeys, count: int = 100) -> list[dict]:
     """The newest entries first."""
-    rows = await redis.xrevrange(keys.audit(), count=count)
+    rows = replies.entries(await redis.xrevrange(keys.audit(), count=count))
     return [{**fields, "id": entry_id, "details": json.loads(fields.get("details") or "{}")} for entry_id, fields in rows]

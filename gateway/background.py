@@ -23,11 +23,12 @@ class Background:
         task.add_done_callback(self._done)
         return task
 
-    def every(self, name: str, interval: float, step: Callable[[], Awaitable[None]]) -> asyncio.Task:
+    def every(self, name: str, interval: float, step: Callable[[], Awaitable[object]]) -> asyncio.Task:
         """Run ``step`` every ``interval`` seconds; one failing step is logged and the loop goes on."""
 
         async def loop() -> None:
             me = asyncio.current_task()
+            assert me is not None  # loop() only ever runs as the task start() made of it
             # cancelling() guards against a library that swallows the CancelledError inside step()
             while not me.cancelling():
                 try:

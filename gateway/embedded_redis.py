@@ -168,6 +168,7 @@ class EmbeddedRedis:
         loop = asyncio.get_running_loop()
         failures, up_since = 0, loop.time()
         while True:
+            assert self.process is not None  # _spawn made it before supervision began, and at each restart
             # polling is the cheap portable way to notice a Popen child's exit without a thread
             while self.process.poll() is None:  # noqa: ASYNC110
                 await asyncio.sleep(WATCH_S)

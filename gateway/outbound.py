@@ -16,11 +16,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
-from typing import cast
 
 from redis.asyncio import Redis
 from redis.exceptions import LockError
 
+from acd import replies
 from bridges.base import AuthFailed, Fatal, Health, NotReady, Outbound
 from gateway import channels_health
 from gateway.keys import TenantKeys
@@ -104,7 +104,7 @@ class Outbox:
     async def resume(self, tenant: str) -> None:
         """At start-up: every waiting outbox is due now (held ones may go with fixed credentials)."""
         keys = TenantKeys(tenant)
-        later = cast(list[str], await self.redis.zrangebyscore(keys.outbox_due(), time.time(), "+inf"))
+        later = replies.texts(await self.redis.zrangebyscore(keys.outbox_due(), time.time(), "+inf"))
         if later:
             await self.redis.zadd(keys.outbox_due(), dict.fromkeys(later, time.time()), xx=True)
 
@@ -118,7 +118,7 @@ class Outbox:
 
         while True:
             try:
-                due = cast(list[str], await self.redis.zrangebyscore(
+                due = replies.texts(await self.redis.zrangebyscore(
                     TenantKeys(tenant).outbox_due(), "-inf", time.time(), 0, 64
                 ))
                 await asyncio.gather(*(one(cid) for cid in due))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from .. import replies
 from ..model import REALTIME_CHANNELS, TASK_STATES, WORK_CHANNELS
 
 if TYPE_CHECKING:
@@ -47,20 +48,20 @@ async def _scan(engine: Engine, pattern: str) -> list[str]:
     return [k async for k in engine.redis.scan_iter(match=pattern, count=1000)]
 
 
-async def load_state(engine: Engine) -> tuple[dict[str, dict], dict[str, dict]]:
+async def load_state(engine: Engine) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """Every task hash and every agent (hash, open task set) of the tenant."""
     k, r = engine.keys, engine.redis
     prefix = k.task("")
-    tasks = {}
+    tasks: dict[str, dict[str, Any]] = {}
     for key in await _scan(engine, prefix + "*"):
         if key.endswith(":tried"):
             continue
-        h = await r.hgetall(key)
-        h["tried"] = await r.smembers(key + ":tried")
-        tasks[key[len(prefix):]] = h
-    agents = {}
-    for aid in await r.smembers(k.agents()):
-        h = await r.hgetall(k.agent(aid))
+        task: dict[str, Any] = replies.fields(await r.hgetall(key))
+        task["tried"] = replies.members(await r.smembers(key + ":tried"))
+        tasks[key[len(prefix):]] = task
+    agents: dict[str, dict[str, Any]] = {}
+    for aid in replies.members(await r.smembers(k.agents())):
+        h = replies.fields(await r.hgetall(k.agent(aid)))
         agents[aid] = {
             "state": h["state"],
             "langs": orjson.loads(h["langs"]),
@@ -95,9 +96,9 @@ async def check(engine: Engine, work_conserving: bool = False) -> list[str]:
             if a["load"][c] > a["cap"].get(c, 0) or a["load"][c] < 0:
                 bad.append(f"agent {aid} load {c}={a['load'][c]} outside capacity {a['cap'].get(c, 0)}")
 
-    offers = await r.hgetall(k.offers())
-    timers = set(await r.zrange(k.timers(), 0, -1))
-    live_ids = await r.smembers(k.tasks())
+    offers = replies.fields(await r.hgetall(k.offers()))
+    timers = set(replies.texts(await r.zrange(k.timers(), 0, -1)))
+    live_ids = replies.members(await r.smembers(k.tasks()))
     for tid, t in tasks.items():
         st = t.get("state")
         if st not in AT_REST:
@@ -109,8 +110,9 @@ async def check(engine: Engine, work_conserving: bool = False) -> list[str]:
             bad.append(f"task {tid} ({st}) held by {holders[tid]} agents")
         waiting = st in ("queued", "offered")
         q, ch = t.get("queue"), t.get("ch")
-        in_order = await r.zscore(k.queue_order(q, ch), tid) is not None
-        in_enq = await r.zscore(k.queue_enqueued(q), tid) is not None
+        # str(): a broken task may lack them; the key then names nothing, which the check reports
+        in_order = await r.zscore(k.queue_order(str(q), str(ch)), tid) is not None
+        in_enq = await r.zscore(k.queue_enqueued(str(q)), tid) is not None
         if waiting != in_order or waiting != in_enq or (waiting and t.get("inq") != q):
             bad.append(f"task {tid} ({st}) waiting sets: order={in_order} enq={in_enq} inq={t.get('inq')}")
         wqk = t.get("wqk", "")
@@ -130,7 +132,7 @@ async def check(engine: Engine, work_conserving: bool = False) -> list[str]:
             bad.append(f"offer {oid} of {tid} is stale")
 
     for key in await _scan(engine, k.prefix + "acd:wq:*"):
-        for tid in await r.zrange(key, 0, -1):
+        for tid in replies.texts(await r.zrange(key, 0, -1)):
             if tasks.get(tid, {}).get("wqk") != key or tasks[tid].get("state") != "queued":
                 bad.append(f"waiting bucket {key} holds {tid} ({tasks.get(tid, {}).get('state')})")
 
@@ -143,7 +145,7 @@ async def check(engine: Engine, work_conserving: bool = False) -> list[str]:
                     want.add((k.agent_index(skill, p, lang, ch), aid))
     have = set()
     for key in await _scan(engine, k.prefix + "acd:ix:*"):
-        have |= {(key, aid) for aid in await r.zrange(key, 0, -1)}
+        have |= {(key, aid) for aid in replies.texts(await r.zrange(key, 0, -1))}
     for key, aid in sorted(want ^ have):
         bad.append(f"agent index {key} {'lacks' if (key, aid) in want else 'wrongly has'} {aid}")
 

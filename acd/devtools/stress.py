@@ -18,6 +18,7 @@ from collections import Counter
 
 import redis.asyncio as aioredis
 
+from .. import replies
 from ..engine import Engine
 from ..errors import AcdError
 from ..model import RoutingConfig, Step, Task
@@ -66,21 +67,21 @@ async def work(url: str, worker: int, ops: int, seed: int, start: float, wall0: 
             roll = rng.random()
             try:
                 if roll < 0.35:
-                    tid = f"w{worker}-{i}"
-                    record = f"{k.prefix}conv:{tid}"  # kept in step by the engine; audit.check compares
+                    new_id = f"w{worker}-{i}"
+                    record = f"{k.prefix}conv:{new_id}"  # kept in step by the engine; audit.check compares
                     await client.hset(record, "state", "new")
-                    await engine.submit(Task(tid, rng.choice(["sales", "tech", "vip"]), rng.choice(CHANNELS),
+                    await engine.submit(Task(new_id, rng.choice(["sales", "tech", "vip"]), rng.choice(CHANNELS),
                                              rng.choice(["en", "de"]), rng.randint(0, 2), record=record), now())
                     seen["submit"] += 1
                 elif roll < 0.55:
-                    offer = await client.hrandfield(k.offers())
-                    tid = offer and await client.hget(k.offers(), offer)
-                    agent = tid and await client.hget(k.task(tid), "agent")
-                    if agent:
+                    offer = replies.maybe_text(await client.hrandfield(k.offers()))
+                    tid = offer and replies.maybe_text(await client.hget(k.offers(), offer))
+                    agent = tid and replies.maybe_text(await client.hget(k.task(tid), "agent"))
+                    if offer and agent:
                         await (engine.accept if rng.random() < 0.8 else engine.decline)(agent, offer, now())
                         seen["answer"] += 1
                 elif roll < 0.72:
-                    tid = await client.srandmember(k.tasks())
+                    tid = replies.maybe_text(await client.srandmember(k.tasks()))
                     if tid:
                         await engine.close(tid, now(), rng.choice([None, "done"]))
                         seen["close"] += 1
@@ -93,13 +94,13 @@ async def work(url: str, worker: int, ops: int, seed: int, start: float, wall0: 
                     if rng.random() < 0.5:
                         await engine.agent_connected(aid, f"s{worker}-{i}", f"node{worker}", now())
                     else:
-                        socks = await client.hgetall(k.agent_sockets(aid))
+                        socks = replies.fields(await client.hgetall(k.agent_sockets(aid)))
                         if socks:
                             sid = rng.choice(sorted(socks))
                             await engine.agent_disconnected(aid, sid, socks[sid], now())
                     seen["socket"] += 1
                 elif roll < 0.88:
-                    tid = await client.srandmember(k.tasks())
+                    tid = replies.maybe_text(await client.srandmember(k.tasks()))
                     if tid:
                         await engine.transfer(tid, now(), queue=rng.choice(["sales", "tech"]))
                         seen["transfer"] += 1

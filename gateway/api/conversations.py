@@ -95,7 +95,7 @@ async def merge_contact(request: web.Request) -> web.Response:
     target = await get_contact(redis, keys, kid) if kid else None
     if target is None or not await _serves_contact(request, who, target.id):
         return json_error(404, "not_found", "no such contact")
-    other = await get_contact(redis, keys, other_id) if is_id("k", other_id) else None
+    other = await get_contact(redis, keys, other_id) if isinstance(other_id, str) and is_id("k", other_id) else None
     if other is None:
         return json_error(404, "not_found", "no such contact to merge")
     if other.id == target.id:

@@ -7,7 +7,7 @@ from aiohttp import web
 routes = web.RouteTableDef()
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
-_BEARER = [{"bearer": []}]
+_BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def _op(summary: str, ok: dict | None = None, *, auth: bool = True, body: dict | None = None, errors=(401,)) -> dict:

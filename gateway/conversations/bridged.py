@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from acd import replies
 from bridges.events import Attachment, Choice, Contact, Event, Location, Message
 from bridges.registry import spec_of
 from gateway.conversations.inbound import Customer, customer_wrote
@@ -41,6 +42,8 @@ async def bridged_event(svc: Services, tenant_id: str, channel_id: str, event: E
     tenant = svc.config.tenants[tenant_id]
     channel = tenant.channels[channel_id]
     spec = spec_of(channel.type)
+    if spec is None:  # only a channel with a bridge delivers events: its type left the registry since
+        raise LookupError(f"no bridge for channel type {channel.type!r}")
     keys = TenantKeys(tenant_id)
     who = event.customer
     language = who.language if who.language in tenant.languages else (channel.language or tenant.languages[0])
@@ -54,7 +57,7 @@ async def bridged_event(svc: Services, tenant_id: str, channel_id: str, event: E
             identities=identities, external_id=event.thread,
         )
 
-    current = await svc.redis.hget(keys.platform_chat(channel_id, event.thread), "conversation_id")
+    current = replies.maybe_text(await svc.redis.hget(keys.platform_chat(channel_id, event.thread), "conversation_id"))
     await customer_wrote(
         svc, keys, text[: svc.config.limits.message_chars], author=(who.name or who.username or "Customer", who.id),
         customer=customer, client_id=f"{channel_id}:{event.message_id}", current=current,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from acd import replies
 from gateway.keys import TenantKeys
 from gateway.rooms import agent_room, visitor_room
 from gateway.services import Services
@@ -20,6 +21,6 @@ async def end_conversation(svc: Services, tenant: str, conv: Conversation, *, re
     event = {"conversation_id": conv.id, "reason": reason}
     if conv.visitor_id:
         await svc.sio.emit("closed", event, room=visitor_room(tenant, conv.visitor_id), namespace="/visitor")
-    agent_id = await svc.redis.hget(keys.conv(conv.id), "agent_id") or conv.agent_id
+    agent_id = replies.maybe_text(await svc.redis.hget(keys.conv(conv.id), "agent_id")) or conv.agent_id
     if agent_id:
         await svc.sio.emit("closed", event, room=agent_room(tenant, agent_id), namespace="/agent")

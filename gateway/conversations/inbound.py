@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from acd import replies
 from gateway.abandonment import visitor_wrote
 from gateway.conversations.delivery import fan_out
 from gateway.errors import ClientError
@@ -115,7 +116,7 @@ async def open_conversation(svc: Services, keys: TenantKeys, customer: Customer)
 
 
 async def _current(svc: Services, keys: TenantKeys, pointer: str) -> Conversation | None:
-    cid = await svc.redis.hget(pointer, "conversation_id")
+    cid = replies.maybe_text(await svc.redis.hget(pointer, "conversation_id"))
     conv = await get_conversation(svc.redis, keys, cid) if cid else None
     return conv if conv is not None and conv.state != "closed" else None
 

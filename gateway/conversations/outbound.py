@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from acd import replies
 from gateway.keys import TenantKeys
 from gateway.outbound import DeliveryReport
 from gateway.rooms import agent_room
@@ -28,7 +29,7 @@ async def reply_outbound(svc: Services, conv: Conversation, msg: Message) -> Non
 
 async def report_delivery(svc: Services, report: DeliveryReport) -> None:
     """Tell the agent holding the conversation: ``message_status {conversation_id, message_id, status, reason}``."""
-    agent_id = await svc.redis.hget(TenantKeys(report.tenant).conv(report.conversation), "agent_id")
+    agent_id = replies.maybe_text(await svc.redis.hget(TenantKeys(report.tenant).conv(report.conversation), "agent_id"))
     if agent_id:
         await svc.sio.emit("message_status", {
             "conversation_id": report.conversation, "message_id": report.message_id,

@@ -12,6 +12,7 @@ from typing import assert_never
 
 from redis.asyncio import Redis
 
+from acd import replies
 from acd.effects import (
     AgentStateChanged,
     Assigned,
@@ -94,5 +95,5 @@ class EffectApplier:
             await self.sio.emit(event, data, room=visitor_room(tenant, visitor_id), namespace="/visitor")
 
     async def _visitor_of(self, tenant: str, conversation_id: str, event: str, data: dict) -> None:
-        visitor_id = await self.redis.hget(TenantKeys(tenant).conv(conversation_id), "visitor_id")
+        visitor_id = replies.maybe_text(await self.redis.hget(TenantKeys(tenant).conv(conversation_id), "visitor_id"))
         await self._visitor(tenant, visitor_id or "", event, data)

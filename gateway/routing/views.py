@@ -7,6 +7,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from acd import replies
 from acd.engine import Engine
 from gateway.config.schema import TenantConfig
 from gateway.keys import TenantKeys
@@ -43,7 +44,7 @@ async def snapshot(redis: Redis, engine: Engine, tenant: TenantConfig, now: floa
     snap = await engine.snapshot(now=now)
     snap["conversations"] = await live_conversations(redis, tenant, now)
     keys = TenantKeys(tenant.id)
-    entries = await redis.xrange(keys.waiting_series(), min=str(int((now - 1800) * 1000)))
+    entries = replies.entries(await redis.xrange(keys.waiting_series(), min=str(int((now - 1800) * 1000))))
     series: dict[str, list] = {}
     for entry_id, fields in entries:
         ts = int(entry_id.split("-")[0]) / 1000

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from typing import Any
 
 import socketio
 from socketio import packet
@@ -48,7 +49,7 @@ class ThrottledLog:
 
 
 class GatewayServer(socketio.AsyncServer):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.metrics: Metrics | None = None
         self.namespace_timeout_s = 0.0

@@ -60,10 +60,11 @@ class RedisFanout(socketio.AsyncRedisManager):
             await redis.zrem(GATEWAY_NODES, node_id)
 
     def _redis_connect(self) -> None:
-        if getattr(self, "redis", None) is None:
+        redis = getattr(self, "redis", None)
+        if redis is None:
             super()._redis_connect()
             return
-        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.pubsub = redis.pubsub(ignore_subscribe_messages=True)
         self.connected = True
 
     async def close(self) -> None:

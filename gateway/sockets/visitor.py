@@ -8,6 +8,7 @@ from typing import Any
 
 import socketio
 
+from acd import replies
 from gateway.abandonment import visitor_arrived, visitor_left
 from gateway.api.client_address import address_subject, client_address
 from gateway.conversations.closing import end_conversation
@@ -62,7 +63,7 @@ class VisitorNamespace(socketio.AsyncNamespace):
             profile.update(user_id=user.user_id, user_email=user.email)
         vkey = keys.visitor(visitor_id)
         async with self.ctx.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(vkey, mapping={"id": visitor_id, **profile})
+            pipe.hset(vkey, mapping=replies.mapping({"id": visitor_id, **profile}))
             pipe.hsetnx(vkey, "created_at", repr(time.time()))
             pipe.hmget(vkey, "conversation_id", "name")
             *_, (conversation_id, name) = await pipe.execute()
@@ -89,7 +90,7 @@ class VisitorNamespace(socketio.AsyncNamespace):
             return
         keys = TenantKeys(session["tenant"])
         grace = self.ctx.config.tenants[keys.tenant].widget.abandon_after_s
-        current = await self.ctx.redis.hget(keys.visitor(session["visitor_id"]), "conversation_id")
+        current = replies.maybe_text(await self.ctx.redis.hget(keys.visitor(session["visitor_id"]), "conversation_id"))
         await visitor_left(self.ctx.redis, keys, session["visitor_id"], sid, current, grace)
 
     def _profile(self, tenant: Any, auth: dict) -> dict[str, str]:
@@ -128,7 +129,7 @@ class VisitorNamespace(socketio.AsyncNamespace):
     async def _customer(self, keys: TenantKeys, session: dict) -> Customer:
         """The widget visitor as a customer: what their pre-chat form and a signed identity say."""
         visitor_id = session["visitor_id"]
-        visitor = await self.ctx.redis.hgetall(keys.visitor(visitor_id))
+        visitor = replies.fields(await self.ctx.redis.hgetall(keys.visitor(visitor_id)))
         tenant = self.ctx.config.tenants[keys.tenant]
         identities = [("visitor", visitor_id)]
         if visitor.get("user_id"):  # signed by the customer's website: verified
@@ -188,7 +189,7 @@ class VisitorNamespace(socketio.AsyncNamespace):
         cid = visitor.get("conversation_id")
         if not cid:
             return
-        agent_id = await self.ctx.redis.hget(keys.conv(cid), "agent_id")
+        agent_id = replies.maybe_text(await self.ctx.redis.hget(keys.conv(cid), "agent_id"))
         if agent_id:
             await self.ctx.sio.emit(
                 "typing", {"conversation_id": cid, "on": on}, room=agent_room(keys.tenant, agent_id), namespace="/agent"

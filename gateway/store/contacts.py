@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
+from acd import replies
 from acd.lua_runner import runner
 from bridges.registry import BRIDGES
 from gateway.keys import TenantKeys
@@ -108,7 +109,7 @@ async def resolve_contact(
 async def live_contact_id(redis: Redis, keys: TenantKeys, contact_id: str) -> str:
     """Follow merges: the id a (possibly merged-away) contact lives on as."""
     for _ in range(16):
-        merged = await redis.hget(keys.contact(contact_id), "merged_into")
+        merged = replies.maybe_text(await redis.hget(keys.contact(contact_id), "merged_into"))
         if not merged:
             return contact_id
         contact_id = merged

@@ -9,6 +9,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from acd import replies
 from acd.lua_runner import runner
 from gateway.keys import TenantKeys
 from gateway.store.ids import new_id
@@ -82,9 +83,8 @@ async def create_conversation(
         work_channel=work_channel, contact_id=contact_id, topic=topic, queue=queue, language=language,
         visitor_id=visitor_id, external_id=external_id, created_at=now, updated_at=now,
     )
-    mapping = {k: str(v) for k, v in asdict(conv).items()}
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.hset(keys.conv(conv.id), mapping=mapping)
+        pipe.hset(keys.conv(conv.id), mapping={k: str(v) for k, v in asdict(conv).items()})
         pipe.zadd(keys.convs_open(), {conv.id: now})
         pipe.zadd(keys.contact_convs(contact_id), {conv.id: now})
         if pointer:
@@ -96,7 +96,7 @@ async def create_conversation(
 async def get_conversation(redis: Redis, keys: TenantKeys, conversation_id: str) -> Conversation | None:
     """The conversation, or None (also when the id names a key of another type)."""
     try:
-        raw = await redis.hgetall(keys.conv(conversation_id))
+        raw = replies.fields(await redis.hgetall(keys.conv(conversation_id)))
     except ResponseError as err:
         if "WRONGTYPE" in str(err):
             return None
@@ -130,7 +130,7 @@ async def close_conversation(
 
 async def conversations_of_contact(redis: Redis, keys: TenantKeys, contact_id: str, limit: int = 100) -> list[Conversation]:
     """The contact's conversations on every channel, newest first."""
-    ids = await redis.zrevrange(keys.contact_convs(contact_id), 0, limit - 1)
+    ids = replies.texts(await redis.zrevrange(keys.contact_convs(contact_id), 0, limit - 1))
     async with redis.pipeline(transaction=False) as pipe:
         for cid in ids:
             pipe.hgetall(keys.conv(cid))
@@ -140,7 +140,7 @@ async def conversations_of_contact(redis: Redis, keys: TenantKeys, contact_id: s
 
 async def open_conversations(redis: Redis, keys: TenantKeys) -> list[Conversation]:
     """Every conversation not closed, oldest first."""
-    ids = await redis.zrange(keys.convs_open(), 0, -1)
+    ids = replies.texts(await redis.zrange(keys.convs_open(), 0, -1))
     async with redis.pipeline(transaction=False) as pipe:
         for cid in ids:
             pipe.hgetall(keys.conv(cid))

@@ -13,6 +13,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from acd import replies
 from acd.lua_runner import runner
 from gateway.keys import TenantKeys
 from gateway.store.scripts import store_script
@@ -131,7 +132,9 @@ async def read_messages(
     redis: Redis, keys: TenantKeys, conversation_id: str, after_seq: int = 0, limit: int = 1000
 ) -> list[Message]:
     """Messages with seq > after_seq, in order (at most ``limit``)."""
-    entries = await redis.xrange(keys.conv_messages(conversation_id), min=f"({max(after_seq, 0)}-0", max="+", count=limit)
+    entries = replies.entries(
+        await redis.xrange(keys.conv_messages(conversation_id), min=f"({max(after_seq, 0)}-0", max="+", count=limit)
+    )
     return [_from_entry(conversation_id, entry_id, fields) for entry_id, fields in entries]
 
 
@@ -169,7 +172,7 @@ async def read_page(
 
 async def last_message(redis: Redis, keys: TenantKeys, conversation_id: str) -> Message | None:
     """The newest message of a conversation, if any."""
-    entries = await redis.xrevrange(keys.conv_messages(conversation_id), count=1)
+    entries = replies.entries(await redis.xrevrange(keys.conv_messages(conversation_id), count=1))
     return _from_entry(conversation_id, *entries[0]) if entries else None
 
 
