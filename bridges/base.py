@@ -45,11 +45,40 @@ class AuthFailed(BridgeError):
 
 
 class Fatal(BridgeError):
-    """This one thing can never succeed (blocked by the user, message too long): drop it, say why."""
+    """This one thing can never succeed (blocked by the user, message too long): drop it, say why.
+
+    ``code`` is the platform's error code (e.g. "403", "131047"), ``reason`` its words for people."""
+
+    def __init__(self, reason: str, code: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+class WindowClosed(Fatal):
+    """The platform's customer-service window is closed: free text cannot reach the customer now
+    (WhatsApp 131047); a template, or another channel, can."""
 
 
 class Malformed(BridgeError):
     """A verified webhook body the bridge cannot read (answered 400)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundFile:
+    """A file the agent uploaded, sent as an upload (never as a public link)."""
+
+    name: str
+    mime: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A pre-approved message (WhatsApp) for when the customer-service window is closed."""
+
+    name: str
+    language: str  # the platform's language code, e.g. "de", "en_US"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +89,27 @@ class Outbound:
     text: str
     client_id: str  # the agent's idempotency key; platforms that take one get it
     reply_to: str = ""  # platform message id this answers, when the platform threads replies
+    files: tuple[OutboundFile, ...] = ()  # sent after (or, with a caption, instead of) the text
+    tag: str = ""  # Messenger message tag, e.g. "HUMAN_AGENT" (the gateway decides when it applies)
+    template: Template | None = None  # WhatsApp: send this template instead of free text
+    phone: str = ""  # WhatsApp: the customer's number, when known (else ``thread`` is the BSUID)
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A file fetched from the platform (its bytes are the gateway's to store)."""
+
+    data: bytes
+    mime: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """How fast the platform lets us send: the gateway paces each chat and the whole channel."""
+
+    per_chat_s: float = 0.0  # at least this many seconds between two sends to one chat (0 = no limit)
+    per_channel_per_s: float = 0.0  # at most this many sends per second on the channel (0 = no limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +141,11 @@ class Bridge(Protocol):
         """Canonical events of one delivery; an unknown payload type yields ``Unsupported``."""
 
     async def send(self, outbound: Outbound) -> Sent:
-        """Send one reply; raise NotReady / AuthFailed / Fatal."""
+        """Send one reply; raise NotReady / AuthFailed / Fatal (WindowClosed)."""
+
+    async def fetch(self, ref: str, max_bytes: int) -> Media:
+        """Download a customer's file (``Attachment.ref``) with the channel's credentials; NotReady
+        to retry, Fatal when it can never be had (gone, or larger than ``max_bytes``: say so)."""
 
     @property
     def health(self) -> Health:
@@ -111,3 +165,16 @@ class BridgeSpec(Generic[C]):
     config: builtins.type[C]  # frozen dataclass; its fields are read from the channel's config by name
     factory: Callable[[C, ClientSession], Bridge]
     secrets: tuple[str, ...] = field(default=())  # config fields that must be set, or webhooks fail closed
+    rates: Rates = field(default_factory=Rates)
+    window_s: float | None = None  # free text only this long after the customer's last message (WhatsApp 24 h)
+    tag_window_s: float | None = None  # with a message tag, up to this long (Messenger HUMAN_AGENT: 7 days)
+
+
+class WebhookAdmin(Protocol):
+    """A bridge whose webhook is set through the platform's API (Telegram), for ``omnirelay channels``."""
+
+    async def register_webhook(self, url: str, secret: str) -> dict[str, Any]:
+        """Point the platform at ``url`` (with ``secret`` as its signature token); the platform's answer."""
+
+    async def webhook_info(self) -> dict[str, Any]:
+        """What the platform says about the webhook: url, pending updates, last error."""

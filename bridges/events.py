@@ -121,9 +121,14 @@ class AgentReply:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unsupported:
-    """A payload type no canonical event holds: logged and acknowledged, never an error."""
+    """A payload type no canonical event holds: acknowledged, never an error. When a customer sent
+    it (``customer`` set), the agent sees "unsupported message type: <kind>" in the conversation."""
 
     kind: str
+    customer: Customer | None = None
+    thread: str = ""
+    message_id: str = ""
+    ts: float = 0.0
     raw: Any = None
 
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridges import messenger, telegram, whatsapp
 from bridges.base import BridgeSpec
 
 BRIDGES: dict[str, BridgeSpec[Any]] = {
-    # The messenger platforms come with the next issue, e.g. "telegram": telegram.SPEC.
+    "telegram": telegram.SPEC,
+    "whatsapp": whatsapp.SPEC,
+    "messenger": messenger.SPEC,
 }
 
 

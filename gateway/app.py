@@ -21,10 +21,14 @@ from gateway.background import Background
 from gateway.config.schema import Config
 from gateway.conversations.bridged import bridged_event
 from gateway.conversations.outbound import report_delivery
+from gateway.conversations.queue_notices import CHECK_S as QUEUE_NOTICE_S
+from gateway.conversations.queue_notices import send_queue_notices
 from gateway.embedded_redis import EmbeddedRedis
 from gateway.errors import client_errors
 from gateway.http_timeouts import read_body_within
 from gateway.live_sessions import SWEEP_S
+from gateway.media import routes as media_routes
+from gateway.media import uploads as media_uploads
 from gateway.metrics import Metrics
 from gateway.pages import add_static
 from gateway.pages import routes as page_routes
@@ -80,6 +84,8 @@ def create_app(config: Config, *, redis_url: str | None = None, data_dir: str | 
     app.add_routes(audit.routes)
     app.add_routes(ops.routes)
     app.add_routes(openapi.routes)
+    app.add_routes(media_routes.routes)
+    app.add_routes(media_uploads.routes)
     app.add_routes(page_routes)
     app.add_subapp("/webhooks/", webhooks_app())
     add_static(app)
@@ -90,6 +96,7 @@ def create_app(config: Config, *, redis_url: str | None = None, data_dir: str | 
     app.cleanup_ctx.append(_routing)
     app.cleanup_ctx.append(_timers)
     app.cleanup_ctx.append(bridges_ctx)
+    app.cleanup_ctx.append(media_routes.media_ctx)  # after bridges_ctx: it fetches through the live channels
     return app
 
 
@@ -154,6 +161,7 @@ async def _timers(app: web.Application) -> AsyncIterator[None]:
 
     bg.every("supervisor-snapshots", SNAPSHOT_S, lambda: router.push_snapshots(local_supervisors))
     bg.every("abandoned-visitors", ABANDON_CHECK_S, lambda: close_abandoned(app[K.SERVICES]))
+    bg.every("messenger-queue-notices", QUEUE_NOTICE_S, lambda: send_queue_notices(app[K.SERVICES]))
     bg.every("ended-sessions", SWEEP_S, lambda: app[K.SERVICES].live.sweep(redis, app[K.SIO]))
     log.info("gateway node started", extra={"node": app[K.NODE_ID], "tenants": list(app[K.CONFIG].tenants)})
     yield

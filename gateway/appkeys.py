@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from gateway.auth import Sessions
 from gateway.background import Background
 from gateway.config.schema import Config
+from gateway.media.fetcher import MediaFetcher
 from gateway.metrics import Metrics
 from gateway.outbound import DeliveryReporter, Outbox
 from gateway.routing import Router
@@ -35,3 +36,4 @@ INGEST = web.AppKey("ingest", Ingest)
 OUTBOX = web.AppKey("outbox", Outbox)
 INBOUND_HANDLER = web.AppKey[InboundHandler]("inbound_handler")
 DELIVERY_REPORTER = web.AppKey[DeliveryReporter]("delivery_reporter")
+MEDIA_FETCHER = web.AppKey("media_fetcher", MediaFetcher)  # customers' files: gateway/media/fetcher.py

@@ -1,4 +1,4 @@
-"""The `omnirelay` command: serve, check-config, hash-password."""
+"""The `omnirelay` command: serve, check-config, hash-password, channels."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from gateway import cli_channels
 from gateway.config import ConfigError, load_config
 
 log = logging.getLogger("omnirelay")
@@ -26,7 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     check = sub.add_parser("check-config", help="validate a config file; exit 1 listing each error with its line")
     check.add_argument("path")
     sub.add_parser("hash-password", help="print an argon2 hash for the config's password_hash")
+    cli_channels.add_parser(sub)
     args = parser.parse_args(argv)
+
+    if args.command == "channels":
+        return cli_channels.run(args, os.environ.get("OMNIRELAY_CONFIG"))
 
     if args.command == "check-config":
         try:

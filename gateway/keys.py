@@ -33,6 +33,12 @@ class TenantKeys:
     def conv_client_ids(self, cid: str) -> str:  # HASH client_id -> seq (idempotent append)
         return f"{self.prefix}conv:{cid}:cids"
 
+    def conv_statuses(self, cid: str) -> str:  # HASH seq -> "status|sent_at|reason" of agent messages on a messenger
+        return f"{self.prefix}conv:{cid}:status"
+
+    def platform_message(self, channel: str, platform_id: str) -> str:  # STRING "<cid>:<seq>"; TTL 30 days
+        return f"{self.prefix}pmsg:{channel}:{platform_id}"
+
     def convs_open(self) -> str:  # ZSET cid -> created_at, every not-closed conversation
         return f"{self.prefix}convs:open"
 
@@ -84,6 +90,12 @@ class TenantKeys:
     def outbox_sent(self, cid: str) -> str:  # SET client ids already sent; TTL 1 day (a re-enqueue sends nothing)
         return f"{self.prefix}outbox:{cid}:sent"
 
+    def outbox_last(self, cid: str) -> str:  # STRING when this conversation's chat was last sent to; TTL ~ its pace
+        return f"{self.prefix}outbox:{cid}:last"
+
+    def outbox_rate(self, channel: str, second: int) -> str:  # STRING sends on a channel in one second; TTL 2 s
+        return f"{self.prefix}outbox:rate:{channel}:{second}"
+
     def outbox_lock(self, cid: str) -> str:  # STRING token of the one process sending this outbox; TTL a lease
         return f"{self.prefix}outbox:{cid}:lock"
 
@@ -98,3 +110,19 @@ class TenantKeys:
 
     def leader(self, job: str) -> str:  # STRING node id holding a periodic job; TTL = a few periods
         return f"{self.prefix}leader:{job}"
+
+    # --- media: customer files fetched from platforms, uploads (gateway/media) -----------------
+    def media(self, media_id: str) -> str:  # HASH one file's record (gateway/media/records.py); kept with its conversation
+        return f"{self.prefix}media:{media_id}"
+
+    def media_due(self) -> str:  # ZSET media id -> when its fetch is next due (epoch s); removed once settled
+        return f"{self.prefix}media:due"
+
+    def media_lease(self, media_id: str) -> str:  # STRING token of the one process fetching it; TTL a lease
+        return f"{self.prefix}media:{media_id}:lease"
+
+    def media_source(self, channel: str, thread: str, message_id: str, index: int) -> str:  # STRING media id; TTL 7 days
+        return f"{self.prefix}media:src:{channel}:{thread}:{message_id}:{index}"  # a redelivery registers nothing new
+
+    def media_upload(self, scope: str, client_id: str) -> str:  # STRING media id of an upload by client id; TTL 1 day
+        return f"{self.prefix}media:up:{scope}:{client_id}"

@@ -14,14 +14,14 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 
 from redis.asyncio import Redis
 from redis.exceptions import LockError
 
 from acd import replies
-from bridges.base import AuthFailed, Fatal, Health, NotReady, Outbound
+from bridges.base import AuthFailed, Fatal, Health, NotReady, Outbound, OutboundFile, Rates, Template
 from gateway import channels_health
 from gateway.keys import TenantKeys
 from gateway.metrics import Metrics
@@ -56,6 +56,10 @@ class Reply:
     message_id: str = ""
     reply_to: str = ""
     attempts: int = 0
+    media: list[str] = field(default_factory=list)  # ids of uploaded files (gateway/media) sent with it
+    tag: str = ""  # Messenger message tag
+    template: dict[str, str] | None = None  # {"name", "language"}: a WhatsApp template instead of text
+    phone: str = ""  # WhatsApp: the customer's number when known
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +73,11 @@ class DeliveryReport:
     outcome: Outcome
     reason: str = ""
     platform_id: str = ""
+    code: str = ""  # the platform's error code of a failure (e.g. "131047": the reply window closed)
 
 
 DeliveryReporter = Callable[[DeliveryReport], Awaitable[None]]
+FileReader = Callable[[str, str], Awaitable[OutboundFile]]  # (tenant, media id) -> the file
 
 
 def backoff(attempts: int, retry_after: float | None) -> float:
@@ -83,18 +89,22 @@ def backoff(attempts: int, retry_after: float | None) -> float:
 class Outbox:
     """The ordered outboxes of every tenant, and the worker that drains them."""
 
-    def __init__(self, redis: Redis, channels: BridgedChannels, report: DeliveryReporter, metrics: Metrics) -> None:
+    def __init__(self, redis: Redis, channels: BridgedChannels, report: DeliveryReporter, metrics: Metrics,
+                 read_file: FileReader | None = None) -> None:
         self.redis = redis
         self.channels = channels
         self.report = report
         self.metrics = metrics
+        self.read_file = read_file  # uploaded files by id (gateway/media), sent as uploads
         self._wake: dict[str, asyncio.Event] = {}
 
     async def enqueue(self, tenant: str, conversation: str, text: str, client_id: str, *, channel: str,
-                      thread: str, message_id: str = "", reply_to: str = "") -> None:
+                      thread: str, message_id: str = "", reply_to: str = "", media: list[str] | None = None,
+                      tag: str = "", template: Template | None = None, phone: str = "") -> None:
         """Queue a reply behind the conversation's earlier ones (call before acknowledging the agent)."""
         keys = TenantKeys(tenant)
-        item = Reply(conversation, channel, thread, text, client_id, message_id, reply_to)
+        item = Reply(conversation, channel, thread, text, client_id, message_id, reply_to, 0, list(media or []), tag,
+                     {"name": template.name, "language": template.language} if template else None, phone)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.rpush(keys.outbox(conversation), json.dumps(asdict(item)))
             pipe.zadd(keys.outbox_due(), {conversation: time.time()}, nx=True)
@@ -170,8 +180,15 @@ class Outbox:
         if await channels_health.state_of(self.redis, tenant, item.channel) is Health.AUTH_FAILED:
             return await self._retry_at(tenant, cid, time.time() + HOLD_S)
         kind = channel.spec.type
+        wait = await self._pace(tenant, item, channel.spec.rates)
+        if wait > 0:  # the platform's pace for this chat (or the whole channel): only this chat waits
+            return await self._retry_at(tenant, cid, time.time() + wait)
         try:
-            sent = await channel.bridge.send(Outbound(item.thread, item.text, item.client_id, item.reply_to))
+            files = tuple([await self.read_file(tenant, m) for m in item.media]) if self.read_file else ()
+            template = Template(**item.template) if item.template else None
+            sent = await channel.bridge.send(Outbound(
+                item.thread, item.text, item.client_id, item.reply_to, files, item.tag, template, item.phone,
+            ))
         except NotReady as err:
             self.metrics.outbound.labels(kind, "not_ready").inc()
             await channels_health.report(self.redis, tenant, item.channel, Health.TRANSIENT_ERROR)
@@ -187,7 +204,9 @@ class Outbox:
             await self._tell(tenant, item, Outcome.HELD, str(err))
             return await self._retry_at(tenant, cid, time.time() + HOLD_S)
         except Fatal as err:
-            return await self._drop(tenant, item, str(err), kind)
+            return await self._drop(tenant, item, err.reason or str(err), kind, err.code)
+        except (OSError, LookupError) as err:  # an uploaded file is gone from storage: it can never be sent
+            return await self._drop(tenant, item, f"the attached file is not available: {err}", kind)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.lpop(keys.outbox(cid))
             pipe.sadd(keys.outbox_sent(cid), item.client_id)
@@ -202,15 +221,36 @@ class Outbox:
         await self.redis.zadd(TenantKeys(tenant).outbox_due(), {cid: when})
         return False
 
-    async def _drop(self, tenant: str, item: Reply, reason: str, kind: str) -> bool:
+    async def _pace(self, tenant: str, item: Reply, rates: Rates) -> float:
+        """Seconds this reply must still wait for the platform's pace (0: it may go now, and counts)."""
+        keys, now = TenantKeys(tenant), time.time()
+        if rates.per_chat_s > 0:
+            last = replies.maybe_text(await self.redis.get(keys.outbox_last(item.conversation)))
+            if last and now - float(last) < rates.per_chat_s:
+                return float(last) + rates.per_chat_s - now
+        if rates.per_channel_per_s > 0:
+            second = keys.outbox_rate(item.channel, int(now))
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(second)
+                pipe.expire(second, 2)
+                count, _ = await pipe.execute()
+            if count > rates.per_channel_per_s:
+                return 1.0 - (now % 1.0)  # the next second
+        if rates.per_chat_s > 0:
+            await self.redis.set(keys.outbox_last(item.conversation), repr(now), ex=max(int(rates.per_chat_s) + 1, 2))
+        return 0.0
+
+    async def _drop(self, tenant: str, item: Reply, reason: str, kind: str, code: str = "") -> bool:
         await self.redis.lpop(TenantKeys(tenant).outbox(item.conversation))
         self.metrics.outbound.labels(kind or "unknown", "failed").inc()
         log.warning("reply dropped", extra={"tenant": tenant, "conversation": item.conversation, "reason": reason})
-        await self._tell(tenant, item, Outcome.FAILED, reason)
+        await self._tell(tenant, item, Outcome.FAILED, reason, code=code)
         return True
 
-    async def _tell(self, tenant: str, item: Reply, outcome: Outcome, reason: str = "", platform_id: str = "") -> None:
-        report = DeliveryReport(tenant, item.conversation, item.message_id, item.client_id, outcome, reason, platform_id)
+    async def _tell(self, tenant: str, item: Reply, outcome: Outcome, reason: str = "", platform_id: str = "",
+                    code: str = "") -> None:
+        report = DeliveryReport(tenant, item.conversation, item.message_id, item.client_id, outcome, reason, platform_id,
+                                code)
         try:
             await self.report(report)
         except Exception:  # the reply's fate is settled; a failing status update must not resend it

@@ -15,7 +15,7 @@ from gateway.embedded_redis import EmbeddedRedis
 from gateway.redis_client import connect
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "webhooks"
+FIXTURES = ROOT / "tests" / "fixtures" / "webhooks"  # the shared recordings, copied (CI has no ../shared)
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 

@@ -24,6 +24,8 @@ async def widget_config(request: web.Request) -> web.Response:
         "topics": [{"id": t.id, "label": t.label or {lang: t.id for lang in tenant.languages}} for t in tenant.topics.values()],
         "long_wait_s": tenant.widget.long_wait_s, "greeting": tenant.widget.greeting, "agents_online": online,
         "message_chars": request.config_dict[CONFIG].limits.message_chars,
+        "upload_bytes": request.config_dict[CONFIG].limits.upload_bytes,
+        "upload_types": request.config_dict[CONFIG].limits.upload_types,
     }, headers={"Access-Control-Allow-Origin": "*"})
 
 

@@ -124,6 +124,11 @@ class ChannelConfig:
     signing_secret: str = ""  # slack: v0 signature key
     phone_number_id: str = ""  # whatsapp
     allowed_origins: list[str] = field(default_factory=list)  # widget: pages allowed to embed it
+    allow_groups: bool = False  # telegram: also take messages from group chats (private chats only by default)
+    human_agent_tag: bool = False  # messenger: the page has Meta's HUMAN_AGENT permission (replies up to 7 days)
+    templates: dict[str, str] = field(default_factory=dict)  # whatsapp: language -> approved template for a closed window
+    queue_notice_after_s: float = 60.0  # messengers: a waiting customer hears position and wait after this long …
+    queue_notice_every_s: float = 300.0  # … and again at most this often
 
 
 @dataclass
@@ -157,6 +162,11 @@ class LimitsConfig:
     message_chars: int = 4096
     webhook_body_bytes: int = 1024 * 1024
     visitor_messages_per_10s: int = 20  # per-visitor rate limit of every stored or forwarded action
+    upload_bytes: int = 10 * 1024 * 1024  # largest file a visitor or agent may upload
+    upload_types: list[str] = field(default_factory=lambda: [
+        "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain",
+    ])  # content types accepted for uploads (checked against the bytes, not only the name)
+    media_bytes: int = 50 * 1024 * 1024  # largest customer file fetched from a platform (larger: shown as too large)
     history_page_messages: int = 200  # a history page holds at most this many messages …
     history_page_bytes: int = 256 * 1024  # … and about this many bytes; next_after_seq says where to go on
     conversations_per_address_per_min: int = 10  # new conversations one client address may open per minute
@@ -179,6 +189,7 @@ class ServerConfig:
     redis_maxmemory: str = "1gb"  # embedded Redis only (e.g. 512mb; 0 = no cap); past it writes are refused, never evicted
     http_timeout_s: float = 15.0  # a request's line and headers, and then its body, must each arrive within this; idle keep-alive closes after it
     shutdown_timeout_s: float = 3.0  # on stop, requests still running get this long before they are cut off
+    media_dir: str = ""  # customer files and uploads; "" = <OMNIRELAY_DATA_DIR>/media (a shared volume with several processes)
 
 
 @dataclass

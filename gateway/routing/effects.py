@@ -65,7 +65,7 @@ class EffectApplier:
                 agent = self.config.tenants[tenant].agents.get(e.agent_id)
                 await self._visitor(tenant, conv.visitor_id, "assigned",
                                     {"conversation_id": e.task_id, "agent": {"name": agent.name if agent else e.agent_id}})
-                await self._agent(tenant, e.agent_id, "assigned", await describe(self.redis, tenant, conv))
+                await self._agent(tenant, e.agent_id, "assigned", await describe(self.redis, self.config, tenant, conv))
             case AgentStateChanged():
                 await self._agent(tenant, e.agent_id, "state", {"state": e.state, "reason": e.reason})
             case TaskRequeued():

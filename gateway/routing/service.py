@@ -149,4 +149,4 @@ class Router:
         return await views.snapshot(self.redis, self.engines[tenant], self.config.tenants[tenant], now)
 
     async def describe(self, tenant: str, conv: Conversation) -> dict:
-        return await views.describe(self.redis, tenant, conv)
+        return await views.describe(self.redis, self.config, tenant, conv)

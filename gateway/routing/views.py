@@ -9,8 +9,10 @@ from redis.asyncio import Redis
 
 from acd import replies
 from acd.engine import Engine
-from gateway.config.schema import TenantConfig
+from gateway.channels_health import channel_health, live_states
+from gateway.config.schema import Config, TenantConfig
 from gateway.keys import TenantKeys
+from gateway.reply_window import window_of
 from gateway.store.contacts import get_contact
 from gateway.store.conversations import Conversation, open_conversations
 
@@ -28,10 +30,12 @@ def offer_payload(
     }
 
 
-async def describe(redis: Redis, tenant: str, conv: Conversation) -> dict:
-    """What an agent's console shows of an assigned conversation."""
+async def describe(redis: Redis, config: Config, tenant: str, conv: Conversation) -> dict:
+    """What an agent's console shows of an assigned conversation (with a messenger's reply window)."""
     contact = await get_contact(redis, TenantKeys(tenant), conv.contact_id)
+    window = await window_of(redis, config, conv)
     return {
+        **window.wire(),
         "conversation_id": conv.id, "channel": conv.work_channel, "channel_type": conv.channel_type,
         "channel_id": conv.channel, "topic": conv.topic, "language": conv.language, "queue": conv.queue,
         "state": conv.state, "last_seq": conv.seq, "created_at": conv.created_at,
@@ -52,6 +56,11 @@ async def snapshot(redis: Redis, engine: Engine, tenant: TenantConfig, now: floa
             if queue != "_":
                 series.setdefault(queue, []).append([ts, int(waiting)])
     snap["series"] = series
+    live = await live_states(redis, Config(tenants={tenant.id: tenant}))
+    snap["channels"] = [
+        {"id": cid, "type": ch.type, "health": channel_health(ch, live.get((tenant.id, cid)))}
+        for cid, ch in tenant.channels.items()
+    ]
     return snap
 
 

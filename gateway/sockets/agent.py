@@ -18,7 +18,7 @@ from gateway.auth import Principal
 from gateway.conversations.access import agent_conversation
 from gateway.conversations.closing import end_conversation
 from gateway.conversations.delivery import fan_out
-from gateway.conversations.outbound import reply_outbound
+from gateway.conversations.outbound import reply_outbound, template_for
 from gateway.errors import ClientError
 from gateway.escalation import parse_escalation, record_escalation
 from gateway.keys import TenantKeys
@@ -31,6 +31,7 @@ from gateway.store.messages import (
     ConversationClosed,
     ConversationMissing,
     NotAssigned,
+    WindowClosed,
     post_message,
     read_page,
 )
@@ -127,14 +128,20 @@ class AgentNamespace(socketio.AsyncNamespace):
     @acked
     async def on_message(self, sid: str, data: Any = None) -> dict:
         who, d = await self._who(sid), require_dict(data)
-        text = text_field(d, "text", max_chars=self.ctx.config.limits.message_chars)
-        client_id = client_id_field(d)
+        template = d.get("template") is True
         cid = conversation_id_field(d)
         keys = TenantKeys(who.tenant)
+        if template:  # a messenger's pre-approved message, for when its reply window has closed
+            chosen = template_for(self.ctx, await self._mine(who, d))
+            text = f"Template: {chosen.name}"
+        else:
+            text = text_field(d, "text", max_chars=self.ctx.config.limits.message_chars)
+        client_id = client_id_field(d)
         try:
             posted = await post_message(
-                self.ctx.redis, keys, cid, author_kind="agent", author_name=who.name,
-                author_id=who.user_id, text=text, client_id=client_id, require_agent=who.user_id,
+                self.ctx.redis, keys, cid, author_kind="agent", author_name=who.name, author_id=who.user_id,
+                text=text, client_id=client_id, require_agent=who.user_id, template=template,
+                extra={"template": True} if template else None,
             )
         except ConversationMissing as err:
             raise ClientError("not_found", "There is no such conversation.", 404) from err
@@ -142,6 +149,9 @@ class AgentNamespace(socketio.AsyncNamespace):
             raise ClientError("forbidden", "This conversation is not assigned to you.", 403) from err
         except ConversationClosed as err:
             raise ClientError("closed", "The conversation is closed.", 409) from err
+        except WindowClosed as err:
+            raise ClientError("window_closed", "The customer's reply window has closed: send a template "
+                              "or continue by email.", 409) from err
         msg = posted.message
         if not msg.duplicate:
             self.ctx.metrics.messages.labels(who.tenant, "agent").inc()
@@ -149,7 +159,7 @@ class AgentNamespace(socketio.AsyncNamespace):
             if not posted.visitor_id:  # a bridged channel: the reply leaves through its platform
                 conv = await get_conversation(self.ctx.redis, keys, cid)
                 if conv is not None:
-                    await reply_outbound(self.ctx, conv, msg)
+                    await reply_outbound(self.ctx, conv, msg, template=template)
         return {"id": msg.id, "conversation_id": cid, "seq": msg.seq, "ts": msg.ts}
 
     @acked

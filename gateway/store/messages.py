@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from redis.asyncio import Redis
@@ -17,6 +17,7 @@ from acd import replies
 from acd.lua_runner import runner
 from gateway.keys import TenantKeys
 from gateway.store.scripts import store_script
+from gateway.store.statuses import statuses
 
 
 class ConversationMissing(LookupError):
@@ -68,9 +69,14 @@ class NotAssigned(PermissionError):
     """The agent does not hold this conversation."""
 
 
+class WindowClosed(PermissionError):
+    """The messenger's reply window is closed: free text would never reach the customer."""
+
+
 APPEND_MESSAGE = store_script(
     "append_message",
-    {"NOCONV": ConversationMissing, "CLOSED": ConversationClosed, "RATE": RateLimited, "FORBIDDEN": NotAssigned},
+    {"NOCONV": ConversationMissing, "CLOSED": ConversationClosed, "RATE": RateLimited, "FORBIDDEN": NotAssigned,
+     "WINDOW": WindowClosed},
 )
 
 
@@ -98,6 +104,7 @@ async def post_message(
     allow_closed: bool = False,
     rate: tuple[str, int, int] | None = None,
     require_agent: str = "",
+    template: bool = False,
 ) -> Posted:
     """Store a message in one atomic step: rate limit (``(subject, limit, window_s)``), the
     author's right to write, dedupe by ``client_id`` (the first ack comes back unchanged), seq."""
@@ -112,7 +119,7 @@ async def post_message(
         args=[
             client_id, f"{conversation_id}:", author_kind, author_name, author_id, text, repr(ts),
             json.dumps(extra) if extra else "", "1" if allow_closed else "0",
-            rate[1] if rate else 0, rate[2] * 2 if rate else 0, require_agent,
+            rate[1] if rate else 0, rate[2] * 2 if rate else 0, require_agent, "1" if template else "0",
         ],
     )
     message = Message(
@@ -167,6 +174,12 @@ async def read_page(
             break
         page.append(msg)
     more = len(page) < len(msgs)
+    if any(m.author_kind == "agent" for m in page):  # messenger replies: what became of them
+        known = await statuses(redis, keys, conversation_id)
+        page = [
+            replace(m, extra={**m.extra, "status": known[m.seq].status, "status_reason": known[m.seq].reason})
+            if m.seq in known else m for m in page
+        ]
     return Page(page, page[-1].seq if more and page else None)
 
 

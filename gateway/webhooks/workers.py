@@ -11,10 +11,12 @@ from collections.abc import AsyncIterator
 
 from aiohttp import ClientSession, ClientTimeout, web
 
+from bridges.base import OutboundFile
 from bridges.events import Event
 from gateway import appkeys as K
 from gateway import channels_health
 from gateway.background import Background
+from gateway.media.storage import read_file
 from gateway.outbound import DeliveryReport, Outbox
 from gateway.redis_client import connect
 from gateway.webhooks.channels import BridgedChannels
@@ -51,7 +53,14 @@ async def bridges_ctx(app: web.Application) -> AsyncIterator[None]:
     outbox = Outbox(app[K.REDIS], channels, app.get(K.DELIVERY_REPORTER, _log_report), app[K.METRICS])
     app[K.BRIDGED], app[K.INGEST], app[K.OUTBOX] = channels, ingest, outbox
     if K.SERVICES in app:
-        app[K.SERVICES].outbox = outbox  # agents' replies in bridged conversations go out through it
+        svc = app[K.SERVICES]
+        svc.outbox = outbox  # agents' replies in bridged conversations go out through it
+
+        async def uploaded(tenant: str, media_id: str) -> OutboundFile:
+            data, mime, name = await read_file(svc, tenant, media_id)
+            return OutboundFile(name=name, mime=mime, data=data)
+
+        outbox.read_file = uploaded
     tasks = Background()
     for tenant in channels.tenants:
         await channels_health.reset(app[K.REDIS], tenant, [c.id for c in channels.of_tenant(tenant)])

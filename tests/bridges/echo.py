@@ -23,8 +23,8 @@ from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 from conftest import DEMO_CONFIG, Gateway
 
-from bridges.base import AuthFailed, BridgeSpec, Fatal, Health, Malformed, NotReady, Outbound, Sent
-from bridges.events import Customer, DeliveryStatus, Event, Message, Reaction, Unsupported
+from bridges.base import AuthFailed, BridgeSpec, Fatal, Health, Malformed, Media, NotReady, Outbound, Sent
+from bridges.events import Attachment, Customer, DeliveryStatus, Event, Message, Reaction, Unsupported
 from gateway import appkeys as K
 from gateway.app import create_app
 from gateway.config import load_config
@@ -90,6 +90,24 @@ class EchoBridge:
             raise AuthFailed(answer.get("description", "unauthorized"))
         raise Fatal(answer.get("description", f"refused ({r.status})"))
 
+    async def fetch(self, ref: str, max_bytes: int) -> Media:
+        headers = {"Authorization": f"Bearer {self.config.token}"}
+        try:
+            async with self.http.get(f"{self.config.api_base}/files/{ref}", headers=headers) as r:
+                if r.status == 200:
+                    data = await r.content.read(max_bytes + 1)
+                    if len(data) > max_bytes:
+                        raise Fatal(f"too large: more than {max_bytes} bytes", code="too_large")
+                    return Media(data=data, mime=r.content_type, name=r.headers.get("X-File-Name", ""))
+                answer = await r.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as err:
+            raise NotReady("echo API unreachable") from err
+        if r.status == 429 or r.status >= 500:
+            raise NotReady(answer.get("description", "busy"), retry_after=answer.get("retry_after"))
+        if r.status in (401, 403):
+            raise AuthFailed(answer.get("description", "unauthorized"))
+        raise Fatal(answer.get("description", f"refused ({r.status})"), code=answer.get("code", ""))
+
     @property
     def health(self) -> Health:
         return Health.OK
@@ -112,7 +130,15 @@ def _status(u: dict) -> Event:
     return DeliveryStatus(thread=str(u["chat"]), message_id=str(u["target"]), status=u["status"], raw=u)
 
 
-_PARSERS = {"text": _message, "reaction": _reaction, "status": _status}
+def _file(u: dict) -> Event:
+    """``{"type": "file", "file": {"id", "kind", "name"?, "mime"?, "size"?}, "text"?}``: a message with one file."""
+    f, who, chat, mid = u["file"], _customer(u), str(u["chat"]), str(u["id"])
+    att = Attachment(customer=who, thread=chat, message_id=mid, kind=f["kind"], ref=f["id"], name=f.get("name", ""),
+                     mime=f.get("mime", ""), size=f.get("size", 0), raw=f)
+    return Message(customer=who, thread=chat, message_id=mid, text=u.get("text", ""), attachments=(att,), raw=u)
+
+
+_PARSERS = {"text": _message, "reaction": _reaction, "status": _status, "file": _file}
 
 SPEC = BridgeSpec(
     type="echo", work_channel="messaging", identity_kind="echo", config=EchoConfig, factory=EchoBridge,
@@ -128,6 +154,10 @@ class FakeVendor:
         self.script: list[tuple[int, dict]] = []  # (status, body) answers to give before the 200s
         self.app = web.Application()
         self.app.router.add_post("/send", self._send)
+        self.files: dict[str, tuple[bytes, str, str]] = {}  # file id -> (data, content type, name)
+        self.file_script: list[tuple[int, dict]] = []  # answers to give to the next downloads
+        self.fetched: list[tuple[str, int]] = []  # (file id, status) of every download
+        self.app.router.add_get("/files/{ref}", self._file)
 
     async def _send(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -136,6 +166,17 @@ class FakeVendor:
                           "auth": request.headers.get("Authorization", "")})
         return web.json_response(answer, status=status)
 
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        ref = request.match_info["ref"]
+        status, answer = self.file_script.pop(0) if self.file_script else (200, {})
+        if status == 200 and ref not in self.files:
+            status, answer = 404, {"description": "file not found"}
+        self.fetched.append((ref, status))
+        if status != 200:
+            return web.json_response(answer, status=status)
+        data, mime, name = self.files[ref]
+        return web.Response(body=data, content_type=mime, headers={"X-File-Name": name})
+
     def accepted(self) -> list[str]:
         """Texts the platform took, in order."""
         return [s["text"] for s in self.sent if s["status"] == 200]
@@ -143,13 +184,15 @@ class FakeVendor:
 
 @contextlib.asynccontextmanager
 async def echo_gateway(redis_url: str, vendor_url: str, *, handler=None, reporter=None,
-                       secret: str = SECRET) -> AsyncIterator[Gateway]:
+                       secret: str = SECRET, configure=None) -> AsyncIterator[Gateway]:
     """The demo gateway plus an ``echo`` channel (id ``echo``) whose API is ``vendor_url``."""
     config = load_config(DEMO_CONFIG, env={})
     config.tenants["demo"].channels["echo"] = ChannelConfig(
         id="echo", type="echo", topic="tech", language="en", secret=secret, token=TOKEN,
         verify_token="echo-verify", api_base=vendor_url,
     )
+    if configure is not None:
+        configure(config)  # e.g. limits or the media dir of one test
     app = create_app(config, redis_url=redis_url)
     if handler is not None:
         app[K.INBOUND_HANDLER] = handler

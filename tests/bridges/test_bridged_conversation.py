@@ -45,6 +45,6 @@ async def test_a_messenger_customer_is_served_like_a_widget_visitor(redis, redis
             await eventually(lambda: vendor.accepted() == ["Please restart it."])
             assert vendor.sent[0]["chat"] == "c42"
             status = await ben_in.next("message_status")
-            assert (status["conversation_id"], status["status"], status["client_id"]) == (cid, "sent", "r1")
+            assert (status["conversation_id"], status["status"], status["seq"]) == (cid, "sent", 3)
     finally:
         await server.close()

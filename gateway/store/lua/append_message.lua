@@ -6,9 +6,10 @@
 -- ARGV[4] = author name, ARGV[5] = author id, ARGV[6] = text, ARGV[7] = ts (epoch s),
 -- ARGV[8] = extra JSON ("" = none), ARGV[9] = "1" to allow appending to a closed conversation,
 -- ARGV[10] = rate limit (messages per window, 0 = none), ARGV[11] = rate window seconds,
--- ARGV[12] = agent id that must hold the conversation ("" = no check)
+-- ARGV[12] = agent id that must hold the conversation ("" = no check),
+-- ARGV[13] = "1" when the message is a template (allowed outside a messenger's reply window)
 -- Returns {seq, id, ts, duplicate(0|1), agent_id, visitor_id};
--- errors NOCONV, CLOSED, RATE, FORBIDDEN.
+-- errors NOCONV, CLOSED, RATE, FORBIDDEN, WINDOW.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return redis.error_reply('NOCONV conversation does not exist')
 end
@@ -18,6 +19,16 @@ local state, agent, visitor = conv[1] or '', conv[2] or '', conv[3] or ''
 -- not hold the conversation the id and seq of a message stored there.
 if ARGV[12] ~= '' and (agent ~= ARGV[12] or state ~= 'assigned') then
   return redis.error_reply('FORBIDDEN conversation is not assigned to this agent')
+end
+-- A messenger's reply window (WhatsApp 24 h; Messenger 24 h, or 7 days with the HUMAN_AGENT tag):
+-- an agent's free text after it would never arrive, so it is refused before it is stored.
+if ARGV[12] ~= '' and ARGV[13] ~= '1' then
+  local w = redis.call('HMGET', KEYS[1], 'window_s', 'tag_window_s', 'last_customer_at')
+  local ws, tws, last = tonumber(w[1] or ''), tonumber(w[2] or ''), tonumber(w[3] or '')
+  local now = tonumber(ARGV[7])
+  if ws and ws > 0 and last and now > last + ws and not (tws and tws > 0 and now <= last + tws) then
+    return redis.error_reply('WINDOW the reply window is closed')
+  end
 end
 if ARGV[1] ~= '' then
   local known = redis.call('HGET', KEYS[3], ARGV[1])
