@@ -14,12 +14,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError, WatchError
+from redis.exceptions import ResponseError
 
+from acd.lua_runner import runner
 from bridges.base import Malformed
 from bridges.events import Event, Unsupported
 from gateway.keys import TenantKeys
 from gateway.metrics import Metrics
+from gateway.store.scripts import store_script
 from gateway.webhooks.channels import BridgedChannel, BridgedChannels
 
 log = logging.getLogger(__name__)
@@ -28,7 +30,8 @@ InboundHandler = Callable[[str, str, Event], Awaitable[None]]  # (tenant, channe
 
 GROUP = "ingest"
 RETRY_IDLE_S = 5.0  # a pending entry idle this long is retried (failed here, or its consumer died)
-LEASE_S = 60.0  # one consumer holds a delivery this long while handling it
+LEASE_S = 10.0  # one consumer holds a delivery this long while handling it (after a crash, the
+# next takes over then; a handler slower than this may run twice, and the message client id keeps it single)
 DONE_TTL_S = 7 * 24 * 3600  # platforms retry for days at most (Meta: up to 36 hours)
 MAX_ATTEMPTS = 20  # a delivery failing this often is given up (logged), so it cannot block the stream
 READ_BLOCK_MS = 1000  # below the client's socket timeout
@@ -39,16 +42,25 @@ def _text(value: bytes | str | None) -> str:
     return value.decode() if isinstance(value, bytes) else (value or "")
 
 
-async def append(redis: Redis, tenant: str, channel: str, body: bytes) -> None:
-    """Store one verified webhook body durably (the 200 is sent only after this)."""
-    await redis.xadd(TenantKeys(tenant).webhooks_in(), {"channel": channel, "body": body})
+WEBHOOK_APPEND = store_script("webhook_append")
+DELIVERY_CLAIM = store_script("delivery_claim")
 
 
-async def all_done(redis: Redis, tenant: str, channel: str, delivery_ids: list[str]) -> bool:
-    """True when every one of these deliveries was handled already (a platform's retry)."""
+def _entry_order(entry_id: bytes | str) -> tuple[int, int]:
+    """Stream ids sort by (milliseconds, sequence)."""
+    ms, _, seq = _text(entry_id).partition("-")
+    return int(ms), int(seq or 0)
+
+
+async def append(redis: Redis, tenant: str, channel: str, body: bytes, delivery_ids: list[str]) -> bool:
+    """Store one verified webhook body durably (the 200 is sent only after this); False when every
+    delivery in it was handled already (a platform's retry: nothing to store)."""
     keys = TenantKeys(tenant)
-    values = await redis.mget([keys.delivery(channel, d) for d in delivery_ids])
-    return bool(values) and all(_text(v) == "done" for v in values)
+    stored = await runner(redis).call(
+        WEBHOOK_APPEND, keys=[keys.webhooks_in(), *[keys.delivery(channel, d) for d in delivery_ids]],
+        args=[channel, body],
+    )
+    return bool(stored)
 
 
 class Ingest:
@@ -86,21 +98,63 @@ class Ingest:
         claimed: list[Any] = await self.redis.xautoclaim(
             stream, GROUP, self.consumer, min_idle_time=int(RETRY_IDLE_S * 1000), start_id="0-0", count=BATCH
         )
-        for entry_id, fields in claimed[1]:
-            if entry_id is not None:  # Redis 6.2 lists an entry deleted while pending as nil
-                await self._entry(tenant, stream, entry_id, fields)
+        # Redis 6.2 lists an entry deleted while pending as nil
+        await self._batch(tenant, stream, [(i, f) for i, f in claimed[1] if i is not None])
         read: Any = await self.redis.xreadgroup(GROUP, self.consumer, {stream: ">"}, count=BATCH, block=READ_BLOCK_MS)
         for _, entries in read or ():
-            for entry_id, fields in entries:
-                await self._entry(tenant, stream, entry_id, fields)
+            await self._batch(tenant, stream, list(entries))
 
-    async def _entry(self, tenant: str, stream: str, entry_id: bytes, fields: dict | None) -> None:
+    async def _batch(self, tenant: str, stream: str, entries: list[tuple[bytes, dict | None]]) -> None:
+        """Handle a batch of stored bodies: bodies that share a customer's chat in order, one after
+        the other; bodies of different chats at the same time (one slow chat holds up nobody else)."""
+        lanes: list[list[tuple[bytes, dict | None]]] = []
+        lane_of: dict[str, int] = {}
+        for entry_id, fields in entries:
+            threads = self._threads(tenant, fields)
+            joined = sorted({lane_of[t] for t in threads if t in lane_of})
+            if not joined:
+                lanes.append([])
+                joined = [len(lanes) - 1]
+            target = joined[0]
+            for other in joined[1:]:  # this body links two lanes: they become one, in arrival order
+                lanes[target].extend(lanes[other])
+                lanes[other] = []
+                lane_of.update({t: target for t, i in lane_of.items() if i == other})
+            lanes[target].append((entry_id, fields))
+            lane_of.update(dict.fromkeys(threads, target))
+
+        async def run(lane: list[tuple[bytes, dict | None]]) -> None:
+            for entry_id, fields in sorted(lane, key=lambda e: _entry_order(e[0])):
+                if not await self._entry(tenant, stream, entry_id, fields):
+                    break  # the rest of this chat stays pending and comes back after it, in order
+
+        await asyncio.gather(*(run(lane) for lane in lanes if lane))
+
+    def _threads(self, tenant: str, fields: dict | None) -> set[str]:
+        """The chats a stored body speaks of (its lane keys); one lane per channel when unreadable."""
+        channel_id = _text((fields or {}).get(b"channel"))
+        channel = self.channels.get(tenant, channel_id)
+        if channel is None or channel.bridge is None:
+            return {channel_id}
+        try:
+            out = set()
+            for _, unit in channel.bridge.deliveries((fields or {}).get(b"body", b"")):
+                for event in channel.bridge.parse(unit):
+                    thread = getattr(event, "thread", "")
+                    out.add(f"{channel_id}:{thread}" if thread else channel_id)
+            return out or {channel_id}
+        except Exception:  # parsed for real (and reported) when the entry is handled
+            return {channel_id}
+
+    async def _entry(self, tenant: str, stream: str, entry_id: bytes, fields: dict | None) -> bool:
+        """Handle one stored body; False when it stays pending (retried after RETRY_IDLE_S)."""
         if fields and not await self._handled(tenant, fields):
-            return  # stays pending: retried after RETRY_IDLE_S
+            return False
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.xack(stream, GROUP, entry_id)
             pipe.xdel(stream, entry_id)  # handled entries go: the stream holds only work in flight
             await pipe.execute()
+        return True
 
     async def _handled(self, tenant: str, fields: dict) -> bool:
         """Handle every delivery of one stored body, in order; False when one must be retried."""
@@ -131,7 +185,7 @@ class Ingest:
         try:
             for event in channel.bridge.parse(unit):
                 self.metrics.bridge_events.labels(channel.spec.type, type(event).__name__).inc()
-                if isinstance(event, Unsupported):
+                if isinstance(event, Unsupported) and event.customer is None:
                     log.info("unsupported payload acknowledged",
                              extra={"tenant": channel.tenant, "channel": channel.id, "kind": event.kind})
                     continue
@@ -147,19 +201,5 @@ class Ingest:
 
     async def _claim(self, key: str) -> int | None:
         """Take a delivery: its attempt number (0 first); None when done before; -1 when someone holds it."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(key)
-                    state = _text(await pipe.get(key))
-                    if state in ("done", "failed"):
-                        return None
-                    if state.startswith("working:"):
-                        return -1
-                    attempt = int(state.split(":")[1]) if state.startswith("retry:") else 0
-                    pipe.multi()
-                    pipe.set(key, f"working:{attempt}:{self.consumer}", px=int(LEASE_S * 1000))
-                    await pipe.execute()
-                    return attempt
-                except WatchError:
-                    continue
+        attempt = int(await runner(self.redis).call(DELIVERY_CLAIM, keys=[key], args=[self.consumer, int(LEASE_S * 1000)]))
+        return None if attempt == -2 else attempt

@@ -70,11 +70,10 @@ async def receive(request: web.Request) -> web.Response:
             raise ClientError("malformed", str(err) or "unreadable body", 400) from None
         redis = request.config_dict[K.REDIS]
         try:
-            if deliveries and await ingest.all_done(redis, channel.tenant, channel.id, [d for d, _ in deliveries]):
+            if deliveries and not await ingest.append(redis, channel.tenant, channel.id, body,
+                                                      [d for d, _ in deliveries]):
                 _count(request, "repeated")
                 return web.json_response({"ok": True})
-            if deliveries:
-                await ingest.append(redis, channel.tenant, channel.id, body)
         except (RedisError, OSError):
             _count(request, "unavailable")
             raise unavailable() from None  # 503: the platform retries later
