@@ -11,6 +11,7 @@ import contextlib
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
@@ -262,3 +263,54 @@ def assert_no_doubles(messages: list[dict]) -> None:
 async def screenshot(page: Page, name: str, **kwargs) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOTS / name), **kwargs)
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def png(width: int = 4, height: int = 3, rgb: tuple[int, int, int] = (200, 40, 40)) -> bytes:
+    """A real PNG (a browser decodes it: naturalWidth == width), made here so no binary is checked in."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def file_payload(name: str, mime: str, data: bytes) -> dict:
+    """What Playwright's ``set_input_files`` takes for a file chosen in the file dialog."""
+    return {"name": name, "mimeType": mime, "buffer": data}
+
+
+async def image_shown(locator) -> int:
+    """Wait until the <img> at ``locator`` shows a decoded image from a blob: URL; its natural width."""
+    await expect(locator).to_have_attribute("src", re.compile(r"^blob:"))
+    handle = await locator.element_handle()
+    await locator.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=handle, timeout=10_000)
+    return await locator.evaluate("img => img.naturalWidth")
+
+
+class MediaRequests:
+    """The page's requests for files: the URL must carry no credential, the header must."""
+
+    def __init__(self, page: Page):
+        self.seen: list[tuple[str, dict[str, str]]] = []
+        page.on("request", self._record)
+
+    def _record(self, request) -> None:
+        if "/api/v1/media/" in request.url:
+            self.seen.append((request.url, request.headers))
+
+    def assert_header_only(self, header: str) -> None:
+        assert self.seen, "no file was fetched from /api/v1/media/"
+        for url, headers in self.seen:
+            query = set(parse_qs(urlsplit(url).query))
+            assert "token" not in url.lower() and query <= {"meta"}, f"a credential in a URL: {url}"
+            assert headers.get(header.lower()), f"{url} fetched without {header}"

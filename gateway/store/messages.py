@@ -174,6 +174,8 @@ async def read_page(
             break
         page.append(msg)
     more = len(page) < len(msgs)
+    if any(m.extra.get("attachments") for m in page):  # files fetched after the message was stored
+        page = await _current_files(redis, keys, page)
     if any(m.author_kind == "agent" for m in page):  # messenger replies: what became of them
         known = await statuses(redis, keys, conversation_id)
         page = [
@@ -181,6 +183,32 @@ async def read_page(
             if m.seq in known else m for m in page
         ]
     return Page(page, page[-1].seq if more and page else None)
+
+
+_FILE_FIELDS = ("state", "reason", "name", "mime", "size")  # what a fetch may have learnt of a file
+
+
+async def _current_files(redis: Redis, keys: TenantKeys, page: list[Message]) -> list[Message]:
+    """The messages with each attachment's current state (its record), not the one it was stored with."""
+    ids = [a["id"] for m in page for a in m.extra.get("attachments", []) if isinstance(a, dict) and "id" in a]
+    async with redis.pipeline(transaction=False) as pipe:
+        for media_id in ids:
+            pipe.hmget(keys.media(media_id), *_FILE_FIELDS)
+        rows = dict(zip(ids, await pipe.execute(), strict=True))
+
+    def current(file: dict) -> dict:
+        values = rows.get(file.get("id", ""))
+        if not values or not values[0]:
+            return file
+        now = dict(zip(_FILE_FIELDS, values, strict=True))
+        return {**file, **{k: v for k, v in now.items() if v}, "reason": now["reason"] or "",
+                "size": int(now["size"] or file.get("size") or 0)}
+
+    return [
+        replace(m, extra={**m.extra, "attachments": [current(a) for a in m.extra["attachments"]]})
+        if m.extra.get("attachments") else m
+        for m in page
+    ]
 
 
 async def last_message(redis: Redis, keys: TenantKeys, conversation_id: str) -> Message | None:

@@ -11,6 +11,9 @@ import { reconnectWhenOnline } from "../shared/network";
 import type { Login } from "../shared/session";
 import { errorSentence } from "./errors";
 import { fetchConversation } from "./history";
+import { api } from "../shared/api";
+import { settlePending, StatusBook, updateAttachment, type StatusEvent } from "./statuses";
+import { reopenWindow, shutWindow } from "./window";
 import type { AgentState, Conversation, ConversationSummary, Offer, Pending } from "./types";
 
 export type Status = "connecting" | "online" | "reconnecting" | "failed";
@@ -42,6 +45,7 @@ export class AgentConnection {
   private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly inFlight = new Set<string>();
   private wantedState: AgentState | null = null;
+  private readonly statuses = new StatusBook();
 
   constructor(
     private readonly login: Login,
@@ -100,6 +104,14 @@ export class AgentConnection {
     });
     socket.on("message", (m: Message) => this.receive(m, true));
     socket.on("typing", (t: { conversation_id: string; on: boolean }) => this.setTyping(t.conversation_id, !!t.on));
+    socket.on("message_status", (e: StatusEvent) => {
+      const conv = this.conversations.get(e?.conversation_id);
+      if (conv && this.statuses.apply(conv.log, e)) this.listener.messages(conv.conversation_id);
+    });
+    socket.on("attachment", (e: { conversation_id: string; seq: number | null; media: { id: string } }) => {
+      const conv = this.conversations.get(e?.conversation_id);
+      if (conv && e.media?.id && updateAttachment(conv.log, e.seq, e.media)) this.listener.messages(conv.conversation_id);
+    });
     socket.on("closed", (c: { conversation_id: string; reason?: string }) => {
       const conv = this.conversations.get(c.conversation_id);
       if (!conv) return;
@@ -228,11 +240,16 @@ export class AgentConnection {
       this.listener.messages(conv.conversation_id);
       this.listener.conversations();
     }
+    const meta = (id: string) => api<{ id: string }>(`/api/v1/media/${encodeURIComponent(id)}?meta=1`, { token: this.login.token });
+    void settlePending(conv.log, messages, meta).then((settled) => settled && this.listener.messages(conv.conversation_id));
   }
 
   private merge(conv: Conversation, m: Message, countUnread: boolean): boolean {
     if (m.author?.kind === "agent") this.matchPending(conv, m);
+    this.statuses.adopt(m);
     if (!conv.log.add(m)) return false;
+    // A customer's new message reopens a messenger's window (history's windows come from the server).
+    if (countUnread && m.author?.kind === "visitor") reopenWindow(conv, m.ts);
     if (countUnread && m.author?.kind !== "agent" && (!this.listener.isActive(conv.conversation_id) || document.hidden)) {
       conv.unread += 1;
     }
@@ -315,7 +332,10 @@ export class AgentConnection {
       .emit("message", { conversation_id: conv.conversation_id, text: p.text, client_id: p.client_id }, (err: Error | null, ack: Ack) => {
         this.inFlight.delete(p.client_id);
         if (err) return this.failed(conv, p, errorSentence({ code: "timeout" }));
-        if (!ack || ack.error) return this.failed(conv, p, errorSentence(ack?.error));
+        if (!ack || ack.error) {
+          if (ack?.error?.code === "window_closed") shutWindow(conv);
+          return this.failed(conv, p, errorSentence(ack?.error));
+        }
         const i = conv.outbox.indexOf(p);
         if (i >= 0) conv.outbox.splice(i, 1);
         this.merge(
@@ -326,6 +346,7 @@ export class AgentConnection {
             seq: ack.seq,
             ts: ack.ts ?? nowSeconds(),
             text: p.text,
+            client_id: p.client_id,
             author: { kind: "agent", name: this.agentName },
           },
           false,
@@ -351,6 +372,13 @@ export class AgentConnection {
     } catch {
       return { error: { code: "timeout", message: "The server did not answer." } };
     }
+  }
+
+  /** Send the channel's approved template (the only thing a closed messenger window takes). */
+  async sendTemplate(conversationId: string): Promise<Ack> {
+    const ack = await this.call("message", { conversation_id: conversationId, template: true, client_id: clientId() });
+    if (!ack.error) void this.resync(conversationId);
+    return ack;
   }
 
   typing(conversationId: string, on: boolean): void {

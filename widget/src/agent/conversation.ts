@@ -1,15 +1,19 @@
 // The open conversation: header with the customer and channel, the full history, the typing
 // indicator, and the composer with canned answers; actions transfer, escalate and close.
 
+import { MediaCache } from "../shared/attachments";
 import { h, setText } from "../shared/dom";
-import { clockTime } from "../shared/format";
 import { channelIcon, channelName } from "../shared/icons";
 import { atBottom, KeyedList, type Entry } from "../shared/keyedlist";
 import { LengthGuard } from "../shared/length";
-import type { Message } from "../shared/messages";
+import type { UploadLimits } from "../shared/upload";
+import { AttachButton } from "./attach";
 import { CannedPicker } from "./canned";
 import type { AgentConnection } from "./connection";
+import { errorSentence } from "./errors";
+import { messageEntry, type MessageContext } from "./message_view";
 import type { Canned, Conversation, Pending } from "./types";
+import { ReplyWindow } from "./window";
 
 const TYPING_IDLE_MS = 2500;
 
@@ -34,6 +38,9 @@ export class ConversationView {
   private readonly composer: HTMLFormElement;
   private readonly length: LengthGuard;
   private readonly drafts = new Map<string, string>();
+  private readonly media: MediaCache;
+  private readonly window: ReplyWindow;
+  private readonly attach: AttachButton;
   private conv: Conversation | null = null;
   private ownTyping = false;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -45,7 +52,33 @@ export class ConversationView {
     private readonly topicName: (id: string) => string,
     private readonly actions: ConversationActions,
     messageChars: () => number,
+    token: string,
+    uploadLimits: () => UploadLimits,
   ) {
+    this.media = new MediaCache("", () => ({ Authorization: `Bearer ${token}` }));
+    this.window = new ReplyWindow(
+      {
+        sendTemplate: async (c) => {
+          const ack = await this.conn.sendTemplate(c.conversation_id);
+          return ack.error ? errorSentence(ack.error, "The template could not be sent. Please try again.") : null;
+        },
+        escalate: (c) => this.actions.escalate(c),
+      },
+      () => this.refresh(),
+    );
+    this.attach = new AttachButton(token, uploadLimits, () => {
+      const c = this.conv;
+      if (!c || c.closed) return null;
+      return {
+        conversationId: c.conversation_id,
+        caption: () => this.input.value.trim(),
+        sent: () => {
+          this.input.value = "";
+          this.length.update();
+          void this.conn.resync(c.conversation_id);
+        },
+      };
+    });
     this.length = new LengthGuard(this.input, messageChars, {
       counter: (n, limit) => `${n.toLocaleString("en-GB")} / ${limit.toLocaleString("en-GB")}`,
       tooLong: (n, limit) =>
@@ -66,6 +99,7 @@ export class ConversationView {
     this.composer = h(
       "form",
       { class: "composer" },
+      ...this.attach.elements,
       h("div", { class: "composer-field" }, this.picker.el, this.input, this.length.counter),
       h("button", { class: "btn primary", type: "submit" }, "Send"),
     );
@@ -84,8 +118,11 @@ export class ConversationView {
       this.banner,
       this.logEl,
       this.typingEl,
+      this.window.bar,
       this.length.error,
+      this.attach.note,
       this.composer,
+      this.window.closedPanel,
     );
     this.show(null);
   }
@@ -157,41 +194,36 @@ export class ConversationView {
       setText(this.typingEl, null);
       setText(this.banner, null);
       this.composer.hidden = true;
+      this.window.show(null);
       return;
     }
     const stick = atBottom(this.logEl);
-    const entries: Entry[] = c.log.list().map((m) => this.messageEntry(m));
+    const ctx: MessageContext = {
+      selfId: this.selfId(),
+      messenger: c.channel === "messaging" || !!c.window_kind,
+      media: this.media,
+      lookup: (seq) => c.log.get(seq),
+      reveal: (seq) => this.reveal(seq),
+    };
+    const entries: Entry[] = c.log.list().map((m) => messageEntry(m, ctx));
     for (const p of c.outbox) entries.push(this.pendingEntry(c, p));
     const added = this.list.sync(entries);
     if (added && stick) this.logEl.scrollTop = this.logEl.scrollHeight;
     setText(this.typingEl, c.typing ? `${c.contact?.name || "Customer"} is typing…` : null);
     setText(this.banner, c.closed ? `This conversation has ended${c.closeReason ? ` (${c.closeReason})` : ""}.` : null);
     const wasHidden = this.composer.hidden;
-    this.composer.hidden = c.closed;
+    this.window.show(c);
+    this.composer.hidden = c.closed || this.window.shut;
     if (wasHidden !== this.composer.hidden) this.drawHeader();
   }
 
-  private messageEntry(m: Message): Entry {
-    const kind = m.author?.kind ?? "system";
-    const authorId = (m.author as { id?: string } | undefined)?.id;
-    const own = kind === "agent" && (!authorId || authorId === this.selfId());
-    return {
-      key: `m:${m.seq}`,
-      render: () =>
-        kind === "system"
-          ? h("div", { class: "msg system", "data-seq": m.seq, "data-author": kind }, h("span", { class: "text" }, m.text))
-          : h(
-              "div",
-              { class: `msg ${own ? "own" : kind}`, "data-seq": m.seq, "data-author": kind },
-              h(
-                "div",
-                { class: "meta" },
-                h("span", { class: "author" }, m.author?.name || (kind === "visitor" ? "Customer" : "Agent")),
-                h("time", { datetime: new Date(m.ts * 1000).toISOString() }, clockTime(m.ts)),
-              ),
-              h("div", { class: "text" }, m.text),
-            ),
-    };
+  /** Scroll to an earlier message and mark it for a moment (an edit's "edited" link). */
+  private reveal(seq: number): void {
+    const el = this.logEl.querySelector<HTMLElement>(`[data-seq="${seq}"]`);
+    if (!el) return;
+    el.scrollIntoView({ block: "center", behavior: "smooth" });
+    el.classList.add("flash");
+    setTimeout(() => el.classList.remove("flash"), 2000);
   }
 
   private pendingEntry(c: Conversation, p: Pending): Entry {

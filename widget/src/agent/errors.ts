@@ -25,6 +25,10 @@ const SENTENCES: Record<string, string> = {
   closed: "The conversation has already ended.",
   rate_limited: "Too many requests in a short time. Wait a few seconds and try again.",
   unavailable: "The server cannot store anything right now; nothing was changed. Try again in a moment.",
+  window_closed:
+    "The reply window has closed: the platform takes no free text until the customer writes again. Send the template or continue by email.",
+  too_large: "The file is too large to send.",
+  unsupported_type: "Files of this type cannot be sent.",
   bad_email: "Enter a valid email address.",
   bad_phone: "Enter a valid phone number, e.g. +49 30 1234567.",
 };

@@ -4,6 +4,7 @@
 import { api } from "../shared/api";
 import { h, replace, setText } from "../shared/dom";
 import { forgetLogin, loginForm, logout, storedLogin, type Login } from "../shared/session";
+import type { UploadLimits } from "../shared/upload";
 import { AgentConnection } from "./connection";
 import { ConversationList } from "./conversations";
 import { ConversationView } from "./conversation";
@@ -34,6 +35,8 @@ function runConsole(login: Login): void {
   const topicName = (id: string) => topicNames[id] ?? id;
   // The gateway's message length limit, from the same public config (its default until loaded).
   let messageChars = 4096;
+  // What the gateway takes as files (from the same config; until then the server decides alone).
+  const uploadLimits: UploadLimits = { bytes: 0, types: [] };
   const toastEl = h("div", { class: "toast", role: "status", "aria-live": "polite" });
   let toastTimer: ReturnType<typeof setTimeout> | undefined;
   const toast = (text: string) => {
@@ -161,7 +164,7 @@ function runConsole(login: Login): void {
         return null;
       }),
     dismiss: (conv) => done(conv, "Conversation removed from the list."),
-  }, () => messageChars);
+  }, () => messageChars, login.token, () => uploadLimits);
 
   replace(
     root,
@@ -195,12 +198,14 @@ function runConsole(login: Login): void {
   api<Canned[]>("/api/v1/canned", { token: login.token })
     .then((c) => (canned = c ?? []))
     .catch(() => undefined);
-  api<{ topics?: { id: string; label?: Record<string, string> }[]; message_chars?: number }>(
+  api<{ topics?: { id: string; label?: Record<string, string> }[]; message_chars?: number; upload_bytes?: number; upload_types?: string[] }>(
     `/api/v1/widget/config?tenant=${encodeURIComponent(login.tenant ?? "demo")}`,
   )
     .then((c) => {
       for (const t of c?.topics ?? []) topicNames[t.id] = t.label?.en ?? Object.values(t.label ?? {})[0] ?? t.id;
       if (typeof c?.message_chars === "number" && c.message_chars > 0) messageChars = c.message_chars;
+      if (typeof c?.upload_bytes === "number" && c.upload_bytes > 0) uploadLimits.bytes = c.upload_bytes;
+      if (Array.isArray(c?.upload_types)) uploadLimits.types = c.upload_types.filter((t) => typeof t === "string");
       offerList.render();
       convList.render();
       if (activeId) select(activeId);

@@ -25,6 +25,11 @@ export interface ConversationSummary {
   last_seq?: number;
   created_at?: number;
   contact: Contact;
+  /** Messenger conversations: when free text stops being accepted (epoch s), and by which rule. */
+  window_closes_at?: number | null;
+  window_kind?: "whatsapp_24h" | "messenger_24h" | string | null;
+  /** Languages with an approved template for this channel (what a closed window still takes). */
+  templates?: string[];
 }
 
 export interface Offer {

@@ -38,6 +38,20 @@ export function clientId(): string {
   return `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
 }
 
+/** A file size in words people read: "512 B", "1.4 MB". */
+export function fileSize(bytes: number | null | undefined, lang = "en"): string {
+  if (bytes === null || bytes === undefined || !(bytes >= 0)) return "";
+  const units = ["B", "KB", "MB", "GB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 10 ? 0 : 1;
+  return `${value.toLocaleString(lang === "de" ? "de-DE" : "en-GB", { maximumFractionDigits: digits })} ${units[unit]}`;
+}
+
 export function nowSeconds(): number {
   return Date.now() / 1000;
 }

@@ -6,6 +6,17 @@ export interface Author {
   name: string;
 }
 
+/** A file on a message; its bytes come from the gateway's media route, never from the platform. */
+export interface Attachment {
+  id: string;
+  kind: "image" | "audio" | "video" | "file" | "sticker" | string;
+  name?: string;
+  mime?: string;
+  size?: number;
+  state?: "pending" | "ready" | "failed" | "too_large" | string;
+  reason?: string;
+}
+
 export interface Message {
   id: string;
   conversation_id: string;
@@ -14,6 +25,16 @@ export interface Message {
   text: string;
   ts: number;
   client_id?: string;
+  attachments?: Attachment[];
+  /** An agent's reply in a messenger conversation: what the platform did with it. */
+  status?: string;
+  status_reason?: string;
+  /** The platform's name of a message type the gateway cannot show. */
+  unsupported?: string;
+  /** The seq of the customer's message this one changes. */
+  edit_of?: number;
+  /** An emoji on an earlier message ("" = taken back). */
+  reaction?: { emoji: string; target_seq: number };
 }
 
 export class MessageLog {
@@ -32,6 +53,10 @@ export class MessageLog {
   /** Add many; returns those that were new, in seq order. */
   merge(messages: Message[]): Message[] {
     return [...messages].sort((a, b) => a.seq - b.seq).filter((m) => this.add(m));
+  }
+
+  get(seq: number): Message | undefined {
+    return this.bySeq.get(seq);
   }
 
   has(seq: number): boolean {

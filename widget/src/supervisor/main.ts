@@ -7,7 +7,7 @@ import { duration, percent } from "../shared/format";
 import { reconnectWhenOnline } from "../shared/network";
 import { forgetLogin, loginForm, logout, storedLogin, type Login } from "../shared/session";
 import { waitingChart } from "./chart";
-import { agentTable, conversationTable, longWait, queueTable, slBreached, waitBreached } from "./tables";
+import { agentTable, channelBroken, channelTable, conversationTable, longWait, queueTable, slBreached, waitBreached } from "./tables";
 import type { Snapshot } from "./types";
 
 const ROLE = "supervisor";
@@ -32,6 +32,7 @@ function runDashboard(login: Login): void {
   const chart = h("section", { class: "card", "aria-labelledby": "c-title" });
   const agents = h("section", { class: "card", "aria-labelledby": "a-title" });
   const live = h("section", { class: "card", "aria-labelledby": "l-title", hidden: true });
+  const channels = h("section", { class: "card", "aria-labelledby": "ch-title", hidden: true });
   const alerts = h("div", { class: "alerts", role: "status", "aria-live": "polite" });
   const logoutButton = h("button", { class: "btn small", type: "button" }, "Log out");
 
@@ -50,7 +51,7 @@ function runDashboard(login: Login): void {
         h("span", { class: "agent-name" }, login.name ?? ""),
         logoutButton,
       ),
-      h("main", { class: "sup-main" }, alerts, tiles, queues, h("div", { class: "two-col" }, agents, chart), live),
+      h("main", { class: "sup-main" }, alerts, tiles, queues, h("div", { class: "two-col" }, agents, chart), live, channels),
     ),
   );
 
@@ -86,12 +87,17 @@ function runDashboard(login: Login): void {
     ];
     const thresholds = Object.fromEntries(s.queues.map((q) => [q.id, q.sla_threshold_s]));
     const longWaits = (s.conversations ?? []).filter((c) => longWait(c, thresholds)).length;
+    for (const c of (s.channels ?? []).filter(channelBroken)) messages.push(`Channel ${c.id}: ${c.health.replace(/_/g, " ")}`);
     if (longWaits) messages.push(`${longWaits} waiting ${longWaits === 1 ? "conversation is" : "conversations are"} past the queue's wait threshold`);
     replace(alerts, messages.map((m) => h("p", { class: "alert" }, m)));
     replace(queues, h("h2", { id: "q-title" }, "Queues"), queueTable(s.queues));
     replace(agents, h("h2", { id: "a-title" }, "Agents"), agentTable(s.agents, now));
     const series = s.series && Object.keys(s.series).length ? s.series : collected;
     replace(chart, h("h2", { id: "c-title" }, "Waiting, last 30 minutes"), waitingChart(series, queueNames, now));
+    if (s.channels) {
+      channels.hidden = false;
+      replace(channels, h("h2", { id: "ch-title" }, "Channels"), channelTable(s.channels));
+    }
     if (s.conversations) {
       live.hidden = false;
       replace(live, h("h2", { id: "l-title" }, "Live conversations"), conversationTable(s.conversations, queueNames, agentNames, thresholds));

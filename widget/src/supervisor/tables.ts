@@ -4,7 +4,7 @@
 import { h } from "../shared/dom";
 import { duration, percent } from "../shared/format";
 import { channelIcon, channelName } from "../shared/icons";
-import type { AgentRow, LiveConversation, QueueRow } from "./types";
+import type { AgentRow, ChannelRow, LiveConversation, QueueRow } from "./types";
 
 const secs = (s: number | null | undefined) => (s === null || s === undefined || Number.isNaN(s) ? "–" : duration(s));
 const num = (n: number | null | undefined) => (n === null || n === undefined ? "–" : String(Math.round(n * 10) / 10));
@@ -94,6 +94,41 @@ export function agentTable(agents: AgentRow[], now: number): HTMLElement {
           ),
         ),
       ),
+    ),
+  );
+}
+
+// The states in which nothing reaches customers until someone acts (a token, a secret).
+const BROKEN = new Set(["auth_failed", "disabled"]);
+
+/** The health's state word ("disabled: token not configured" → "disabled"). */
+export function healthState(health: string): string {
+  return (health || "").split(":", 1)[0].trim();
+}
+
+export function channelBroken(c: ChannelRow): boolean {
+  return BROKEN.has(healthState(c.health));
+}
+
+export function channelTable(channels: ChannelRow[]): HTMLElement {
+  return h(
+    "table",
+    { class: "grid-table channels", "aria-label": "Channels" },
+    h("thead", null, h("tr", null, ["Channel", "Type", "Health"].map((t) => h("th", { scope: "col" }, t)))),
+    h(
+      "tbody",
+      null,
+      channels.map((c) => {
+        const state = healthState(c.health);
+        const broken = channelBroken(c);
+        return h(
+          "tr",
+          { "data-channel-id": c.id, "data-health": state, class: broken ? "breached" : null },
+          h("th", { scope: "row" }, c.id),
+          h("td", null, channelIcon(c.type), " ", channelName(c.type)),
+          h("td", null, h("span", { class: `health health-${broken ? "bad" : state === "ok" ? "ok" : "warn"}` }, c.health.replace(/_/g, " "))),
+        );
+      }),
     ),
   );
 }

@@ -38,10 +38,18 @@ export interface LiveConversation {
   last_message?: string;
 }
 
+/** A configured channel and its health: ok, connecting, transient_error, auth_failed, disabled[: why]. */
+export interface ChannelRow {
+  id: string;
+  type: string;
+  health: string;
+}
+
 export interface Snapshot {
   ts: number;
   agents: AgentRow[];
   queues: QueueRow[];
   series?: Record<string, [number, number][]>;
   conversations?: LiveConversation[];
+  channels?: ChannelRow[];
 }

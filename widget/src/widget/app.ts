@@ -167,7 +167,8 @@ export class Widget {
         const messageChars = () => this.config?.message_chars ?? DEFAULT_MESSAGE_CHARS;
         this.chat = new ChatView(
           this.t, this.lang, this.conn, () => this.storage.profile?.email ?? "", () => this.newChat(), greeting,
-          new NoticeBook(this.storage), messageChars,
+          new NoticeBook(this.storage), messageChars, this.info.origin,
+          () => ({ bytes: this.config?.upload_bytes ?? 0, types: this.config?.upload_types ?? [] }),
         );
       }
       if (!this.slot.contains(this.chat.el)) replace(this.slot, this.chat.el);

@@ -1,11 +1,14 @@
 // The conversation view: message log (an ARIA live log), queue position and wait, the email /
 // callback offer, the typing indicator and the composer.
 
+import { attachmentView, type AttachmentTexts, type MediaCache } from "../shared/attachments";
 import { h, setText } from "../shared/dom";
 import { clockTime } from "../shared/format";
 import { atBottom, KeyedList, type Entry } from "../shared/keyedlist";
 import { LengthGuard } from "../shared/length";
 import type { Message } from "../shared/messages";
+import type { UploadLimits } from "../shared/upload";
+import { attachmentTexts, VisitorAttach, visitorMedia } from "./attach";
 import { EscalationOffer } from "./escalation";
 import { waitText, type Lang, type Texts } from "./i18n";
 import type { Notice, NoticeBook } from "./notices";
@@ -26,6 +29,9 @@ export class ChatView {
   private readonly composer: HTMLFormElement;
   private readonly endedBox: HTMLElement;
   private readonly length: LengthGuard;
+  private readonly attach: VisitorAttach;
+  private readonly media: MediaCache;
+  private readonly fileTexts: AttachmentTexts;
   private agentName = "";
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private ownTypingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -40,6 +46,8 @@ export class ChatView {
     private readonly greeting: () => string,
     private readonly notices: NoticeBook,
     messageChars: () => number,
+    origin: string,
+    uploadLimits: () => UploadLimits,
   ) {
     this.log.setAttribute("aria-label", t.messages);
     this.offer = new EscalationOffer(t, visitorEmail, (r) => conn.escalate(r));
@@ -52,9 +60,20 @@ export class ChatView {
       }
     });
     this.input.addEventListener("input", () => this.typed());
+    this.media = visitorMedia(origin, conn);
+    this.fileTexts = attachmentTexts(t, lang);
+    this.attach = new VisitorAttach(t, lang, origin, conn, uploadLimits, {
+      take: () => this.input.value.trim(),
+      clear: () => {
+        this.input.value = "";
+        this.length.update();
+      },
+    });
     this.composer = h(
       "form",
       { class: "composer" },
+      this.attach.button,
+      this.attach.input,
       h("div", { class: "composer-field" }, this.input, this.length.counter),
       h("button", { class: "primary", type: "submit" }, t.send),
     );
@@ -74,7 +93,7 @@ export class ChatView {
       h("p", { role: "status" }, t.closed),
       h("button", { class: "secondary", type: "button", onclick: () => this.onNewChat() }, t.newChat),
     );
-    this.el = h("div", { class: "body" }, this.log, this.typingBox, this.queueBox, this.offer.el, this.endedBox, this.length.error, this.composer);
+    this.el = h("div", { class: "body" }, this.log, this.typingBox, this.queueBox, this.offer.el, this.endedBox, this.length.error, this.attach.note, this.composer);
   }
 
   focus(): void {
@@ -97,6 +116,7 @@ export class ChatView {
       while (ni < notices.length) entries.push(this.noticeEntry(notices[ni++]));
     }
     for (const p of this.conn.outbox) entries.push(this.pendingEntry(p));
+    this.attach.setOpen(!!this.conn.conversationId && (this.conn.logs.get(this.conn.conversationId)?.size ?? 0) > 0);
     const added = this.list.sync(entries);
     if (added && stick) this.log.scrollTop = this.log.scrollHeight;
   }
@@ -120,6 +140,9 @@ export class ChatView {
             h("time", { datetime: new Date(m.ts * 1000).toISOString() }, clockTime(m.ts, this.lang)),
           ),
           h("div", { class: "text" }, m.text),
+          m.attachments?.length
+            ? h("div", { class: "attachments" }, m.attachments.map((a) => attachmentView(a, this.media, this.fileTexts)))
+            : null,
           own ? h("div", { class: "state" }, this.t.sent) : null,
         );
       },

@@ -17,6 +17,9 @@ export interface WidgetConfig {
   greeting?: Record<string, string>;
   /** Longest message the gateway accepts, in characters. */
   message_chars: number;
+  /** Largest file a visitor may send (bytes; 0 = the server decides) and the accepted types. */
+  upload_bytes: number;
+  upload_types: string[];
 }
 
 export const DEFAULT_MESSAGE_CHARS = 4096;
@@ -34,6 +37,8 @@ export async function loadConfig(origin: string, tenant: string): Promise<Widget
     agents_online: c.agents_online ?? 1,
     greeting: c.greeting,
     message_chars: typeof c.message_chars === "number" && c.message_chars > 0 ? c.message_chars : DEFAULT_MESSAGE_CHARS,
+    upload_bytes: typeof c.upload_bytes === "number" && c.upload_bytes > 0 ? c.upload_bytes : 0,
+    upload_types: Array.isArray(c.upload_types) ? c.upload_types.filter((t) => typeof t === "string") : [],
   };
 }
 

@@ -56,6 +56,17 @@ const en = {
   reconnecting: "Connection lost. Reconnecting…",
   connectFailed: "The chat cannot connect right now.",
   unread: (n: number) => `${n} new`,
+  attach: "Attach a file",
+  uploading: (name: string) => `Sending ${name}…`,
+  uploadTooLarge: (name: string, limit: string) => `${name} is too large to send${limit ? `; files up to ${limit} are accepted` : ""}.`,
+  uploadType: (name: string) => `Files of this type cannot be sent (${name}). Please send an image or a PDF.`,
+  uploadFailed: "The file could not be sent. Please try again.",
+  fileLoading: "Loading file…",
+  fileUnavailable: (reason: string) => `File unavailable: ${reason}`,
+  fileTooLarge: (name: string, size: string) => `${name}${size ? ` (${size})` : ""} is too large to fetch`,
+  fileFetchFailed: "it could not be loaded",
+  openImage: (name: string) => `Open image ${name}`,
+  fileFallback: "file",
 };
 
 export type Texts = typeof en;
@@ -114,6 +125,17 @@ const de: Texts = {
   reconnecting: "Verbindung unterbrochen. Neuer Versuch…",
   connectFailed: "Der Chat kann gerade keine Verbindung herstellen.",
   unread: (n: number) => `${n} neu`,
+  attach: "Datei anhängen",
+  uploading: (name: string) => `${name} wird gesendet…`,
+  uploadTooLarge: (name: string, limit: string) => `${name} ist zu groß zum Senden${limit ? `; erlaubt sind Dateien bis ${limit}` : ""}.`,
+  uploadType: (name: string) => `Dateien dieser Art können nicht gesendet werden (${name}). Bitte senden Sie ein Bild oder ein PDF.`,
+  uploadFailed: "Die Datei konnte nicht gesendet werden. Bitte versuchen Sie es noch einmal.",
+  fileLoading: "Datei wird geladen…",
+  fileUnavailable: (reason: string) => `Datei nicht verfügbar: ${reason}`,
+  fileTooLarge: (name: string, size: string) => `${name}${size ? ` (${size})` : ""} ist zu groß zum Abrufen`,
+  fileFetchFailed: "sie konnte nicht geladen werden",
+  openImage: (name: string) => `Bild ${name} öffnen`,
+  fileFallback: "Datei",
 };
 
 export const TEXTS: Record<Lang, Texts> = { de, en };

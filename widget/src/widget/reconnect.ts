@@ -72,6 +72,11 @@ export class VisitorConnection {
     return !!this.socket?.connected && this.sessionReady;
   }
 
+  /** The visitor's credential, for REST calls (uploads, files) made beside the socket. */
+  get visitorToken(): string | null {
+    return this.storage.visitorToken;
+  }
+
   get started(): boolean {
     return this.socket !== null;
   }

@@ -85,6 +85,18 @@ form.prechat p { margin: 0; color: var(--muted); }
 .char-counter { align-self: flex-end; font-size: 11px; color: var(--muted); font-variant-numeric: tabular-nums; }
 .char-counter.over { color: var(--danger); font-weight: 600; }
 .length-error { margin: 0; padding: 6px 14px; border-top: 1px solid var(--line); color: var(--danger); font-size: 13px; }
+.msg .text:empty { display: none; }
+.attachments { display: flex; flex-direction: column; gap: 6px; margin-top: 4px; }
+.att-image img { display: block; max-width: 220px; max-height: 200px; border-radius: 8px; cursor: zoom-in; }
+.att-file { color: var(--accent); overflow-wrap: anywhere; }
+.att-note { font-size: 12px; color: var(--muted); font-style: italic; }
+.att-error { font-size: 12px; color: var(--danger); }
+.attach { background: none; border: 1px solid var(--line); border-radius: 8px; width: 38px; height: 38px; cursor: pointer; color: var(--muted); display: grid; place-items: center; flex: none; }
+.attach:hover { color: var(--accent); border-color: var(--accent); }
+.attach:disabled { opacity: .5; cursor: default; }
+.attach svg { width: 18px; height: 18px; fill: none; stroke: currentColor; stroke-width: 1.8; stroke-linecap: round; }
+.upload-note { margin: 0; padding: 6px 14px; border-top: 1px solid var(--line); font-size: 13px; color: var(--muted); }
+.upload-note.error { color: var(--danger); }
 .ended { padding: 12px 14px; border-top: 1px solid var(--line); display: flex; flex-direction: column; gap: 8px; align-items: flex-start; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 480px) {

@@ -1,0 +1,129 @@
+// One message in the console's log: text, files, what the platform did with the agent's reply,
+// and the customer's special messages (a type we cannot show, an edit, a reaction).
+
+import { attachmentsKey, attachmentView, type AttachmentTexts, type MediaCache } from "../shared/attachments";
+import { h } from "../shared/dom";
+import { clockTime } from "../shared/format";
+import type { Entry } from "../shared/keyedlist";
+import type { Message } from "../shared/messages";
+
+export const ATTACHMENT_TEXTS: AttachmentTexts = {
+  loading: "Loading file…",
+  unavailable: (reason) => `File unavailable: ${reason}`,
+  tooLarge: (name, size) => `${name}${size ? ` (${size})` : ""} is too large to fetch`,
+  fetchFailed: "the gateway could not serve it",
+  openImage: (name) => `Open image ${name}`,
+  fallbackName: "file",
+  lang: "en",
+};
+
+export interface MessageContext {
+  selfId: string | null;
+  /** A messenger conversation: the agent's replies show what the platform did with them. */
+  messenger: boolean;
+  media: MediaCache;
+  /** Another message of the conversation (for edits and reactions). */
+  lookup(seq: number): Message | undefined;
+  /** Bring an earlier message into view. */
+  reveal(seq: number): void;
+}
+
+const STATUS: Record<string, { mark: string; words: string }> = {
+  sent: { mark: "✓", words: "Sent" },
+  delivered: { mark: "✓✓", words: "Delivered" },
+  read: { mark: "✓✓", words: "Read" },
+  held: { mark: "", words: "Waiting for the channel" },
+};
+
+const snippet = (m: Message | undefined) => {
+  if (!m) return "an earlier message";
+  const text = m.text || m.attachments?.[0]?.name || "a file";
+  return `“${text.length > 40 ? `${text.slice(0, 39)}…` : text}”`;
+};
+
+function statusLine(m: Message): HTMLElement | null {
+  if (!m.status) return null;
+  if (m.status === "failed") {
+    return h("div", { class: "status", "data-status": "failed", role: "note" }, `⚠ Not delivered${m.status_reason ? `: ${m.status_reason}` : "."}`);
+  }
+  const s = STATUS[m.status];
+  if (!s) return null;
+  return h(
+    "div",
+    { class: "status", "data-status": m.status, title: s.words },
+    s.mark ? h("span", { class: "ticks", "aria-hidden": "true" }, s.mark) : null,
+    h("span", { class: s.mark ? "sr-only" : "words" }, s.words),
+  );
+}
+
+function textPart(m: Message, ctx: MessageContext): HTMLElement {
+  if (m.unsupported) return h("div", { class: "text unsupported" }, `Unsupported message type: ${m.unsupported}`);
+  if (typeof m.edit_of === "number") {
+    const target = m.edit_of;
+    const link = h("a", { class: "edit-of", href: `#msg-${target}`, title: `Changes ${snippet(ctx.lookup(target))}` }, "edited");
+    link.addEventListener("click", (ev) => {
+      ev.preventDefault();
+      ctx.reveal(target);
+    });
+    return h("div", { class: "text" }, link, `: ${m.text}`);
+  }
+  return h("div", { class: "text" }, m.text);
+}
+
+function draw(m: Message, ctx: MessageContext): HTMLElement {
+  const kind = m.author?.kind ?? "system";
+  if (kind === "system") {
+    return h("div", { class: "msg system", "data-seq": m.seq, "data-author": kind }, h("span", { class: "text" }, m.text));
+  }
+  const name = m.author?.name || (kind === "visitor" ? "Customer" : "Agent");
+  if (m.reaction) {
+    const { emoji, target_seq } = m.reaction;
+    const words = emoji ? `${name} reacted ${emoji} to ${snippet(ctx.lookup(target_seq))}` : `${name} removed a reaction from ${snippet(ctx.lookup(target_seq))}`;
+    return h("div", { class: "msg reaction", "data-seq": m.seq, "data-author": kind }, h("span", { class: "text" }, words));
+  }
+  const authorId = (m.author as { id?: string } | undefined)?.id;
+  const own = kind === "agent" && (!authorId || authorId === ctx.selfId);
+  const files = m.attachments?.length
+    ? h("div", { class: "attachments" }, m.attachments.map((a) => attachmentView(a, ctx.media, ATTACHMENT_TEXTS)))
+    : null;
+  return h(
+    "div",
+    { class: `msg ${own ? "own" : kind}`, id: `msg-${m.seq}`, "data-seq": m.seq, "data-author": kind, "data-status": m.status ?? null },
+    h(
+      "div",
+      { class: "meta" },
+      h("span", { class: "author" }, name),
+      h("time", { datetime: new Date(m.ts * 1000).toISOString() }, clockTime(m.ts)),
+    ),
+    textPart(m, ctx),
+    files,
+    own && ctx.messenger ? statusLine(m) : null,
+  );
+}
+
+// Redrawn only when something shown changes, so an image is not fetched and laid out again.
+const version = (m: Message) => `${m.status ?? ""}|${m.status_reason ?? ""}|${attachmentsKey(m.attachments)}`;
+
+/** The keyed-list entry of a stored message. */
+export function messageEntry(m: Message, ctx: MessageContext): Entry {
+  return {
+    key: `m:${m.seq}`,
+    render: () => {
+      const el = draw(m, ctx);
+      el.dataset.version = version(m);
+      return el;
+    },
+    update: (el) => {
+      if (el.dataset.version === version(m)) return;
+      const fresh = draw(m, ctx);
+      fresh.dataset.version = version(m);
+      el.replaceChildren(...fresh.childNodes);
+      for (const attr of ["class", "data-status"]) {
+        const value = fresh.getAttribute(attr);
+        if (value === null) el.removeAttribute(attr);
+        else el.setAttribute(attr, value);
+      }
+      el.dataset.version = version(m);
+    },
+  };
+}
