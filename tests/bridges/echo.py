@@ -75,7 +75,8 @@ class EchoBridge:
         return [parse(unit)] if parse else [Unsupported(kind=str(unit.get("type")), raw=unit)]
 
     async def send(self, outbound: Outbound) -> Sent:
-        body = {"chat": outbound.thread, "text": outbound.text, "client_id": outbound.client_id}
+        body = {"chat": outbound.thread, "text": outbound.text, "client_id": outbound.client_id, "tag": outbound.tag,
+                "template": outbound.template.name if outbound.template else ""}
         headers = {"Authorization": f"Bearer {self.config.token}"}
         try:
             async with self.http.post(f"{self.config.api_base}/send", json=body, headers=headers) as r:
