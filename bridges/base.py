@@ -93,6 +93,8 @@ class Outbound:
     tag: str = ""  # Messenger message tag, e.g. "HUMAN_AGENT" (the gateway decides when it applies)
     template: Template | None = None  # WhatsApp: send this template instead of free text
     phone: str = ""  # WhatsApp: the customer's number, when known (else ``thread`` is the BSUID)
+    context: Mapping[str, Any] = field(default_factory=dict)  # what only this platform needs (email: subject,
+    # our Message-ID, In-Reply-To, References, reply address, the quoted history …), composed by the gateway
 
 
 @dataclass(frozen=True, slots=True)

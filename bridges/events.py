@@ -7,6 +7,7 @@ no canonical field holds. Ids are strings whatever the platform uses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -30,6 +31,7 @@ class _FromCustomer:
     thread: str  # the platform's address of the conversation (chat id, phone, PSID); replies go here
     message_id: str  # the platform's id of this message or event
     ts: float = 0.0  # when the platform says it happened (epoch s); 0 = unknown
+    details: Mapping[str, Any] = field(default_factory=dict)  # what only this platform has (email: subject, …)
     raw: Any = None
 
 

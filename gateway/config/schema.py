@@ -129,6 +129,16 @@ class ChannelConfig:
     templates: dict[str, str] = field(default_factory=dict)  # whatsapp: language -> approved template for a closed window
     queue_notice_after_s: float = 60.0  # messengers: a waiting customer hears position and wait after this long …
     queue_notice_every_s: float = 300.0  # … and again at most this often
+    address: str = ""  # email: the tenant's support address (From of our mails; replies come back to it)
+    display_name: str = ""  # email: the name shown with the address
+    smtp_host: str = ""  # email: outbound SMTP server
+    smtp_port: int = 587
+    smtp_tls: str = "starttls"  # email: none | starttls | tls (implicit)
+    smtp_username: str = ""  # email: login (from ${SECRET}); "" = no login
+    smtp_password: str = ""
+    listen_host: str = ""  # email: the gateway's own inbound SMTP listener ("" = none)
+    listen_port: int = 2526
+    accepted_domains: list[str] = field(default_factory=list)  # email: recipient domains the listener takes
 
 
 @dataclass
