@@ -4,7 +4,8 @@
 be sent (or reported failed). One process at a time sends a conversation's outbox (a lease), head
 first, so the customer reads replies in the agent's order. The bridge's error says what happens:
 NotReady → back-off (at least its retry_after), AuthFailed → the channel is marked auth_failed and
-holds its replies until a process starts with new credentials, Fatal → dropped and reported.
+its queued replies fail with that reason (until a process starts with new credentials), Fatal →
+dropped and reported.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import LockError
@@ -31,7 +33,7 @@ log = logging.getLogger(__name__)
 
 POLL_S = 0.25  # how often a process looks for due outboxes (its own enqueues wake it at once)
 LEASE_S = 60.0  # longer than one send (the HTTP client's total timeout)
-HOLD_S = 30.0  # an auth_failed channel's outboxes are looked at again this often
+REFUSED_CREDENTIALS = "the platform refused the channel's credentials; fix the token and restart the gateway"
 BACKOFF_S = (1.0, 300.0)  # first retry delay, doubling up to the cap
 MAX_ATTEMPTS = 12  # NotReady this often (about half an hour): the reply is dropped and reported
 SENT_TTL_S = 24 * 3600
@@ -41,7 +43,7 @@ CONCURRENCY = 16  # conversations sent at once per tenant per process
 class Outcome(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # dropped: Fatal, given up, or the channel is gone
-    HELD = "held"  # the platform refused our credentials: kept, sent once the channel is fixed
+    HELD = "held"  # kept for later (not used by the outbox today; the console knows it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,7 @@ class Reply:
     tag: str = ""  # Messenger message tag
     template: dict[str, str] | None = None  # {"name", "language"}: a WhatsApp template instead of text
     phone: str = ""  # WhatsApp: the customer's number when known
+    context: dict[str, Any] = field(default_factory=dict)  # Outbound.context (email: subject, Message-ID, …)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +103,13 @@ class Outbox:
 
     async def enqueue(self, tenant: str, conversation: str, text: str, client_id: str, *, channel: str,
                       thread: str, message_id: str = "", reply_to: str = "", media: list[str] | None = None,
-                      tag: str = "", template: Template | None = None, phone: str = "") -> None:
+                      tag: str = "", template: Template | None = None, phone: str = "",
+                      context: Mapping[str, Any] | None = None) -> None:
         """Queue a reply behind the conversation's earlier ones (call before acknowledging the agent)."""
         keys = TenantKeys(tenant)
         item = Reply(conversation, channel, thread, text, client_id, message_id, reply_to, 0, list(media or []), tag,
-                     {"name": template.name, "language": template.language} if template else None, phone)
+                     {"name": template.name, "language": template.language} if template else None, phone,
+                     dict(context or {}))
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.rpush(keys.outbox(conversation), json.dumps(asdict(item)))
             pipe.zadd(keys.outbox_due(), {conversation: time.time()}, nx=True)
@@ -178,7 +183,8 @@ class Outbox:
         if channel is None or channel.bridge is None:
             return await self._drop(tenant, item, "the channel is not configured or is disabled", "")
         if await channels_health.state_of(self.redis, tenant, item.channel) is Health.AUTH_FAILED:
-            return await self._retry_at(tenant, cid, time.time() + HOLD_S)
+            # queued replies fail with the reason rather than wait for a token nobody may fix soon
+            return await self._drop(tenant, item, REFUSED_CREDENTIALS, channel.spec.type, "auth_failed")
         kind = channel.spec.type
         wait = await self._pace(tenant, item, channel.spec.rates)
         if wait > 0:  # the platform's pace for this chat (or the whole channel): only this chat waits
@@ -188,6 +194,7 @@ class Outbox:
             template = Template(**item.template) if item.template else None
             sent = await channel.bridge.send(Outbound(
                 item.thread, item.text, item.client_id, item.reply_to, files, item.tag, template, item.phone,
+                item.context,
             ))
         except NotReady as err:
             self.metrics.outbound.labels(kind, "not_ready").inc()
@@ -201,8 +208,7 @@ class Outbox:
             log.error("channel credentials refused: its replies are held",
                       extra={"tenant": tenant, "channel": item.channel, "error": str(err)})
             await channels_health.report(self.redis, tenant, item.channel, Health.AUTH_FAILED)
-            await self._tell(tenant, item, Outcome.HELD, str(err))
-            return await self._retry_at(tenant, cid, time.time() + HOLD_S)
+            return await self._drop(tenant, item, f"{REFUSED_CREDENTIALS} ({err})", kind, "auth_failed")
         except Fatal as err:
             return await self._drop(tenant, item, err.reason or str(err), kind, err.code)
         except (OSError, LookupError) as err:  # an uploaded file is gone from storage: it can never be sent

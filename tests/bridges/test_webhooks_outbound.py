@@ -71,23 +71,25 @@ async def test_not_ready_is_retried_after_retry_after_and_order_holds(redis, red
     assert reports.outcomes() == [("a1", Outcome.SENT), ("a2", Outcome.SENT)]
 
 
-async def test_auth_failure_marks_the_channel_and_holds_its_replies(redis, redis_url, vendor):
+async def test_auth_failure_marks_the_channel_and_fails_its_queued_replies(redis, redis_url, vendor):
     vendor.script = [(401, {"description": "Unauthorized"})]
     reports = Reports()
     async with echo_gateway(redis_url, vendor.url, reporter=reports) as gw:
         await reply(gw, "first", "a1")
+        await eventually(lambda: len(reports) == 1)
         await reply(gw, "second", "a2")
-        await eventually(lambda: reports)
+        await eventually(lambda: len(reports) == 2)
         async with aiohttp.ClientSession() as http, http.get(f"{gw.url}/healthz") as r:
             assert (await r.json())["channels"]["echo"] == {"type": "echo", "health": "auth_failed"}
-        await asyncio.sleep(1.0)
     assert [s["text"] for s in vendor.sent] == ["first"]  # nothing more is tried on a refused token
-    assert reports.outcomes() == [("a1", Outcome.HELD)]
-    # a process starting (with fixed credentials) sends what was held, in order
+    assert reports.outcomes() == [("a1", Outcome.FAILED), ("a2", Outcome.FAILED)]  # failed with the reason,
+    assert all("credentials" in r.reason for r in reports)  # never waiting forever
+    # a process starting (with fixed credentials) sends new replies; the failed ones are not resent
     reports.clear()
-    async with echo_gateway(redis_url, vendor.url, reporter=reports):
-        await eventually(lambda: len(reports) == 2)
-    assert vendor.accepted() == ["first", "second"]
+    async with echo_gateway(redis_url, vendor.url, reporter=reports) as gw:
+        await reply(gw, "third", "a3")
+        await eventually(lambda: len(reports) == 1)
+    assert vendor.accepted() == ["third"]
 
 
 async def test_a_fatal_refusal_drops_that_reply_and_the_next_goes(redis, redis_url, vendor):
