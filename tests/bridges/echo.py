@@ -76,6 +76,7 @@ class EchoBridge:
 
     async def send(self, outbound: Outbound) -> Sent:
         body = {"chat": outbound.thread, "text": outbound.text, "client_id": outbound.client_id, "tag": outbound.tag,
+                "files": [{"name": f.name, "mime": f.mime, "size": len(f.data)} for f in outbound.files],
                 "template": outbound.template.name if outbound.template else ""}
         headers = {"Authorization": f"Bearer {self.config.token}"}
         try:

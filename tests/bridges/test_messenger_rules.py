@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from echo import SPEC, FakeVendor, echo_gateway, eventually
+from media_helpers import png_bytes
 from test_webhooks_inbound import post, text
 
 from bridges.base import Rates
@@ -102,3 +103,20 @@ async def test_the_reply_window_is_kept(monkeypatch, redis, redis_url, vendor):
         assert [(s["text"], s["tag"]) for s in vendor.sent if s["status"] == 200] == [("within", ""), ("tagged", "HUMAN_AGENT")]
         history = await ben.call("history", {"conversation_id": cid, "after_seq": 0}, namespace="/agent")
         assert "too late" not in [m["text"] for m in history["messages"]]  # refused before it was stored
+
+
+async def test_a_file_the_agent_uploads_leaves_as_an_upload_through_the_platform(monkeypatch, redis, redis_url, vendor):
+    spec(monkeypatch)
+    async with echo_gateway(redis_url, vendor.url) as gw, aiohttp.ClientSession() as http:
+        _, _, cid = await _assigned(gw, http)
+        token = (await gw.login("ben"))["token"]
+        form = aiohttp.FormData()
+        form.add_field("file", png_bytes(), filename="invoice.png", content_type="image/png")
+        form.add_field("text", "Here is the picture.")
+        form.add_field("client_id", "up1")
+        async with http.post(f"{gw.url}/api/v1/conversations/{cid}/attachments", data=form,
+                             headers={"Authorization": f"Bearer {token}"}) as r:
+            assert r.status == 200, await r.text()
+        sent = await eventually(lambda: [s for s in vendor.sent if s["status"] == 200 and s["files"]], timeout=10)
+        assert sent[0]["text"] == "Here is the picture."
+        assert sent[0]["files"] == [{"name": "invoice.png", "mime": "image/png", "size": len(png_bytes())}]
