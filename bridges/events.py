@@ -6,8 +6,8 @@ no canonical field holds. Ids are strings whatever the platform uses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 

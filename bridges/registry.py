@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridges import messenger, telegram, whatsapp
+from bridges import email, messenger, telegram, whatsapp
 from bridges.base import BridgeSpec
 
 BRIDGES: dict[str, BridgeSpec[Any]] = {
     "telegram": telegram.SPEC,
     "whatsapp": whatsapp.SPEC,
     "messenger": messenger.SPEC,
+    "email": email.SPEC,
 }
 
 

@@ -23,6 +23,7 @@ from gateway.conversations.bridged import bridged_event
 from gateway.conversations.outbound import report_delivery
 from gateway.conversations.queue_notices import CHECK_S as QUEUE_NOTICE_S
 from gateway.conversations.queue_notices import send_queue_notices
+from gateway.email.listener import smtp_listener_ctx
 from gateway.embedded_redis import EmbeddedRedis
 from gateway.errors import client_errors
 from gateway.http_timeouts import read_body_within
@@ -97,6 +98,7 @@ def create_app(config: Config, *, redis_url: str | None = None, data_dir: str | 
     app.cleanup_ctx.append(_timers)
     app.cleanup_ctx.append(bridges_ctx)
     app.cleanup_ctx.append(media_routes.media_ctx)  # after bridges_ctx: it fetches through the live channels
+    app.cleanup_ctx.append(smtp_listener_ctx)  # after bridges_ctx: mail goes to the channels' ingest
     return app
 
 

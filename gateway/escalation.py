@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 
 from gateway.conversations.delivery import fan_out
+from gateway.email.escalation import escalate_to_email
 from gateway.errors import ClientError
 from gateway.keys import TenantKeys
 from gateway.services import Services
@@ -98,4 +99,6 @@ async def record_escalation(ctx: Services, keys: TenantKeys, conv: Conversation,
         extra={"escalation": request}, allow_closed=True,
     )
     await fan_out(ctx, keys.tenant, posted)
+    if request["to"] == "email":  # the customer receives the transcript (gateway/email/escalation.py)
+        await escalate_to_email(ctx, keys, conv, request["email"], posted.message)
     return posted.message

@@ -126,3 +126,10 @@ class TenantKeys:
 
     def media_upload(self, scope: str, client_id: str) -> str:  # STRING media id of an upload by client id; TTL 1 day
         return f"{self.prefix}media:up:{scope}:{client_id}"
+
+    # --- email (gateway/email); a sender's pointer is platform_chat(channel, address) ------------
+    def email_thread(self, cid: str) -> str:  # HASH address, subject, last_in, refs (json) of a mailed conversation; kept with it
+        return f"{self.prefix}email:thread:{cid}"
+
+    def email_seen(self, channel: str, message_id: str) -> str:  # STRING "<cid>" a customer's mail went to; TTL 7 days
+        return f"{self.prefix}email:seen:{channel}:{message_id}"

@@ -314,3 +314,65 @@ class MediaRequests:
             query = set(parse_qs(urlsplit(url).query))
             assert "token" not in url.lower() and query <= {"meta"}, f"a credential in a URL: {url}"
             assert headers.get(header.lower()), f"{url} fetched without {header}"
+
+
+# --- email conversations, stored the way the gateway stores a parsed mail -----------------------
+
+MARIA = ("maria.muster@example.de", "Maria Muster")  # (address, name)
+
+
+def mail(*, subject: str, sender: tuple[str, str] = MARIA, to: tuple[str, ...] = ("support@demo.example",),
+         cc: list[str] | tuple[str, ...] = (), quoted: str = "", auto: str = "") -> dict:
+    """A stored mail's ``email`` extra: what the consoles read of a mail besides its new text."""
+    address, name = sender
+    return {"subject": subject, "from": f"{name} <{address}>", "to": list(to), "cc": list(cc),
+            "quoted": quoted, "html_present": False, "auto": auto}
+
+
+async def email_arrives(gw, sender: tuple[str, str], text: str, email: dict, *, message_id: str,
+                        linked_to: str = "") -> str:
+    """Store a customer's mail in their open conversation on the demo ``email`` channel (a new one
+    is routed on the ``email`` work channel, ``linked_to`` set before); the conversation id."""
+    from acd import replies
+    from gateway.appkeys import SERVICES
+    from gateway.conversations.inbound import Customer, customer_wrote
+    from gateway.keys import TenantKeys
+    from gateway.store.conversations import update_conversation
+
+    svc, keys = gw.app[SERVICES], TenantKeys("demo")
+    address, name = sender
+    pointer = keys.platform_chat("email", address)
+
+    async def customer() -> Customer:
+        return Customer(pointer=pointer, name=name, channel="email", channel_type="email", work_channel="email",
+                        topic="billing", language="de", identities=[("email", address)], external_id=address)
+
+    async def link(conv) -> None:
+        if linked_to:
+            await update_conversation(svc.redis, keys, conv.id, linked_to=linked_to)
+
+    wrote = await customer_wrote(
+        svc, keys, text, author=(name, address), customer=customer, client_id=f"email:{message_id}",
+        current=replies.maybe_text(await svc.redis.hget(pointer, "conversation_id")),
+        extra={"email": email, "platform_message_id": message_id}, on_open=link,
+    )
+    return wrote.posted.message.conversation_id
+
+
+async def bounce(gw, cid: str, text: str, reason: str) -> int:
+    """An agent's mail in ``cid`` (stored and shown) that then bounced with ``reason``; its seq."""
+    from gateway.appkeys import SERVICES
+    from gateway.conversations.delivery import fan_out
+    from gateway.conversations.outbound import tell_status
+    from gateway.keys import TenantKeys
+    from gateway.store.messages import post_message
+    from gateway.store.statuses import set_status
+
+    svc, keys = gw.app[SERVICES], TenantKeys("demo")
+    posted = await post_message(svc.redis, keys, cid, author_kind="agent", author_name="Anna", text=text)
+    await fan_out(svc, "demo", posted)
+    seq = posted.message.seq
+    await set_status(svc.redis, keys, cid, seq, "failed", reason)
+    await tell_status(svc, "demo", cid, seq, "failed", reason)
+    return seq
+

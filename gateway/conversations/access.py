@@ -42,7 +42,20 @@ async def may_see(svc: Services, who: Principal, conv: Conversation) -> bool:
     task = await svc.router.engine(who.tenant).task(conv.id)
     if task and task.get("agent") == who.user_id:
         return True
-    return await serves_contact(svc, who, conv.contact_id)
+    if await serves_contact(svc, who, conv.contact_id):
+        return True
+    return await _answers_linked(svc, who, conv)
+
+
+async def _answers_linked(svc: Services, who: Principal, conv: Conversation) -> bool:
+    """An agent holding a conversation that was linked to this one (another sender answered an
+    email of it, or it continued by email) may read what it answers."""
+    keys = TenantKeys(who.tenant)
+    for cid in await svc.router.engine(who.tenant).assigned_tasks(who.user_id):
+        mine = await get_conversation(svc.redis, keys, cid)
+        if mine is not None and mine.linked_to == conv.id:
+            return True
+    return False
 
 
 async def serves_contact(svc: Services, who: Principal, contact_id: str) -> bool:

@@ -24,6 +24,8 @@ from bridges.events import Customer as PlatformCustomer
 from bridges.registry import spec_of
 from gateway.conversations.inbound import Customer, customer_wrote, open_conversation
 from gateway.conversations.outbound import tell_status
+from gateway.email.bounces import email_status
+from gateway.email.threads import email_event
 from gateway.keys import TenantKeys
 from gateway.media.jobs import register_customer_files, set_message_seq
 from gateway.services import Services
@@ -74,6 +76,9 @@ async def bridged_event(svc: Services, tenant_id: str, channel_id: str, event: E
 async def _customer_event(svc: Services, keys: TenantKeys, channel_id: str, event: CustomerEvent) -> None:
     tenant = svc.config.tenants[keys.tenant]
     channel = tenant.channels[channel_id]
+    if channel.type == "email":  # tokens, sender scoping, loops: gateway/email/threads.py
+        await email_event(svc, keys, channel_id, event)
+        return
     spec = spec_of(channel.type)
     if spec is None:
         raise LookupError(f"channel {channel_id!r} has type {channel.type!r}, which no bridge handles")
@@ -132,6 +137,8 @@ async def _customer_event(svc: Services, keys: TenantKeys, channel_id: str, even
 
 async def _status(svc: Services, keys: TenantKeys, channel_id: str, event: DeliveryStatus) -> None:
     """A platform's delivery, read or failure report on one of our messages (or a read watermark)."""
+    if await email_status(svc, keys, channel_id, event):  # a bounce: our signed Message-ID names the message
+        return
     if event.message_id:
         ours = await our_message(svc.redis, keys, channel_id, event.message_id)
         if ours is None:

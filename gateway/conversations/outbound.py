@@ -14,6 +14,7 @@ import time
 
 from acd import replies
 from bridges.base import Template
+from gateway.email.compose import reply_context
 from gateway.errors import ClientError
 from gateway.keys import TenantKeys
 from gateway.outbound import DeliveryReport, Outcome
@@ -55,6 +56,7 @@ async def reply_outbound(svc: Services, conv: Conversation, msg: Message, *, tem
     await svc.outbox.enqueue(
         conv.tenant, conv.id, msg.text, msg.client_id or msg.id, channel=conv.channel, thread=conv.external_id,
         message_id=msg.id, media=media or [], tag=tag, template=chosen, phone=phone,
+        context=await reply_context(svc, conv, msg.seq),  # email: subject, threading headers, quoted history
     )
 
 

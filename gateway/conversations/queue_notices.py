@@ -48,7 +48,7 @@ async def send_queue_notices(svc: Services) -> None:
             if conv is None or not conv.external_id or svc.outbox is None:
                 continue
             channel = tenant.channels.get(conv.channel)
-            if channel is None or now - conv.created_at < channel.queue_notice_after_s:
+            if channel is None or channel.type == "email" or now - conv.created_at < channel.queue_notice_after_s:
                 continue
             last = replies.maybe_text(await svc.redis.hget(keys.conv(conv.id), "queue_notice_at"))
             if last and now - float(last) < channel.queue_notice_every_s:

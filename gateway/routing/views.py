@@ -38,7 +38,7 @@ async def describe(redis: Redis, config: Config, tenant: str, conv: Conversation
         **window.wire(),
         "conversation_id": conv.id, "channel": conv.work_channel, "channel_type": conv.channel_type,
         "channel_id": conv.channel, "topic": conv.topic, "language": conv.language, "queue": conv.queue,
-        "state": conv.state, "last_seq": conv.seq, "created_at": conv.created_at,
+        "state": conv.state, "last_seq": conv.seq, "created_at": conv.created_at, "linked_to": conv.linked_to,
         "contact": contact.to_wire() if contact else {"id": conv.contact_id, "name": ""},
     }
 

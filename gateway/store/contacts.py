@@ -47,11 +47,13 @@ class Contact:
     phone_verified: bool = False
     created_at: float = 0.0
     identities: list[str] = field(default_factory=list)
+    email_undeliverable: str = ""  # the reason mail to the address bounced ("" = none known)
 
     def to_wire(self) -> dict:
         return {
             "id": self.id, "name": self.name, "email": self.email, "phone": self.phone,
             "email_verified": self.email_verified, "phone_verified": self.phone_verified,
+            "email_undeliverable": self.email_undeliverable,
             "created_at": self.created_at, "identities": sorted(self.identities),
         }
 
@@ -127,5 +129,8 @@ async def get_contact(redis: Redis, keys: TenantKeys, contact_id: str) -> Contac
     return Contact(
         id=contact_id, name=raw.get("name", ""), email=raw.get("email", ""), phone=raw.get("phone", ""),
         email_verified=raw.get("email_verified") == "1", phone_verified=raw.get("phone_verified") == "1",
+        # a bounce concerns the address that bounced: a newer address starts clean
+        email_undeliverable=(raw.get("email_undeliverable_reason") or "bounced")
+        if raw.get("email_undeliverable") and raw.get("email_undeliverable") == raw.get("email") else "",
         created_at=float(raw.get("created_at") or 0), identities=list(idents),
     )

@@ -40,6 +40,7 @@ class Conversation:
     closed_at: float = 0.0
     close_reason: str = ""
     seq: int = 0
+    linked_to: str = ""  # email: the conversation this one answered (another sender, or a continuation)
 
     def to_wire(self) -> dict[str, Any]:
         return asdict(self)

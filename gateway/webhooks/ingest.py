@@ -36,6 +36,7 @@ DONE_TTL_S = 7 * 24 * 3600  # platforms retry for days at most (Meta: up to 36 h
 MAX_ATTEMPTS = 20  # a delivery failing this often is given up (logged), so it cannot block the stream
 READ_BLOCK_MS = 1000  # below the client's socket timeout
 BATCH = 16
+LANES = 4  # chats handled at the same time per tenant and process
 
 
 def _text(value: bytes | str | None) -> str:
@@ -74,6 +75,9 @@ class Ingest:
         self.handle = handle
         self.metrics = metrics
         self.consumer = consumer
+        # a few chats at a time: enough to keep up with a busy channel, while accepting new
+        # deliveries (the 200s) keeps most of the process during a flood
+        self._lanes = asyncio.Semaphore(LANES)
 
     async def run(self, tenant: str) -> None:
         """Consume ``tenant``'s stream until cancelled."""
@@ -124,9 +128,10 @@ class Ingest:
             lane_of.update(dict.fromkeys(threads, target))
 
         async def run(lane: list[tuple[bytes, dict | None]]) -> None:
-            for entry_id, fields in sorted(lane, key=lambda e: _entry_order(e[0])):
-                if not await self._entry(tenant, stream, entry_id, fields):
-                    break  # the rest of this chat stays pending and comes back after it, in order
+            async with self._lanes:
+                for entry_id, fields in sorted(lane, key=lambda e: _entry_order(e[0])):
+                    if not await self._entry(tenant, stream, entry_id, fields):
+                        break  # the rest of this chat stays pending and comes back after it, in order
 
         await asyncio.gather(*(run(lane) for lane in lanes if lane))
 

@@ -213,6 +213,8 @@ export class AgentConnection {
             const page = await fetchConversation(conversationId, this.login.token, after);
             if (page.state) conv.state = page.state;
             if (page.created_at) conv.created_at = page.created_at;
+            if (page.linked_to) conv.linked_to = page.linked_to;
+            if (page.subject) conv.subject = page.subject;
             return page;
           },
           (messages) => this.mergeMany(conv, messages, false),

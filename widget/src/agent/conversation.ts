@@ -10,7 +10,9 @@ import type { UploadLimits } from "../shared/upload";
 import { AttachButton } from "./attach";
 import { CannedPicker } from "./canned";
 import type { AgentConnection } from "./connection";
+import { EmailBars, isEmail, threadSubject } from "./email_conversation";
 import { errorSentence } from "./errors";
+import { LinkedNote } from "./linked";
 import { messageEntry, type MessageContext } from "./message_view";
 import type { Canned, Conversation, Pending } from "./types";
 import { ReplyWindow } from "./window";
@@ -41,6 +43,8 @@ export class ConversationView {
   private readonly media: MediaCache;
   private readonly window: ReplyWindow;
   private readonly attach: AttachButton;
+  private readonly email = new EmailBars();
+  private readonly linked: LinkedNote;
   private conv: Conversation | null = null;
   private ownTyping = false;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -56,6 +60,7 @@ export class ConversationView {
     uploadLimits: () => UploadLimits,
   ) {
     this.media = new MediaCache("", () => ({ Authorization: `Bearer ${token}` }));
+    this.linked = new LinkedNote(token);
     this.window = new ReplyWindow(
       {
         sendTemplate: async (c) => {
@@ -114,13 +119,15 @@ export class ConversationView {
       this.conn.send(this.conv.conversation_id, text);
     });
     this.el.append(
-      h("header", { class: "conv-header" }, h("div", { class: "conv-title" }, this.heading, this.meta), this.actionsBar),
+      h("header", { class: "conv-header" }, h("div", { class: "conv-title" }, this.heading, this.email.subject, this.meta), this.actionsBar),
+      this.linked.el,
       this.banner,
       this.logEl,
       this.typingEl,
       this.window.bar,
       this.length.error,
       this.attach.note,
+      this.email.composeNote,
       this.composer,
       this.window.closedPanel,
     );
@@ -195,12 +202,15 @@ export class ConversationView {
       setText(this.banner, null);
       this.composer.hidden = true;
       this.window.show(null);
+      this.email.show(null, false);
+      this.linked.show(null);
       return;
     }
     const stick = atBottom(this.logEl);
     const ctx: MessageContext = {
       selfId: this.selfId(),
-      messenger: c.channel === "messaging" || !!c.window_kind,
+      statuses: c.channel === "messaging" || !!c.window_kind || isEmail(c),
+      threadSubject: threadSubject(c),
       media: this.media,
       lookup: (seq) => c.log.get(seq),
       reveal: (seq) => this.reveal(seq),
@@ -214,6 +224,8 @@ export class ConversationView {
     const wasHidden = this.composer.hidden;
     this.window.show(c);
     this.composer.hidden = c.closed || this.window.shut;
+    this.email.show(c, !this.composer.hidden);
+    this.linked.show(c);
     if (wasHidden !== this.composer.hidden) this.drawHeader();
   }
 

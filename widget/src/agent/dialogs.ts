@@ -61,17 +61,29 @@ export function transferDialog(directory: Directory, selfId: string | null | und
   });
 }
 
-export function escalateDialog(contact: Contact | null, onEscalate: (r: { to: "email" | "callback"; email?: string; phone?: string; at?: string }) => Promise<string | null>): void {
+// The same shape the widget accepts; the gateway checks again.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Continue by email (the address asked for when the contact has none) or by a callback; an
+ * email conversation offers only the callback (it is already answered by email). */
+export function escalateDialog(
+  contact: Contact | null,
+  onEscalate: (r: { to: "email" | "callback"; email?: string; phone?: string; at?: string }) => Promise<string | null>,
+  emailAllowed = true,
+): void {
   const to = h(
     "select",
     { id: "esc-to", name: "to" },
-    h("option", { value: "email" }, "Continue by email"),
+    emailAllowed ? h("option", { value: "email" }, "Continue by email") : null,
     h("option", { value: "callback" }, "Call back"),
   );
-  const email = h("input", { id: "esc-email", name: "email", type: "email", value: contact?.email ?? "" });
+  const known = contact?.email ?? "";
+  const email = h("input", { id: "esc-email", name: "email", type: "email", value: known, placeholder: "name@example.com", autocomplete: "off" });
   const phone = h("input", { id: "esc-phone", name: "phone", type: "tel", value: contact?.phone ?? "" });
   const at = h("input", { id: "esc-at", name: "at", type: "datetime-local" });
-  const emailRow = h("div", { class: "field" }, h("label", { for: "esc-email" }, "Email"), email);
+  const ask = known ? null : h("p", { class: "field-hint", id: "esc-email-hint" }, "The customer has not given an email address. Ask them for it and enter it here.");
+  if (ask) email.setAttribute("aria-describedby", "esc-email-hint");
+  const emailRow = h("div", { class: "field" }, h("label", { for: "esc-email" }, "Email"), email, ask);
   const phoneRow = h("div", { class: "field" }, h("label", { for: "esc-phone" }, "Phone"), phone, h("label", { for: "esc-at" }, "When (optional)"), at);
   const sync = (): void => {
     emailRow.hidden = to.value !== "email";
@@ -79,15 +91,20 @@ export function escalateDialog(contact: Contact | null, onEscalate: (r: { to: "e
   };
   to.addEventListener("change", sync);
   sync();
-  modal("Escalate", [h("label", { for: "esc-to" }, "How"), to, emailRow, phoneRow], "Escalate", (form) => {
+  const dialog = modal("Escalate", [h("label", { for: "esc-to" }, "How"), to, emailRow, phoneRow], "Escalate", (form) => {
     if (value(form, "to") === "email") {
-      if (!value(form, "email")) return Promise.resolve("An email address is needed.");
-      return onEscalate({ to: "email", email: value(form, "email") });
+      const address = value(form, "email");
+      if (!address) return Promise.resolve("An email address is needed: ask the customer for one.");
+      if (!EMAIL.test(address)) return Promise.resolve("Enter a valid email address.");
+      return onEscalate({ to: "email", email: address });
     }
     if (!value(form, "phone")) return Promise.resolve("A phone number is needed.");
     const when = value(form, "at");
     return onEscalate({ to: "callback", phone: value(form, "phone"), ...(when ? { at: new Date(when).toISOString() } : {}) });
   });
+  // Our sentences instead of the browser's bubble (which a hidden field can also raise).
+  dialog.querySelector("form")!.noValidate = true;
+  if (emailAllowed && !known) email.focus();
 }
 
 export function closeDialog(codes: Directory["wrapup_codes"], onClose: (code: string | null) => Promise<string | null>): void {
@@ -104,8 +121,8 @@ export function closeDialog(codes: Directory["wrapup_codes"], onClose: (code: st
   );
 }
 
-/** Read-only transcript of an earlier conversation. */
-export function transcriptDialog(title: string, messages: Message[]): void {
+/** Read-only transcript of an earlier conversation (`problem`: why there is none to show). */
+export function transcriptDialog(title: string, messages: Message[], problem = ""): void {
   const dialog = h("dialog", { class: "transcript", "aria-labelledby": "transcript-title" });
   const list = h("ol", { class: "transcript-list" });
   replace(
@@ -124,7 +141,7 @@ export function transcriptDialog(title: string, messages: Message[]): void {
       "div",
       { class: "transcript-body" },
       h("h2", { id: "transcript-title" }, title),
-      messages.length ? list : h("p", { class: "muted" }, "No messages."),
+      messages.length ? list : problem ? h("p", { class: "form-error", role: "alert" }, problem) : h("p", { class: "muted" }, "No messages."),
       h("div", { class: "row" }, h("button", { class: "btn", type: "button", onclick: () => dialog.close() }, "Close")),
     ),
   );

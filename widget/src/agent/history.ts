@@ -9,6 +9,8 @@ import type { Message } from "../shared/messages";
 export interface ConversationPage extends HistoryPage {
   state?: string;
   created_at?: number;
+  linked_to?: string | null;
+  subject?: string;
 }
 
 /** One page of a conversation: its fields and the messages after `afterSeq`. */

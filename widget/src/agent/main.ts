@@ -10,6 +10,7 @@ import { ConversationList } from "./conversations";
 import { ConversationView } from "./conversation";
 import { CustomerPanel } from "./customer";
 import { closeDialog, escalateDialog, transferDialog } from "./dialogs";
+import { isEmail } from "./email_conversation";
 import { errorSentence } from "./errors";
 import { Notifier } from "./notify";
 import { OfferList } from "./offers";
@@ -155,7 +156,7 @@ function runConsole(login: Login): void {
         if (ack.error) return errorSentence(ack.error, "The escalation did not work. Please try again.");
         toast(request.to === "email" ? "The customer will be answered by email." : "Callback requested.");
         return null;
-      }),
+      }, !isEmail(conv)),
     close: (conv) =>
       closeDialog(directory.wrapup_codes, async (code) => {
         const ack = await conn.close(conv.conversation_id, code);

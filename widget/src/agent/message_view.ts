@@ -1,8 +1,10 @@
 // One message in the console's log: text, files, what the platform did with the agent's reply,
-// and the customer's special messages (a type we cannot show, an edit, a reaction).
+// the customer's special messages (a type we cannot show, an edit, a reaction), and a mail's
+// addresses and quoted original (email_message.ts).
 
 import { attachmentsKey, attachmentView, type AttachmentTexts, type MediaCache } from "../shared/attachments";
 import { h } from "../shared/dom";
+import { autoLabel, isAutomatic, mailHeader, quotedToggle } from "./email_message";
 import { clockTime } from "../shared/format";
 import type { Entry } from "../shared/keyedlist";
 import type { Message } from "../shared/messages";
@@ -19,8 +21,11 @@ export const ATTACHMENT_TEXTS: AttachmentTexts = {
 
 export interface MessageContext {
   selfId: string | null;
-  /** A messenger conversation: the agent's replies show what the platform did with them. */
-  messenger: boolean;
+  /** A messenger or email conversation: the agent's replies show what became of them (sent,
+   * delivered, read, failed with the reason — a bounced mail among them). */
+  statuses: boolean;
+  /** Email conversations: the thread's subject without "Re:" (a mail shows its own only when it differs). */
+  threadSubject: string;
   media: MediaCache;
   /** Another message of the conversation (for edits and reactions). */
   lookup(seq: number): Message | undefined;
@@ -83,26 +88,38 @@ function draw(m: Message, ctx: MessageContext): HTMLElement {
   }
   const authorId = (m.author as { id?: string } | undefined)?.id;
   const own = kind === "agent" && (!authorId || authorId === ctx.selfId);
+  const mail = m.email;
   const files = m.attachments?.length
     ? h("div", { class: "attachments" }, m.attachments.map((a) => attachmentView(a, ctx.media, ATTACHMENT_TEXTS)))
     : null;
   return h(
     "div",
-    { class: `msg ${own ? "own" : kind}`, id: `msg-${m.seq}`, "data-seq": m.seq, "data-author": kind, "data-status": m.status ?? null },
+    {
+      class: `msg ${own ? "own" : kind}${mail ? " mail" : ""}${isAutomatic(m) ? " auto" : ""}`,
+      id: `msg-${m.seq}`,
+      "data-seq": m.seq,
+      "data-author": kind,
+      "data-status": m.status ?? null,
+    },
     h(
       "div",
       { class: "meta" },
       h("span", { class: "author" }, name),
       h("time", { datetime: new Date(m.ts * 1000).toISOString() }, clockTime(m.ts)),
+      mail?.auto ? autoLabel(mail) : null,
     ),
+    mail ? mailHeader(mail, ctx.threadSubject) : null,
     textPart(m, ctx),
+    mail ? quotedToggle(m) : null,
     files,
-    own && ctx.messenger ? statusLine(m) : null,
+    own && ctx.statuses ? statusLine(m) : null,
   );
 }
 
 // Redrawn only when something shown changes, so an image is not fetched and laid out again.
-const version = (m: Message) => `${m.status ?? ""}|${m.status_reason ?? ""}|${attachmentsKey(m.attachments)}`;
+// (A mail's per-message subject line depends on the thread's subject, known once history loaded.)
+const version = (m: Message, ctx: MessageContext) =>
+  `${m.status ?? ""}|${m.status_reason ?? ""}|${attachmentsKey(m.attachments)}|${m.email ? ctx.threadSubject : ""}`;
 
 /** The keyed-list entry of a stored message. */
 export function messageEntry(m: Message, ctx: MessageContext): Entry {
@@ -110,20 +127,20 @@ export function messageEntry(m: Message, ctx: MessageContext): Entry {
     key: `m:${m.seq}`,
     render: () => {
       const el = draw(m, ctx);
-      el.dataset.version = version(m);
+      el.dataset.version = version(m, ctx);
       return el;
     },
     update: (el) => {
-      if (el.dataset.version === version(m)) return;
+      if (el.dataset.version === version(m, ctx)) return;
       const fresh = draw(m, ctx);
-      fresh.dataset.version = version(m);
+      fresh.dataset.version = version(m, ctx);
       el.replaceChildren(...fresh.childNodes);
       for (const attr of ["class", "data-status"]) {
         const value = fresh.getAttribute(attr);
         if (value === null) el.removeAttribute(attr);
         else el.setAttribute(attr, value);
       }
-      el.dataset.version = version(m);
+      el.dataset.version = version(m, ctx);
     },
   };
 }

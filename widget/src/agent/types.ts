@@ -30,6 +30,10 @@ export interface ConversationSummary {
   window_kind?: "whatsapp_24h" | "messenger_24h" | string | null;
   /** Languages with an approved template for this channel (what a closed window still takes). */
   templates?: string[];
+  /** Another conversation this one came from (e.g. a reply from a different sender). */
+  linked_to?: string | null;
+  /** Email conversations: the subject of the thread, when the gateway names it. */
+  subject?: string;
 }
 
 export interface Offer {

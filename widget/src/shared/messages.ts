@@ -6,6 +6,22 @@ export interface Author {
   name: string;
 }
 
+/** An address as the gateway passes it: "Name <a@b>", or split into its parts. */
+export type MailAddress = string | { name?: string; address?: string; email?: string };
+
+/** What an email carried besides its new text (email conversations only). */
+export interface MailDetails {
+  subject?: string;
+  from?: MailAddress;
+  to?: MailAddress[] | MailAddress;
+  cc?: MailAddress[] | MailAddress;
+  /** The whole original text, quoted history and signature included (shown only as text). */
+  quoted?: string;
+  html_present?: boolean;
+  /** "" for a person's mail; else why it counts as automatic (out_of_office, autoreply, …). */
+  auto?: string;
+}
+
 /** A file on a message; its bytes come from the gateway's media route, never from the platform. */
 export interface Attachment {
   id: string;
@@ -35,6 +51,8 @@ export interface Message {
   edit_of?: number;
   /** An emoji on an earlier message ("" = taken back). */
   reaction?: { emoji: string; target_seq: number };
+  /** A mail: its subject, addresses and full original text. */
+  email?: MailDetails;
 }
 
 export class MessageLog {
