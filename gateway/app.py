@@ -18,6 +18,10 @@ from gateway.abandonment import close_abandoned
 from gateway.api import audit, conversations, directory, login, openapi, ops
 from gateway.auth import Sessions
 from gateway.background import Background
+from gateway.callbacks import reports as callback_reports
+from gateway.callbacks import routes as callback_routes
+from gateway.callbacks.dialling import dialling_ctx
+from gateway.callbacks.scheduler import callbacks_ctx
 from gateway.config.schema import Config
 from gateway.conversations.bridged import bridged_event
 from gateway.conversations.outbound import report_delivery
@@ -88,6 +92,8 @@ def create_app(config: Config, *, redis_url: str | None = None, data_dir: str | 
     app.add_routes(media_routes.routes)
     app.add_routes(media_uploads.routes)
     app.add_routes(page_routes)
+    app.add_routes(callback_routes.routes)
+    app.add_routes(callback_reports.routes)  # before the webhooks sub-app: /webhooks/dialer/… is ours
     app.add_subapp("/webhooks/", webhooks_app())
     add_static(app)
 
@@ -99,6 +105,8 @@ def create_app(config: Config, *, redis_url: str | None = None, data_dir: str | 
     app.cleanup_ctx.append(bridges_ctx)
     app.cleanup_ctx.append(media_routes.media_ctx)  # after bridges_ctx: it fetches through the live channels
     app.cleanup_ctx.append(smtp_listener_ctx)  # after bridges_ctx: mail goes to the channels' ingest
+    app.cleanup_ctx.append(dialling_ctx)
+    app.cleanup_ctx.append(callbacks_ctx)  # after bridges_ctx: dialling and the exhausted mail use the channels
     return app
 
 

@@ -7,10 +7,13 @@ platform is down) is kept in Redis, so every gateway process reports the same st
 
 from __future__ import annotations
 
+from typing import Any
+
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bridges.base import Health
+from bridges.dialers import DIALERS
 from bridges.registry import spec_of
 from gateway.config.schema import ChannelConfig, Config
 from gateway.keys import TenantKeys
@@ -20,16 +23,16 @@ NATIVE_TYPES = {"widget"}
 
 
 def missing_secrets(channel: ChannelConfig) -> list[str]:
-    """The secrets a bridged channel needs and its config leaves empty (it then fails closed)."""
-    spec = spec_of(channel.type)
-    return [] if spec is None else [name for name in spec.secrets if not getattr(channel, name, "")]
+    """The secrets a bridged channel (or a dialer) needs and its config leaves empty (it then fails closed)."""
+    spec: Any = spec_of(channel.type) or DIALERS.get(channel.type)
+    return [] if spec is None else [name for name in getattr(spec, "secrets", ()) if not getattr(channel, name, "")]
 
 
 def channel_health(channel: ChannelConfig, live: str | None = None) -> str:
     """'ok'; 'unavailable: …' for a type this build has no bridge for (its webhooks answer 404);
     'disabled: …' when a secret is missing (its webhooks are then rejected); else the state the
     channel reported at run time (``live``: auth_failed, transient_error), when there is one."""
-    if channel.type not in NATIVE_TYPES and spec_of(channel.type) is None:
+    if channel.type not in NATIVE_TYPES and spec_of(channel.type) is None and channel.type not in DIALERS:
         return "unavailable: no bridge for this channel type in this version"
     missing = missing_secrets(channel)
     if missing:

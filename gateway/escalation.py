@@ -12,6 +12,7 @@ import re
 import time
 from datetime import UTC, datetime
 
+from gateway.callbacks.requests import request_callback
 from gateway.conversations.delivery import fan_out
 from gateway.email.escalation import escalate_to_email
 from gateway.errors import ClientError
@@ -82,6 +83,8 @@ def escalation_text(request: dict, language: str) -> str:
 async def record_escalation(ctx: Services, keys: TenantKeys, conv: Conversation, request: dict, by: str) -> Message | None:
     """Keep the request on the conversation and (as an unverified claim) on its contact, and tell
     everyone in it; None when the conversation already carries this very request."""
+    if request["to"] == "callback":  # checked, scheduled and announced by gateway/callbacks/
+        return await request_callback(ctx, keys, conv, request, by)
     current = await ctx.redis.hget(keys.conv(conv.id), "escalation")
     if current:
         previous = json.loads(current)

@@ -133,3 +133,22 @@ class TenantKeys:
 
     def email_seen(self, channel: str, message_id: str) -> str:  # STRING "<cid>" a customer's mail went to; TTL 7 days
         return f"{self.prefix}email:seen:{channel}:{message_id}"
+
+    # --- voice callbacks (gateway/callbacks) ------------------------------------------------------
+    def callback(self, callback_id: str) -> str:  # HASH one callback's record (gateway/callbacks/records.py); kept
+        return f"{self.prefix}cb:{callback_id}"
+
+    def callback_attempts(self, callback_id: str) -> str:  # LIST json attempts with outcomes, oldest first; kept with it
+        return f"{self.prefix}cb:{callback_id}:attempts"
+
+    def callback_open(self, contact_id: str, queue: str) -> str:  # STRING id of the contact's open callback there; until it ends
+        return f"{self.prefix}cb:open:{contact_id}:{queue}"
+
+    def callbacks_due(self) -> str:  # ZSET callback id -> when it is next due (epoch s); removed once taken or ended
+        return f"{self.prefix}cb:due"
+
+    def callback_dialled(self, attempt_id: str) -> str:  # STRING agent id, set before the one dial of an attempt; TTL 7 days
+        return f"{self.prefix}cb:dialled:{attempt_id}"
+
+    def callback_settled(self, attempt_id: str) -> str:  # STRING the attempt's final outcome (the first one wins); TTL 7 days
+        return f"{self.prefix}cb:settled:{attempt_id}"

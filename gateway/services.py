@@ -5,6 +5,7 @@ depends on the socket layer."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -30,3 +31,4 @@ class Services:
     live: LiveSessions = field(default_factory=LiveSessions)  # this process's logged-in sockets
     typing: TypingThrottle = field(default_factory=lambda: TypingThrottle())
     outbox: Outbox | None = None  # set once the bridges' workers start (none without bridged channels)
+    dialling: Any = None  # gateway.callbacks.dialling.Dialling, set once the dialers start

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from aiohttp import web
 
 from gateway.api.auth_helpers import json_error, principal
 from gateway.appkeys import CONFIG, ROUTER
+from gateway.hours.schedule import hours_for, next_open
 
 routes = web.RouteTableDef()
 WRAPUP_CODES = ["resolved", "follow-up", "no-response", "spam", "other"]
@@ -19,10 +21,14 @@ async def widget_config(request: web.Request) -> web.Response:
     if tenant is None:
         return json_error(404, "unknown_tenant", "unknown tenant")
     online = await request.config_dict[ROUTER].engine(tenant.id).agents_online()  # public: no snapshot
+    now = dt.datetime.now(dt.UTC)
+    opens = next_open(hours_for(request.config_dict[CONFIG], tenant.id, None), now)
     return web.json_response({
         "tenant": tenant.id, "name": tenant.name, "languages": tenant.languages,
         "topics": [{"id": t.id, "label": t.label or {lang: t.id for lang in tenant.languages}} for t in tenant.topics.values()],
         "long_wait_s": tenant.widget.long_wait_s, "greeting": tenant.widget.greeting, "agents_online": online,
+        # business hours: outside them the widget shows the offline form instead of the chat
+        "open": opens == now, "next_open": None if opens is None or opens == now else opens.isoformat(),
         "message_chars": request.config_dict[CONFIG].limits.message_chars,
         "upload_bytes": request.config_dict[CONFIG].limits.upload_bytes,
         "upload_types": request.config_dict[CONFIG].limits.upload_types,

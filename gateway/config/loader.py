@@ -115,7 +115,8 @@ class _Walker:
             self.error(node, f"{_dotted(path)}: expected {_type_word(tp)}")
             return _zero(tp)
         raw: Any = _LOADER.construct_object(node)
-        if isinstance(raw, str) and "${" in raw:
+        expanded = isinstance(raw, str) and "${" in raw
+        if expanded:
             raw = self._expand(raw, node)
             if tp is not str:
                 raw = yaml.safe_load(raw) if raw else None
@@ -123,6 +124,8 @@ class _Walker:
             return "" if raw is None else str(raw)
         if tp is bool and isinstance(raw, bool):
             return raw
+        if tp is bool and expanded and raw in (0, 1):  # a flag from the environment: FOO=1 / FOO=0
+            return bool(raw)
         if tp is int and isinstance(raw, int) and not isinstance(raw, bool):
             return raw
         if tp is float and isinstance(raw, int | float) and not isinstance(raw, bool):

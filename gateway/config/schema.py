@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bridges.dialers import DIALERS
 from bridges.registry import BRIDGES
 
 WORK_CHANNELS = ("chat", "messaging", "email", "voice")
@@ -19,7 +20,7 @@ KNOWN_CHANNEL_TYPES = ("widget", "telegram", "whatsapp", "messenger", "slack", "
 
 def channel_types() -> tuple[str, ...]:
     """Every channel type a config may use, read at call time (a test may register a bridge)."""
-    return (*KNOWN_CHANNEL_TYPES, *(t for t in BRIDGES if t not in KNOWN_CHANNEL_TYPES))
+    return (*KNOWN_CHANNEL_TYPES, *(t for t in BRIDGES if t not in KNOWN_CHANNEL_TYPES), *DIALERS)
 
 
 POLICIES = ("longest_idle", "least_occupancy", "best_proficiency")
@@ -34,6 +35,17 @@ class StepConfig:
     relax_language: bool = False  # True: any language may take the task in this step
     overflow: str | None = None  # move the task to this queue (keeps its enqueue time)
     escalate: list[str] = field(default_factory=list)  # offer the customer: "email", "callback"
+
+
+@dataclass(frozen=True)
+class HoursConfig:
+    """Business hours (gateway/hours/schedule.py). Outside them the widget shows the offline form and
+    messenger customers get the channel's ``closed_reply``."""
+
+    timezone: str = "UTC"  # IANA zone the times are in (Europe/Berlin); DST is followed
+    weekly: dict[str, list[str]] | None = None  # mon..sun -> ["08:00-18:00", "22:00-06:00"]; a day left out is closed; None = every day, all day
+    holidays: list[str] = field(default_factory=list)  # "2026-12-25": closed the whole local day
+    closed: bool = False  # closed regardless of the times (demo: DEMO_HOURS_CLOSED=1)
 
 
 @dataclass
@@ -53,6 +65,7 @@ class QueueConfig:
         default_factory=lambda: {"chat": 20.0, "messaging": 20.0, "email": 60.0, "voice": 15.0}
     )
     steps: list[StepConfig] = field(default_factory=lambda: [StepConfig()])
+    hours: HoursConfig | None = None  # this queue's own business hours; None = the tenant's
 
 
 @dataclass
@@ -90,6 +103,7 @@ class AgentConfig:
     capacity: dict[str, int] = field(default_factory=dict)  # work channel -> max open items
     auto_accept: bool = False
     email: str = ""
+    phone: str = ""  # where a callback rings the agent first (SIP URI, extension or number); "" = sip:<id>
 
 
 @dataclass
@@ -117,7 +131,8 @@ class ChannelConfig:
     topic: str = ""  # default topic of conversations arriving here (messengers have no pre-chat form)
     language: str = ""  # default language when the platform does not tell
     api_base: str = ""  # outbound API base URL (tests point it at a local server)
-    secret: str = ""  # telegram: X-Telegram-Bot-Api-Secret-Token
+    secret: str = ""  # telegram: X-Telegram-Bot-Api-Secret-Token; webhook dialer: HMAC key of both directions
+    url: str = ""  # webhook dialer: where call requests are POSTed
     token: str = ""  # telegram bot token / slack bot token / meta page or system-user token
     app_secret: str = ""  # whatsapp, messenger: X-Hub-Signature-256 key
     verify_token: str = ""  # whatsapp, messenger: hub.verify_token
@@ -139,6 +154,7 @@ class ChannelConfig:
     listen_host: str = ""  # email: the gateway's own inbound SMTP listener ("" = none)
     listen_port: int = 2526
     accepted_domains: list[str] = field(default_factory=list)  # email: recipient domains the listener takes
+    closed_reply: dict[str, str] = field(default_factory=dict)  # messengers: language -> auto-reply outside business hours (once per conversation)
 
 
 @dataclass
@@ -148,6 +164,17 @@ class WidgetConfig:
     abandon_after_s: float = 90.0  # a waiting visitor with no open tab this long has abandoned
     identity_secret: str = ""  # signs visitor identities from the customer's site (${SECRET}); "" = none accepted
     idle_visitor_ttl_s: int = 3600  # a visitor who never wrote is forgotten after this long
+
+
+@dataclass
+class CallbacksConfig:
+    """Voice callbacks of a tenant (gateway/callbacks): who may be called and how often we try."""
+
+    allowed_countries: list[str] = field(default_factory=list)  # ISO 3166 codes (DE, AT, …); [] = any country
+    default_region: str = ""  # how a number without +country code is read (e.g. DE); "" = such numbers are refused
+    max_attempts: int = 3  # calls per callback before it is given up (the customer hears so)
+    retry_after_s: float = 600.0  # after no answer or busy, the next attempt waits this long
+    dialer: str = ""  # id of the tenant's dialer channel (type webhook or ari); "" = callbacks are not dialled
 
 
 @dataclass
@@ -163,6 +190,8 @@ class TenantConfig:
     canned: list[CannedConfig] = field(default_factory=list)
     blending: BlendingConfig = field(default_factory=BlendingConfig)
     widget: WidgetConfig = field(default_factory=WidgetConfig)
+    hours: HoursConfig | None = None  # business hours; None = always open
+    callbacks: CallbacksConfig = field(default_factory=CallbacksConfig)
     disconnect_grace_s: float = 30.0  # agent with no socket this long goes offline
     max_missed_offers: int = 2  # missed offers in a row before the agent is set away
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bridges.registry import spec_of
 from gateway.config.schema import (
     POLICIES,
     WORK_CHANNELS,
     Config,
+    HoursConfig,
     TenantConfig,
     channel_types,
 )
 from gateway.embedded_redis import check_maxmemory
+from gateway.hours.ranges import DAYS, parse_holiday, parse_span
 
 _Issue = tuple[tuple, str]
 _ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
@@ -138,6 +141,36 @@ def _tenant(t: TenantConfig) -> Iterator[_Issue]:
     for lang in t.widget.greeting:
         if lang not in t.languages:
             yield (*base, "widget", "greeting"), f"widget greeting in '{lang}', not a tenant language"
+    if t.hours is not None:
+        yield from _hours((*base, "hours"), t.hours)
+    for qid, q in t.queues.items():
+        if q.hours is not None:
+            yield from _hours((*base, "queues", qid, "hours"), q.hours)
+    for cid, channel in t.channels.items():
+        for lang in channel.closed_reply:
+            if lang not in t.languages:
+                yield (*base, "channels", cid, "closed_reply", lang), f"channel '{cid}': closed_reply in '{lang}', not a tenant language"
+
+
+def _hours(path: tuple, hours: HoursConfig) -> Iterator[_Issue]:
+    """Time zone, day names, "HH:MM-HH:MM" ranges and holiday dates of one ``hours`` block."""
+    try:
+        ZoneInfo(hours.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        yield (*path, "timezone"), f"hours: '{hours.timezone}' is not a time zone (e.g. Europe/Berlin)"
+    for day, ranges in (hours.weekly or {}).items():
+        if day not in DAYS:
+            yield (*path, "weekly", day), f"hours: '{day}' is not a day ({', '.join(DAYS)})"
+        for i, text in enumerate(ranges):
+            try:
+                parse_span(text)
+            except ValueError as err:
+                yield (*path, "weekly", day, i), f"hours {day}: {err}"
+    for i, text in enumerate(hours.holidays):
+        try:
+            parse_holiday(text)
+        except ValueError as err:
+            yield (*path, "holidays", i), f"hours holiday: {err}"
 
 
 def _password(path: tuple, value: str) -> Iterator[_Issue]:

@@ -26,6 +26,7 @@ from gateway.conversations.inbound import Customer, customer_wrote, open_convers
 from gateway.conversations.outbound import tell_status
 from gateway.email.bounces import email_status
 from gateway.email.threads import email_event
+from gateway.hours.closed_reply import reply_if_closed
 from gateway.keys import TenantKeys
 from gateway.media.jobs import register_customer_files, set_message_seq
 from gateway.services import Services
@@ -133,6 +134,7 @@ async def _customer_event(svc: Services, keys: TenantKeys, channel_id: str, even
             "tag_window_s": repr(spec.tag_window_s or 0) if channel.human_agent_tag else "0",
         })
         await remember_platform_id(svc.redis, keys, channel_id, event.message_id, msg.id)
+        await reply_if_closed(svc, keys, channel_id, msg.conversation_id)  # outside business hours
 
 
 async def _status(svc: Services, keys: TenantKeys, channel_id: str, event: DeliveryStatus) -> None:

@@ -8,6 +8,7 @@ Dispatch is a ``match`` on the effect classes: an effect class without a case fa
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import assert_never
 
 from redis.asyncio import Redis
@@ -40,6 +41,7 @@ class EffectApplier:
         self.redis = redis
         self.config = config
         self.sio = sio
+        self.on_other_assigned: Callable[[str, Assigned], Awaitable[None]] | None = None  # set by gateway/callbacks
 
     async def apply(self, tenant: str, effects: list[Effect]) -> None:
         """Emit each effect; one failing emit is logged and does not stop the others."""
@@ -61,6 +63,8 @@ class EffectApplier:
             case Assigned():
                 conv = await get_conversation(self.redis, TenantKeys(tenant), e.task_id)
                 if conv is None:
+                    if self.on_other_assigned is not None:  # a task that is no conversation: a callback attempt
+                        await self.on_other_assigned(tenant, e)
                     return
                 agent = self.config.tenants[tenant].agents.get(e.agent_id)
                 await self._visitor(tenant, conv.visitor_id, "assigned",

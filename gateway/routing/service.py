@@ -59,8 +59,11 @@ class Router:
         return effects
 
     # --- work in -------------------------------------------------------------------------------
-    async def submit(self, conv: Conversation, priority: int = 0) -> list[Effect]:
-        """Queue a conversation for an agent (idempotent: a task already known is left alone)."""
+    async def submit(self, conv: Conversation, priority: int = 0, *, task_id: str = "", channel: str = "",
+                     extra_meta: dict | None = None) -> list[Effect]:
+        """Queue a conversation for an agent (idempotent: a task already known is left alone).
+        A callback attempt passes its own ``task_id`` and ``channel`` (voice): the conversation's own
+        task and record are then untouched."""
         contact = await get_contact(self.redis, TenantKeys(conv.tenant), conv.contact_id)
         meta = {
             "topic": conv.topic,
@@ -75,8 +78,9 @@ class Router:
         # the engine keeps the conversation record's state, agent and queue in step with the task,
         # in the same atomic step as each routing decision
         task = Task(
-            id=conv.id, queue=conv.queue, channel=conv.work_channel, language=conv.language,
-            priority=priority, enqueued_at=conv.created_at, meta=meta, record=TenantKeys(conv.tenant).conv(conv.id),
+            id=task_id or conv.id, queue=conv.queue, channel=channel or conv.work_channel, language=conv.language,
+            priority=priority, enqueued_at=None if task_id else conv.created_at, meta={**meta, **(extra_meta or {})},
+            record="" if task_id else TenantKeys(conv.tenant).conv(conv.id),
         )
         engine = self.engines[conv.tenant]
         return await self._decide(conv.tenant, "submit", lambda now: engine.submit(task, now), moves_line=True)

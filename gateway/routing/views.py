@@ -23,10 +23,12 @@ def offer_payload(
     """The contract's ``offer`` event."""
     meta = meta or {}
     return {
-        "offer_id": offer_id, "conversation_id": task_id, "channel": channel,
+        # a callback attempt is its own task (cb_<id>_<n>) of a conversation: the console shows that one
+        "offer_id": offer_id, "conversation_id": meta.get("conversation_id", task_id), "channel": channel,
         "channel_type": meta.get("channel_type", ""), "language": language, "topic": meta.get("topic", ""),
         "queue": queue, "waited_s": round(waited_s, 1), "expires_in_s": round(expires_in_s, 1),
         "contact": meta.get("contact", {}),
+        **({"callback": meta["callback"]} if "callback" in meta else {}),
     }
 
 

@@ -15,6 +15,8 @@ import socketio
 from acd.effects import Assigned
 from acd.errors import InvalidState
 from gateway.auth import Principal
+from gateway.callbacks.records import get_callback
+from gateway.callbacks.scheduler import callback_of_task
 from gateway.conversations.access import agent_conversation
 from gateway.conversations.closing import end_conversation
 from gateway.conversations.delivery import fan_out
@@ -39,6 +41,7 @@ from gateway.validation import client_id_field, conversation_id_field, int_field
 
 log = logging.getLogger(__name__)
 _STATES = ("available", "away", "offline")
+CALLBACK_OUTCOMES = ("reached", "no_answer", "busy", "wrong_number")
 
 
 class AgentNamespace(socketio.AsyncNamespace):
@@ -229,3 +232,22 @@ class AgentNamespace(socketio.AsyncNamespace):
         request = parse_escalation(d)
         await record_escalation(self.ctx, TenantKeys(who.tenant), conv, request, by="agent")
         return {"ok": True, **request}
+
+    @acked
+    async def on_callback_outcome(self, sid: str, data: Any = None) -> dict:
+        """The agent says how the callback went (the contract's ``callback_outcome``); the dialer's own
+        report may have said it first: the first outcome of an attempt wins."""
+        who, d = await self._who(sid), require_dict(data)
+        cid, outcome = conversation_id_field(d), d.get("outcome")
+        if outcome not in CALLBACK_OUTCOMES:
+            raise ClientError("bad_request", f"'outcome' must be one of {', '.join(CALLBACK_OUTCOMES)}")
+        if self.ctx.dialling is None:
+            raise ClientError("not_found", "Callbacks are not set up here.", 404)
+        keys = TenantKeys(who.tenant)
+        for task_id in await self.ctx.router.engine(who.tenant).assigned_tasks(who.user_id):
+            found = callback_of_task(task_id)
+            cb = await get_callback(self.ctx.redis, keys, found[0]) if found else None
+            if cb is not None and cb.conversation_id == cid:
+                settled = await self.ctx.dialling.settle(who.tenant, task_id, outcome)
+                return {"ok": True, "callback_id": cb.id, "settled": settled is not None}
+        raise ClientError("not_found", "You hold no callback of this conversation.", 404)

@@ -11,6 +11,7 @@ import socketio
 from acd import replies
 from gateway.abandonment import visitor_arrived, visitor_left
 from gateway.api.client_address import address_subject, client_address
+from gateway.callbacks.numbers import normalise
 from gateway.conversations.closing import end_conversation
 from gateway.conversations.inbound import Customer, customer_wrote, open_conversation
 from gateway.errors import ClientError
@@ -204,6 +205,8 @@ class VisitorNamespace(socketio.AsyncNamespace):
         if not await allow(self.ctx.redis, keys, f"v:{visitor_id}", self.ctx.config.limits.visitor_messages_per_10s, 10):
             self.ctx.metrics.rejected.labels("rate_limited").inc()
             raise ClientError("rate_limited", "too many requests; wait a few seconds", 429)
+        if request["to"] == "callback":  # a number we could never call opens nothing
+            normalise(request["phone"], self.ctx.config.tenants[keys.tenant].callbacks)
         cid = visitor.get("conversation_id")
         conv = await get_conversation(self.ctx.redis, keys, cid) if cid else None
         new = False

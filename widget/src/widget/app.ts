@@ -4,6 +4,7 @@
 import { h, replace, setText, svg } from "../shared/dom";
 import { ChatView } from "./chat";
 import { DEFAULT_MESSAGE_CHARS, loadConfig, type WidgetConfig } from "./config";
+import { offlineNotice } from "./hours";
 import { browserLanguage, TEXTS, type Lang, type Texts } from "./i18n";
 import { NoticeBook } from "./notices";
 import type { ScriptInfo } from "./origin";
@@ -173,7 +174,9 @@ export class Widget {
       }
       if (!this.slot.contains(this.chat.el)) replace(this.slot, this.chat.el);
       this.chat.refresh();
-      if (this.config && this.config.agents_online === 0 && !this.chat.agent) this.chat.offer.show("none");
+      if (this.config && !this.config.open && !this.chat.agent && !this.conn.conversationId) {
+        this.chat.setOffline(offlineNotice(this.t, this.lang, this.config.next_open));
+      } else if (this.config && this.config.agents_online === 0 && !this.chat.agent) this.chat.offer.show("none");
       return;
     }
     if (!this.isOpen) return;
@@ -206,7 +209,7 @@ export class Widget {
           this.renderBody();
           this.focusBody();
         },
-      }),
+      }, this.config.open ? "" : offlineNotice(this.t, this.lang, this.config.next_open)),
     );
   }
 

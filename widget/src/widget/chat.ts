@@ -96,6 +96,14 @@ export class ChatView {
     this.el = h("div", { class: "body" }, this.log, this.typingBox, this.queueBox, this.offer.el, this.endedBox, this.length.error, this.attach.note, this.composer);
   }
 
+  /** Outside business hours: no composer, the offline notice and the email / callback offer. */
+  setOffline(notice: string): void {
+    this.composer.hidden = true;
+    setText(this.queueBox, notice);
+    this.queueBox.dataset.offline = "";
+    this.offer.show("closed");
+  }
+
   focus(): void {
     (this.endedBox.hidden ? this.input : (this.endedBox.querySelector("button") as HTMLElement)).focus();
   }

@@ -20,6 +20,10 @@ export interface WidgetConfig {
   /** Largest file a visitor may send (bytes; 0 = the server decides) and the accepted types. */
   upload_bytes: number;
   upload_types: string[];
+  /** Inside business hours; outside them the widget offers email and callback instead of the chat. */
+  open: boolean;
+  /** When it opens again (ISO time), null while open or when no opening is scheduled. */
+  next_open: string | null;
 }
 
 export const DEFAULT_MESSAGE_CHARS = 4096;
@@ -39,6 +43,8 @@ export async function loadConfig(origin: string, tenant: string): Promise<Widget
     message_chars: typeof c.message_chars === "number" && c.message_chars > 0 ? c.message_chars : DEFAULT_MESSAGE_CHARS,
     upload_bytes: typeof c.upload_bytes === "number" && c.upload_bytes > 0 ? c.upload_bytes : 0,
     upload_types: Array.isArray(c.upload_types) ? c.upload_types.filter((t) => typeof t === "string") : [],
+    open: c.open !== false, // an older gateway does not say: treat it as open
+    next_open: typeof c.next_open === "string" ? c.next_open : null,
   };
 }
 

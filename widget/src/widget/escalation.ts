@@ -5,7 +5,7 @@ import { h, replace } from "../shared/dom";
 import type { Texts } from "./i18n";
 import type { EscalationRequest } from "./reconnect";
 
-export type OfferReason = "long" | "none" | "server";
+export type OfferReason = "long" | "none" | "server" | "closed";
 
 export class EscalationOffer {
   readonly el = h("div", { class: "offer", role: "region", hidden: true });
@@ -34,7 +34,7 @@ export class EscalationOffer {
     const t = this.t;
     replace(
       this.el,
-      h("p", null, reason === "none" ? t.noAgents : t.longWait),
+      h("p", null, reason === "closed" ? t.closedOffer : reason === "none" ? t.noAgents : t.longWait),
       h(
         "div",
         { class: "row" },

@@ -67,6 +67,10 @@ const en = {
   fileFetchFailed: "it could not be loaded",
   openImage: (name: string) => `Open image ${name}`,
   fileFallback: "file",
+  closedNow: "Our team is offline right now.",
+  opensAt: (when: string) => `We are back ${when}.`,
+  closedOffer: "Leave us your email address and we will answer, or ask us to call you back.",
+  closedStart: "Continue",
 };
 
 export type Texts = typeof en;
@@ -136,6 +140,10 @@ const de: Texts = {
   fileFetchFailed: "sie konnte nicht geladen werden",
   openImage: (name: string) => `Bild ${name} öffnen`,
   fileFallback: "Datei",
+  closedNow: "Unser Team ist gerade nicht erreichbar.",
+  opensAt: (when: string) => `Wir sind wieder da: ${when}.`,
+  closedOffer: "Hinterlassen Sie uns Ihre E-Mail-Adresse, dann antworten wir Ihnen, oder lassen Sie sich zurückrufen.",
+  closedStart: "Weiter",
 };
 
 export const TEXTS: Record<Lang, Texts> = { de, en };

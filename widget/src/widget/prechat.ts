@@ -13,7 +13,9 @@ export interface PrechatHandlers {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-export function prechatForm(config: WidgetConfig, draft: Profile, on: PrechatHandlers): HTMLFormElement {
+/** ``offline``: outside business hours, the notice shown instead of the intro (the form then leads
+ * to the email / callback offer, not to a chat). */
+export function prechatForm(config: WidgetConfig, draft: Profile, on: PrechatHandlers, offline = ""): HTMLFormElement {
   const lang = draft.language as Lang;
   const t = TEXTS[lang];
   const name = h("input", { id: "or-name", name: "name", autocomplete: "name", required: true, value: draft.name });
@@ -44,12 +46,12 @@ export function prechatForm(config: WidgetConfig, draft: Profile, on: PrechatHan
   const form = h(
     "form",
     { class: "prechat", novalidate: true, "aria-label": t.start },
-    h("p", null, t.prechatIntro),
+    offline ? h("p", { class: "offline", role: "status", "data-offline": "" }, offline) : h("p", null, t.prechatIntro),
     h("div", { class: "field" }, h("label", { for: "or-name" }, t.name), name, nameError),
     h("div", { class: "field" }, h("label", { for: "or-email" }, t.email), email, emailError),
     config.topics.length ? h("div", { class: "field" }, h("label", { for: "or-topic" }, t.topic), topic) : null,
     h("div", { class: "field" }, h("label", { for: "or-language" }, t.language), language),
-    h("button", { class: "primary", type: "submit" }, t.start),
+    h("button", { class: "primary", type: "submit" }, offline ? t.closedStart : t.start),
   );
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();

@@ -1,0 +1,12 @@
+"""Every dialer this build carries, by channel type (outbound-only; not in ``bridges/registry.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridges import dialer_webhook
+from bridges.dialer import DialerSpec
+
+DIALERS: dict[str, DialerSpec[Any]] = {
+    "webhook": dialer_webhook.SPEC,
+}

@@ -1,0 +1,1 @@
+"""Business hours: when a tenant (or one of its queues) is open, and when it opens next."""

@@ -1,0 +1,165 @@
+"""End to end: a widget callback is offered as voice, accepted, dialled through the signed webhook to a
+local phone-system stand-in, retried after no answer, reached; and given up with a mail to the customer."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from email_helpers import CustomerServer, email_gateway, eventually
+
+from gateway.callbacks.records import get_callback
+from gateway.keys import TenantKeys
+
+pytestmark = pytest.mark.timeout(40)
+SECRET = "demo-dialer-secret"  # the demo config's dialer secret without $CALLBACK_DIALER_SECRET
+
+
+class PhoneSystem:
+    """The phone system's webhook: records each call request whose signature is right (else 401)."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+        self.forged = 0
+
+    async def dial(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        if request.headers.get("X-Omnirelay-Signature") != expected:
+            self.forged += 1
+            return web.Response(status=401)
+        self.calls.append(json.loads(body))
+        return web.json_response({"ok": True})
+
+
+@contextlib.asynccontextmanager
+async def phone_system() -> AsyncIterator[tuple[PhoneSystem, str]]:
+    phones = PhoneSystem()
+    app = web.Application()
+    app.router.add_post("/dial", phones.dial)
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        yield phones, str(server.make_url("/dial"))
+    finally:
+        await server.close()
+
+
+async def report(gateway, attempt_id: str, status: str, secret: str = SECRET) -> int:
+    body = json.dumps({"attempt_id": attempt_id, "status": status}).encode()
+    sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{gateway.url}/webhooks/dialer/dialer", data=body,
+                             headers={"X-Omnirelay-Signature": sig}) as r:
+            return r.status
+
+
+@contextlib.asynccontextmanager
+async def callback_gateway(redis_url: str, dial_url: str, relay_port: int, *, max_attempts: int):
+    def configure(config) -> None:
+        tenant = config.tenants["demo"]
+        tenant.channels["dialer"].url = dial_url
+        tenant.callbacks.retry_after_s, tenant.callbacks.max_attempts = 0.5, max_attempts
+        tenant.queues["billing"].wrapup_s = 0  # the agent is free for the next attempt at once
+    async with email_gateway(redis_url, relay_port, configure=configure) as gw:
+        yield gw
+
+
+async def _accept_voice(anna, a_in, attempt: int) -> dict:
+    offer = await a_in.next("offer", lambda o: o["channel"] == "voice" and o["callback"]["attempt"] == attempt)
+    ack = await anna.call("accept", {"offer_id": offer["offer_id"]}, namespace="/agent", timeout=5)
+    assert "error" not in ack, ack
+    return offer
+
+
+async def test_no_answer_is_retried_after_the_delay_then_reached(redis, redis_url):
+    async with CustomerServer() as smtp, phone_system() as (phones, url), \
+            callback_gateway(redis_url, url, smtp.port, max_attempts=3) as gw:
+        anna, a_in = await gw.agent("anna")
+        visitor, v_in = await gw.visitor(name="Max", language="de")
+        await visitor.call("message", {"text": "Rückruf bitte", "client_id": "m1"}, namespace="/visitor")
+        ack = await visitor.call("escalate", {"to": "callback", "phone": "030 1234567"}, namespace="/visitor", timeout=5)
+        assert ack["ok"] is True, ack
+        offer = await _accept_voice(anna, a_in, 1)
+        cb_id = offer["callback"]["id"]
+        await eventually(lambda: len(phones.calls) == 1)
+        assert phones.calls[0] == {
+            "callback_id": cb_id, "attempt_id": f"cb_{cb_id}_1", "agent_endpoint": "sip:anna",
+            "customer_number": "+49301234567", "conversation_url": f"/agent#conversation={ack['conversation_id']}",
+        }
+        assert await report(gw, f"cb_{cb_id}_1", "ringing") == 200
+        assert await report(gw, f"cb_{cb_id}_1", "no_answer", secret="forged") == 401
+        assert (await get_callback(redis, TenantKeys("demo"), cb_id)).state == "dialling"
+        assert await report(gw, f"cb_{cb_id}_1", "no_answer") == 200
+        retry = await v_in.next("message", lambda m: m["text"].startswith("Wir haben Sie unter +49301234567 nicht"))
+        assert "erneut" in retry["text"]
+        await _accept_voice(anna, a_in, 2)  # offered again once the delay is over
+        await eventually(lambda: len(phones.calls) == 2)
+        assert phones.calls[1]["attempt_id"] == f"cb_{cb_id}_2"
+        assert await report(gw, f"cb_{cb_id}_2", "completed") == 200
+        await v_in.next("message", lambda m: m["text"] == "Gespräch mit +49301234567 verbunden.")
+        assert await report(gw, f"cb_{cb_id}_2", "no_answer") == 200  # late and repeated: changes nothing
+        cb = await get_callback(redis, TenantKeys("demo"), cb_id)
+        assert cb.state == "reached" and cb.attempts == 2
+        assert len(phones.calls) == 2 and phones.forged == 0  # each attempt dialled exactly once
+
+
+async def test_exhausted_attempts_end_it_and_mail_the_customer(redis, redis_url):
+    async with CustomerServer() as smtp, phone_system() as (phones, url), \
+            callback_gateway(redis_url, url, smtp.port, max_attempts=1) as gw:
+        anna, a_in = await gw.agent("anna")
+        visitor, v_in = await gw.visitor(name="Kim", language="en", email="kim@customer.example")
+        await visitor.call("message", {"text": "call me", "client_id": "m1"}, namespace="/visitor")
+        assert (await visitor.call("escalate", {"to": "callback", "phone": "+49 30 1234567"},
+                                   namespace="/visitor", timeout=5))["ok"] is True
+        offer = await _accept_voice(anna, a_in, 1)
+        await eventually(lambda: len(phones.calls) == 1)
+        assert await report(gw, f"cb_{offer['callback']['id']}_1", "busy") == 200
+        await v_in.next("message", lambda m: m["text"].startswith("We could not reach you at +49301234567 and will not"))
+        await eventually(lambda: smtp.mails, timeout=10)
+        assert smtp.mails[0]["To"] == "kim@customer.example"
+        assert "will not call again" in smtp.mails[0].get_body(("plain",)).get_content()
+        assert (await get_callback(redis, TenantKeys("demo"), offer["callback"]["id"])).state == "failed"
+        assert await redis.zcard(TenantKeys("demo").callbacks_due()) == 0  # no further attempt is planned
+
+
+async def test_reports_for_unknown_channels_or_unreadable_bodies_are_refused(gateway):
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{gateway.url}/webhooks/dialer/nope", data=b"{}") as r:
+            assert r.status == 404
+    body = b"not json"
+    sig = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{gateway.url}/webhooks/dialer/dialer", data=body,
+                             headers={"X-Omnirelay-Signature": sig}) as r:
+            assert r.status == 400
+
+
+async def test_the_agent_reports_the_outcome_from_the_console(redis, redis_url):
+    async with CustomerServer() as smtp, phone_system() as (phones, url), \
+            callback_gateway(redis_url, url, smtp.port, max_attempts=3) as gw:
+        anna, a_in = await gw.agent("anna")
+        visitor, _ = await gw.visitor(name="Max", language="de")
+        await visitor.call("message", {"text": "Rückruf bitte", "client_id": "m1"}, namespace="/visitor")
+        ack = await visitor.call("escalate", {"to": "callback", "phone": "030 1234567"}, namespace="/visitor", timeout=5)
+        conv_id = ack["conversation_id"]
+        offer = await _accept_voice(anna, a_in, 1)
+        cb_id = offer["callback"]["id"]
+        await eventually(lambda: len(phones.calls) == 1)
+        bad = await anna.call("callback_outcome", {"conversation_id": conv_id, "outcome": "maybe"}, namespace="/agent")
+        assert bad["error"]["code"] == "bad_request"
+        done = await anna.call("callback_outcome", {"conversation_id": conv_id, "outcome": "reached"}, namespace="/agent")
+        assert done == {"ok": True, "callback_id": cb_id, "settled": True}
+        assert (await get_callback(redis, TenantKeys("demo"), cb_id)).state == "reached"
+        assert await report(gw, f"cb_{cb_id}_1", "no_answer") == 200  # the phone system's late report changes nothing
+        assert (await get_callback(redis, TenantKeys("demo"), cb_id)).state == "reached"
+        again = await anna.call("callback_outcome", {"conversation_id": conv_id, "outcome": "busy"}, namespace="/agent")
+        assert again["error"]["code"] == "not_found"  # the attempt is over: its voice slot was freed
+
