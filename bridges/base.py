@@ -8,7 +8,7 @@ touches Redis and imports nothing from ``gateway``.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
@@ -180,3 +180,32 @@ class WebhookAdmin(Protocol):
 
     async def webhook_info(self) -> dict[str, Any]:
         """What the platform says about the webhook: url, pending updates, last error."""
+
+
+T = TypeVar("T")
+
+
+class HealthTracker:
+    """Keeps a bridge's ``health`` in step with what its platform answered to the last call
+    (mixed into the bridges; ``_tracked`` wraps each platform call)."""
+
+    _health: Health = Health.CONNECTING
+
+    @property
+    def health(self) -> Health:
+        return self._health
+
+    async def _tracked(self, call: Awaitable[T]) -> T:
+        try:
+            result = await call
+        except AuthFailed:
+            self._health = Health.AUTH_FAILED
+            raise
+        except NotReady:
+            self._health = Health.TRANSIENT_ERROR
+            raise
+        except Fatal:
+            self._health = Health.OK  # a refusal of this one request: the platform and our credentials work
+            raise
+        self._health = Health.OK
+        return result

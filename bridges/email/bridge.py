@@ -7,28 +7,25 @@ an unreachable server ``transient_error``, any mail it took ``ok`` again.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from aiohttp import ClientSession
 
-from bridges.base import AuthFailed, Delivery, Fatal, Health, Media, NotReady, Outbound, Sent
+from bridges.base import Delivery, Fatal, HealthTracker, Media, Outbound, Sent
 from bridges.email import inbound
 from bridges.email.client import SmtpClient
 from bridges.email.compose import compose
 from bridges.email.config import EmailConfig
 from bridges.events import Event
 
-T = TypeVar("T")
 
-
-class EmailBridge:
+class EmailBridge(HealthTracker):
     """One configured mailbox, built by ``SPEC.factory`` (the HTTP session is not needed: SMTP)."""
 
     def __init__(self, config: EmailConfig, http: ClientSession | None = None) -> None:
         self.config = config
         self.client = SmtpClient(config)
-        self._health = Health.CONNECTING
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         inbound.verify_signature(headers, body, self.config.secret)
@@ -51,23 +48,3 @@ class EmailBridge:
 
     async def fetch(self, ref: str, max_bytes: int) -> Media:
         raise Fatal("email attachments arrive with the mail", code="inline")
-
-    @property
-    def health(self) -> Health:
-        return self._health
-
-    async def _tracked(self, call: Awaitable[T]) -> T:
-        """Await an SMTP call, keeping ``health`` in step with what the server answered."""
-        try:
-            result = await call
-        except AuthFailed:
-            self._health = Health.AUTH_FAILED
-            raise
-        except NotReady:
-            self._health = Health.TRANSIENT_ERROR
-            raise
-        except Fatal:
-            self._health = Health.OK  # a refusal of this one mail: the server and our login work
-            raise
-        self._health = Health.OK
-        return result

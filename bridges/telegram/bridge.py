@@ -7,14 +7,14 @@ a timeout ``transient_error``, any answer it accepted ``ok`` again.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from pathlib import PurePosixPath
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import ClientSession
 
-from bridges.base import AuthFailed, Delivery, Fatal, Health, Media, NotReady, Outbound, Sent
+from bridges.base import Delivery, Fatal, HealthTracker, Media, NotReady, Outbound, Sent
 from bridges.events import Event
 from bridges.telegram import inbound
 from bridges.telegram.client import TelegramClient, TooLarge
@@ -25,17 +25,15 @@ DOWNLOAD_BYTES = 20 * 1024 * 1024  # Bot API: "bots can download files of up to 
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")  # what parse turns into events
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # setWebhook's rule for secret_token
 
-T = TypeVar("T")
 
 
-class TelegramBridge:
+class TelegramBridge(HealthTracker):
     """One configured Telegram bot, built by ``SPEC.factory`` with the shared Telegram session."""
 
     def __init__(self, config: TelegramConfig, http: ClientSession) -> None:
         self.config = config
         self.client = TelegramClient(http, config.base, config.token)
         self._parser = inbound.Parser(config.allow_groups)
-        self._health = Health.CONNECTING
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         inbound.verify_secret(headers, self.config.secret)
@@ -100,26 +98,6 @@ class TelegramBridge:
         """Stop the spinner on the customer's button (Telegram shows it until this call, ~15 s at most)."""
         body = {"callback_query_id": callback_id, **({"text": text} if text else {})}
         await self._tracked(self.client.call("answerCallbackQuery", json=body))
-
-    @property
-    def health(self) -> Health:
-        return self._health
-
-    async def _tracked(self, call: Awaitable[T]) -> T:
-        """Await a platform call, keeping ``health`` in step with what the platform answered."""
-        try:
-            result = await call
-        except AuthFailed:
-            self._health = Health.AUTH_FAILED
-            raise
-        except NotReady:
-            self._health = Health.TRANSIENT_ERROR
-            raise
-        except Fatal:
-            self._health = Health.OK  # a refusal of this one request: the platform and our token work
-            raise
-        self._health = Health.OK
-        return result
 
 
 def _split_ref(ref: str) -> tuple[str, dict[str, str]]:
