@@ -32,3 +32,4 @@ class Services:
     typing: TypingThrottle = field(default_factory=lambda: TypingThrottle())
     outbox: Outbox | None = None  # set once the bridges' workers start (none without bridged channels)
     dialling: Any = None  # gateway.callbacks.dialling.Dialling, set once the dialers start
+    bridged: Any = None  # gateway.webhooks.channels.BridgedChannels, set once the bridges start

@@ -74,6 +74,18 @@ async def bridged_event(svc: Services, tenant_id: str, channel_id: str, event: E
     await _customer_event(svc, keys, channel_id, event)
 
 
+async def _acknowledge_choice(svc: Services, tenant: str, channel_id: str, event: Choice) -> None:
+    """A platform that shows a spinner on the customer's button until told (Telegram) is told now."""
+    channel = svc.bridged.get(tenant, channel_id) if svc.bridged is not None else None
+    answer = getattr(channel.bridge, "answer_callback", None) if channel is not None else None
+    if answer is None:
+        return
+    try:
+        await answer(event.message_id)
+    except Exception:  # the choice is stored; a spinner that runs out on its own is no reason to retry
+        log.warning("could not acknowledge the customer's button", extra={"channel": channel_id}, exc_info=True)
+
+
 async def _customer_event(svc: Services, keys: TenantKeys, channel_id: str, event: CustomerEvent) -> None:
     tenant = svc.config.tenants[keys.tenant]
     channel = tenant.channels[channel_id]
@@ -128,6 +140,8 @@ async def _customer_event(svc: Services, keys: TenantKeys, channel_id: str, even
         await svc.router.submit(opened)
     if media:
         await set_message_seq(svc.redis, keys.tenant, [m["id"] for m in media], msg.seq)
+    if isinstance(event, Choice):
+        await _acknowledge_choice(svc, keys.tenant, channel_id, event)
     if not msg.duplicate:  # the reply window runs from the customer's last message
         await svc.redis.hset(keys.conv(msg.conversation_id), mapping={
             "last_customer_at": repr(msg.ts), "window_s": repr(spec.window_s or 0),

@@ -55,6 +55,7 @@ async def bridges_ctx(app: web.Application) -> AsyncIterator[None]:
     if K.SERVICES in app:
         svc = app[K.SERVICES]
         svc.outbox = outbox  # agents' replies in bridged conversations go out through it
+        svc.bridged = channels
 
         async def uploaded(tenant: str, media_id: str) -> OutboundFile:
             data, mime, name = await read_file(svc, tenant, media_id)

@@ -66,3 +66,17 @@ async def test_a_telegram_customer_is_offered_answered_and_the_reply_sent(redis,
             status = await ben_in.next("message_status", timeout=10)
             assert (status["conversation_id"], status["status"]) == (cid, "sent")
     assert TOKEN not in caplog.text and SECRET not in caplog.text
+
+
+async def test_a_button_the_customer_pressed_is_stored_and_its_spinner_stopped(redis, redis_url):
+    async with running(StandIn()) as api:
+        env = {"TELEGRAM_API_BASE": api.url, "TELEGRAM_SECRET": SECRET, "TELEGRAM_TOKEN": TOKEN}
+        async with running_gateway(load_config(DEMO_CONFIG, env=env), redis_url) as gw, aiohttp.ClientSession() as http:
+            ben, ben_in = await gw.agent("ben")
+            body = json.loads((FIXTURES / "telegram_callback_query.json").read_text())["payload"]
+            assert await post(http, gw, json.dumps(body).encode()) == 200
+            offer = await ben_in.next("offer", timeout=10)
+            await ben.call("accept", {"offer_id": offer["offer_id"]}, namespace="/agent")
+            await eventually(lambda: [c for c in api.calls if c.method == "answerCallbackQuery"], timeout=10)
+            answered = next(c for c in api.calls if c.method == "answerCallbackQuery")
+            assert answered.json["callback_query_id"] == str(body["callback_query"]["id"])
