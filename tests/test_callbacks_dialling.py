@@ -7,7 +7,9 @@ import contextlib
 import hashlib
 import hmac
 import json
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -17,6 +19,9 @@ from email_helpers import CustomerServer, email_gateway, eventually
 
 from gateway.callbacks.records import get_callback
 from gateway.keys import TenantKeys
+
+sys.path.insert(0, str(Path(__file__).parent / "bridges"))  # the ARI stand-in of the bridge tests
+from ari_standin import PASSWORD, USER, FakeAri  # noqa: E402
 
 pytestmark = pytest.mark.timeout(40)
 SECRET = "demo-dialer-secret"  # the demo config's dialer secret without $CALLBACK_DIALER_SECRET
@@ -163,3 +168,43 @@ async def test_the_agent_reports_the_outcome_from_the_console(redis, redis_url):
         again = await anna.call("callback_outcome", {"conversation_id": conv_id, "outcome": "busy"}, namespace="/agent")
         assert again["error"]["code"] == "not_found"  # the attempt is over: its voice slot was freed
 
+
+
+async def test_an_asterisk_dialer_rings_the_agent_then_the_customer_and_a_busy_line_is_retried(redis, redis_url):
+    ari = FakeAri()
+    server = TestServer(ari.app, host="127.0.0.1", port=0)
+    await server.start_server()
+    ari.url = str(server.make_url("")).rstrip("/")
+
+    def asterisk(config) -> None:
+        tenant = config.tenants["demo"]
+        dialer = tenant.channels["dialer"]
+        dialer.type, dialer.url, dialer.username, dialer.password = "ari", ari.url, USER, PASSWORD
+        tenant.callbacks.retry_after_s, tenant.callbacks.max_attempts = 60.0, 3
+        tenant.queues["billing"].wrapup_s = 0
+
+    try:
+        async with CustomerServer() as smtp, email_gateway(redis_url, smtp.port, configure=asterisk) as gw:
+            anna, a_in = await gw.agent("anna")
+            visitor, _ = await gw.visitor(name="Max", language="de")
+            await visitor.call("message", {"text": "Rückruf bitte", "client_id": "m1"}, namespace="/visitor")
+            ack = await visitor.call("escalate", {"to": "callback", "phone": "030 1234567"}, namespace="/visitor",
+                                     timeout=5)
+            assert ack["ok"] is True, ack
+            offer = await _accept_voice(anna, a_in, 1)
+            attempt = f"cb_{offer['callback']['id']}_1"
+            await eventually(lambda: f"{attempt}-agent" in ari.channels, timeout=10)  # the agent's phone first
+            await ari.answer(f"{attempt}-agent")
+            await eventually(lambda: f"{attempt}-customer" in ari.channels, timeout=10)  # then the customer's
+            await ari.refuse(f"{attempt}-customer", "BUSY", 17, "User busy")
+            cb_id = offer["callback"]["id"]
+            await eventually(lambda: _state(redis, cb_id, "scheduled"), timeout=10)  # busy: another attempt later
+            cb = await get_callback(redis, TenantKeys("demo"), cb_id)
+            assert cb.attempts == 1 and not cb.in_attempt
+    finally:
+        await server.close()
+
+
+async def _state(redis, cb_id: str, state: str) -> bool:
+    cb = await get_callback(redis, TenantKeys("demo"), cb_id)
+    return cb is not None and cb.state == state

@@ -10,7 +10,7 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8088"  # Asterisk's built-in HTTP server (h
 
 @dataclass(frozen=True, slots=True)
 class AriConfig:
-    base_url: str = DEFAULT_BASE_URL  # without the /ari suffix
+    url: str = DEFAULT_BASE_URL  # Asterisk's HTTP server, without the /ari suffix (the channel's `url`)
     username: str = ""  # an ARI user (ari.conf), sent as HTTP basic auth
     password: str = ""
     app: str = "omnirelay"  # the Stasis application our legs enter and whose events we hear
@@ -30,7 +30,7 @@ class AriConfig:
 
     @property
     def ari_url(self) -> str:
-        return f"{self.base_url.rstrip('/')}/ari"
+        return f"{self.url.rstrip('/')}/ari"
 
     def agent_address(self, agent: str) -> str:
         return agent if "/" in agent else self.agent_endpoint.format(agent=agent)

@@ -159,5 +159,13 @@ async def dialling_ctx(app: web.Application) -> AsyncIterator[None]:
         app[DIALLING] = dialling
         app[K.SERVICES].dialling = dialling  # the agent's callback_outcome reaches it
         app[K.ROUTER].effects.on_other_assigned = dialling.assigned
+        for dialer in dialling.dialers.values():  # a dialer that holds a connection (ARI's events) opens it
+            start = getattr(dialer, "start", None)
+            if start is not None:
+                await start()
         yield
         app[K.ROUTER].effects.on_other_assigned = None
+        for dialer in dialling.dialers.values():
+            close = getattr(dialer, "close", None)
+            if close is not None:
+                await close()

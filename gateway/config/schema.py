@@ -154,6 +154,12 @@ class ChannelConfig:
     listen_host: str = ""  # email: the gateway's own inbound SMTP listener ("" = none)
     listen_port: int = 2526
     accepted_domains: list[str] = field(default_factory=list)  # email: recipient domains the listener takes
+    username: str = ""  # ari dialer: the ARI user (HTTP basic auth; from ${SECRET})
+    password: str = ""  # ari dialer: its password
+    app: str = "omnirelay"  # ari dialer: the Stasis application the call legs enter
+    agent_endpoint: str = "PJSIP/{agent}"  # ari dialer: how an agent's phone is dialled
+    customer_endpoint: str = "PJSIP/{number}@trunk"  # ari dialer: how a customer's number is dialled
+    caller_id: str = ""  # ari dialer: the number the customer's phone shows
     closed_reply: dict[str, str] = field(default_factory=dict)  # messengers: language -> auto-reply outside business hours (once per conversation)
 
 

@@ -32,7 +32,7 @@ async def http():
 
 
 def client(http, url: str, password: str = PASSWORD) -> AriClient:
-    return AriClient(AriConfig(base_url=url, username=USER, password=password), http)
+    return AriClient(AriConfig(url=url, username=USER, password=password), http)
 
 
 async def test_originate_names_the_leg_and_a_repeat_is_refused_by_asterisk(ari, http):

@@ -46,7 +46,7 @@ class Phone:
 
     def __init__(self, ari: FakeAri, http: aiohttp.ClientSession, password: str = PASSWORD) -> None:
         self.outcomes: list[DialOutcome] = []
-        config = AriConfig(base_url=ari.url, username=USER, password=password, caller_id="+4930555")
+        config = AriConfig(url=ari.url, username=USER, password=password, caller_id="+4930555")
         self.dialer = AriDialer(config, http, self._heard, first_backoff_s=0.05)
 
     async def _heard(self, outcome: DialOutcome) -> None:
