@@ -29,6 +29,7 @@ from gateway.callbacks.scheduler import callback_of_task
 from gateway.callbacks.texts import text, when_text
 from gateway.conversations.delivery import fan_out
 from gateway.keys import TenantKeys
+from gateway.rooms import agent_room
 from gateway.services import Services
 from gateway.store.contacts import get_contact
 from gateway.store.conversations import get_conversation
@@ -76,6 +77,7 @@ class Dialling:
         if not await self.ctx.redis.set(keys.callback_dialled(e.task_id), e.agent_id, nx=True, ex=RECORD_TTL_S):
             return  # this attempt was dialled already (a repeated effect, another process)
         await self.ctx.redis.hset(keys.callback(cb.id), "state", "dialling")
+        await self._tell_agent(tenant, e.agent_id, cb, "dialling")
         await self._line(keys, cb, "calling", n=str(cb.attempts))
         dialer = self.dialers.get(tenant)
         if dialer is None:
@@ -113,6 +115,9 @@ class Dialling:
         if not await self.ctx.redis.set(keys.callback_settled(attempt_id), outcome, nx=True, ex=RECORD_TTL_S):
             return None
         await self.ctx.router.close(tenant, attempt_id, f"callback_{outcome}")  # frees the agent's voice slot
+        agent_id = await self.ctx.redis.get(keys.callback_dialled(attempt_id))
+        if agent_id:  # dialled by that agent's acceptance: their console closes the voice item
+            await self._tell_agent(tenant, agent_id if isinstance(agent_id, str) else agent_id.decode(), cb, outcome)
         await self.ctx.redis.hset(keys.callback(cb.id), "in_attempt", "0")
         cfg = self.ctx.config.tenants[tenant].callbacks
         if outcome == "reached":
@@ -130,6 +135,15 @@ class Dialling:
             line = await self._line(keys, cb, "wrong_number" if outcome == "wrong_number" else "gave_up")
             await self._mail(keys, cb, line)
         return cb
+
+    async def _tell_agent(self, tenant: str, agent_id: str, cb: Callback, state: str) -> None:
+        """The agent's console shows the callback as a voice item: ``dialling`` opens it, an outcome closes it."""
+        event = {"conversation_id": cb.conversation_id, "state": state,
+                 "callback": {"id": cb.id, "phone": cb.phone, "attempt": cb.attempts}}
+        try:
+            await self.ctx.sio.emit("callback", event, room=agent_room(tenant, agent_id), namespace="/agent")
+        except Exception:  # the console learns it on the next hello at worst; the callback goes on
+            log.warning("callback event not emitted", extra={"tenant": tenant, "callback": cb.id}, exc_info=True)
 
     async def _line(self, keys: TenantKeys, cb: Callback, kind: str, **values: str) -> Message:
         """One step of the callback in the conversation's timeline, in its language."""

@@ -14,7 +14,7 @@ import { fetchConversation } from "./history";
 import { api } from "../shared/api";
 import { settlePending, StatusBook, updateAttachment, type StatusEvent } from "./statuses";
 import { reopenWindow, shutWindow } from "./window";
-import type { AgentState, Conversation, ConversationSummary, Offer, Pending } from "./types";
+import type { AgentState, CallbackItem, CallbackOutcome, Conversation, ConversationSummary, Offer, Pending } from "./types";
 
 export type Status = "connecting" | "online" | "reconnecting" | "failed";
 type Ack = { ok?: boolean; error?: { code?: string; message?: string } } & Record<string, any>;
@@ -25,6 +25,8 @@ export interface AgentListener {
   conversations(): void;
   messages(conversationId: string): void;
   offers(): void;
+  /** The accepted callbacks (voice items) changed. */
+  callbacks(): void;
   newOffer(offer: Offer): void;
   state(state: AgentState, reason: string): void;
   unauthorized(message: string): void;
@@ -39,6 +41,8 @@ const TYPING_SHOW_MS = 8000;
 export class AgentConnection {
   readonly conversations = new Map<string, Conversation>();
   readonly offers = new Map<string, Offer>();
+  /** Accepted callback attempts being dialled, by conversation id. */
+  readonly callbacks = new Map<string, CallbackItem>();
   state: AgentState = "offline";
   agentName = "";
   private socket: Socket | null = null;
@@ -102,6 +106,7 @@ export class AgentConnection {
       this.remove(u.conversation_id);
       this.listener.unassigned(u.conversation_id, u.reason ?? "");
     });
+    socket.on("callback", (e: CallbackItem) => this.onCallback(e));
     socket.on("message", (m: Message) => this.receive(m, true));
     socket.on("typing", (t: { conversation_id: string; on: boolean }) => this.setTyping(t.conversation_id, !!t.on));
     socket.on("message_status", (e: StatusEvent) => {
@@ -163,6 +168,19 @@ export class AgentConnection {
     this.listener.offers();
     this.listener.conversations();
     for (const id of current) void this.resync(id);
+  }
+
+  /** `dialling` opens a voice item; any other state (the attempt's outcome) closes it. */
+  private onCallback(e: CallbackItem): void {
+    if (!e?.conversation_id || !e.callback?.id) return;
+    if (e.state === "dialling") {
+      this.callbacks.set(e.conversation_id, { conversation_id: e.conversation_id, callback: e.callback, state: e.state });
+    } else {
+      const item = this.callbacks.get(e.conversation_id);
+      if (!item || item.callback.id !== e.callback.id || item.callback.attempt > e.callback.attempt) return;
+      this.callbacks.delete(e.conversation_id);
+    }
+    this.listener.callbacks();
   }
 
   private addOffer(o: Omit<Offer, "received">, announce: boolean): void {
@@ -403,13 +421,26 @@ export class AgentConnection {
   }
 
   async accept(offerId: string): Promise<Ack> {
+    const offer = this.offers.get(offerId);
     const ack = await this.call("accept", { offer_id: offerId });
+    // An accepted callback is a voice item at once (the `callback` event confirms it).
+    if (!ack.error && offer?.channel === "voice" && offer.callback && !this.callbacks.has(offer.conversation_id)) {
+      this.callbacks.set(offer.conversation_id, { conversation_id: offer.conversation_id, callback: offer.callback, state: "dialling" });
+      this.listener.callbacks();
+    }
     if (!ack.error || ack.error.code !== "offline") this.offers.delete(offerId);
     this.listener.offers();
     if (ack.conversation?.conversation_id) {
       this.upsert(ack.conversation as ConversationSummary);
       void this.resync(ack.conversation.conversation_id);
     }
+    return ack;
+  }
+
+  /** How the call went; an accepted answer (settled now or by the dialer before) closes the item. */
+  async callbackOutcome(conversationId: string, outcome: CallbackOutcome): Promise<Ack> {
+    const ack = await this.call("callback_outcome", { conversation_id: conversationId, outcome });
+    if (!ack.error && this.callbacks.delete(conversationId)) this.listener.callbacks();
     return ack;
   }
 

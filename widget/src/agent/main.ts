@@ -5,6 +5,7 @@ import { api } from "../shared/api";
 import { h, replace, setText } from "../shared/dom";
 import { forgetLogin, loginForm, logout, storedLogin, type Login } from "../shared/session";
 import type { UploadLimits } from "../shared/upload";
+import { CallbackList } from "./callbacks";
 import { AgentConnection } from "./connection";
 import { ConversationList } from "./conversations";
 import { ConversationView } from "./conversation";
@@ -72,6 +73,7 @@ function runConsole(login: Login): void {
       }
     },
     offers: () => offerList.render(),
+    callbacks: () => callbackList.render(),
     newOffer: (o) => notifier.offer("New offer", `${o.contact?.name || "Customer"} · ${topicName(o.topic)}`),
     state: (s, reason) => {
       stateSwitch.set(s);
@@ -132,6 +134,7 @@ function runConsole(login: Login): void {
   });
 
   const offerList = new OfferList(conn, topicName, (id) => select(id), toast);
+  const callbackList = new CallbackList(conn, login.token, toast);
   const convList = new ConversationList(conn, topicName, () => activeId, (id) => select(id));
   const customer = new CustomerPanel(login.token, topicName);
   const done = (conv: Conversation, message: string) => {
@@ -184,12 +187,13 @@ function runConsole(login: Login): void {
         nameEl,
         logoutButton,
       ),
-      h("div", { class: "agent-main" }, h("div", { class: "sidebar" }, offerList.el, convList.el), view.el, customer.el),
+      h("div", { class: "agent-main" }, h("div", { class: "sidebar" }, offerList.el, callbackList.el, convList.el), view.el, customer.el),
       toastEl,
     ),
   );
   stateSwitch.set("offline");
   offerList.render();
+  callbackList.render();
   convList.render();
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden && activeId) conn.markRead(activeId);

@@ -39,7 +39,8 @@ export class OfferList {
   }
 
   private card(offer: Offer): HTMLElement {
-    const type = offer.channel_type ?? offer.channel;
+    // A callback is offered as voice whatever channel the customer wrote on: shown as a phone call.
+    const type = offer.channel === "voice" ? "voice" : offer.channel_type ?? offer.channel;
     const wait = h("span", { class: "waited" });
     const left = h("span", { class: "left" });
     const bar = h("span", { class: "bar" });
@@ -50,7 +51,8 @@ export class OfferList {
       accept.disabled = decline.disabled = true;
       const ack = await this.conn.accept(offer.offer_id);
       if (ack.error) this.toast(`Could not accept. ${errorSentence(ack.error)}`);
-      else if (ack.conversation?.conversation_id || offer.conversation_id) {
+      // A callback becomes a voice item in the sidebar, not the open conversation.
+      else if (offer.channel !== "voice" && (ack.conversation?.conversation_id || offer.conversation_id)) {
         this.onAccepted(ack.conversation?.conversation_id ?? offer.conversation_id);
       }
     });
@@ -69,6 +71,7 @@ export class OfferList {
         h("span", null, this.topicName(offer.topic)),
         h("span", { class: "lang" }, (offer.language || "").toUpperCase()),
       ),
+      offer.callback ? h("div", { class: "offer-meta offer-callback" }, `Callback to ${offer.callback.phone} · attempt ${offer.callback.attempt}`) : null,
       h("div", { class: "offer-times" }, h("span", null, "Waited ", wait), left),
       h("div", { class: "countdown", "aria-hidden": "true" }, bar),
       h("div", { class: "offer-actions" }, accept, decline),

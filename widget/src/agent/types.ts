@@ -36,10 +36,28 @@ export interface ConversationSummary {
   subject?: string;
 }
 
+/** The callback a voice offer/item is about (attempt counts from 1). */
+export interface CallbackInfo {
+  id: string;
+  phone: string;
+  attempt: number;
+}
+
+/** An accepted callback attempt: the voice item, open while `state` is "dialling". */
+export interface CallbackItem {
+  conversation_id: string;
+  callback: CallbackInfo;
+  state: string; // dialling | reached | no_answer | busy | wrong_number | failed
+}
+
+export type CallbackOutcome = "reached" | "no_answer" | "busy" | "wrong_number";
+
 export interface Offer {
   offer_id: string;
   conversation_id: string;
   channel: string;
+  /** Voice offers of a callback. */
+  callback?: CallbackInfo;
   channel_type?: string;
   language: string;
   topic: string;
