@@ -158,6 +158,11 @@ async def test_the_agent_reports_the_outcome_from_the_console(redis, redis_url):
         offer = await _accept_voice(anna, a_in, 1)
         cb_id = offer["callback"]["id"]
         await eventually(lambda: len(phones.calls) == 1)
+        # a reloaded console finds the callback it is dialling again
+        _, again_in = await gw.agent("anna", available=False)
+        hello = await again_in.next("hello")
+        assert hello["callbacks"] == [{"conversation_id": conv_id, "state": "dialling",
+                                       "callback": {"id": cb_id, "phone": "+49301234567", "attempt": 1}}]
         bad = await anna.call("callback_outcome", {"conversation_id": conv_id, "outcome": "maybe"}, namespace="/agent")
         assert bad["error"]["code"] == "bad_request"
         done = await anna.call("callback_outcome", {"conversation_id": conv_id, "outcome": "reached"}, namespace="/agent")

@@ -89,7 +89,19 @@ class AgentNamespace(socketio.AsyncNamespace):
             "state": info.get("state", "offline"),
             "conversations": conversations,
             "offers": await self.ctx.router.pending_offers(who.tenant, who.user_id, time.time()),
+            "callbacks": await self._callbacks(who),
         }
+
+    async def _callbacks(self, who: Principal) -> list[dict]:
+        """The callback attempts this agent holds (accepted, being dialled), as the console shows them."""
+        keys, out = TenantKeys(who.tenant), []
+        for task_id in await self.ctx.router.engine(who.tenant).assigned_tasks(who.user_id):
+            found = callback_of_task(task_id)
+            cb = await get_callback(self.ctx.redis, keys, found[0]) if found else None
+            if cb is not None and found is not None and cb.in_attempt and cb.task_id == task_id:
+                out.append({"conversation_id": cb.conversation_id, "state": "dialling",
+                            "callback": {"id": cb.id, "phone": cb.phone, "attempt": found[1]}})
+        return out
 
     async def _mine(self, who: Principal, data: dict, *, offered_ok: bool = False) -> Conversation:
         """The conversation named in ``data`` if this agent may act on it."""

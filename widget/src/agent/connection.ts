@@ -133,9 +133,18 @@ export class AgentConnection {
     this.socket = null;
   }
 
-  private onHello(hello: { agent?: { name?: string }; state?: AgentState; conversations?: ConversationSummary[]; offers?: unknown[] }): void {
+  private onHello(hello: {
+    agent?: { name?: string }; state?: AgentState; conversations?: ConversationSummary[]; offers?: unknown[];
+    callbacks?: CallbackItem[];
+  }): void {
     if (hello.agent?.name) this.agentName = hello.agent.name;
     this.state = hello.state ?? this.state;
+    // The callbacks this agent is dialling (a reload or reconnect finds them again).
+    this.callbacks.clear();
+    for (const item of hello.callbacks ?? []) {
+      if (item?.conversation_id && item.callback?.id) this.callbacks.set(item.conversation_id, item);
+    }
+    this.listener.callbacks();
     const current = new Set<string>();
     for (const summary of hello.conversations ?? []) {
       current.add(summary.conversation_id);
