@@ -44,7 +44,7 @@ from gateway.services import Services
 from gateway.shutdown import disconnect_clients
 from gateway.sockets.redis_manager import REFRESH_S as PEER_REFRESH_S
 from gateway.sockets.server import create_sio, register_namespaces
-from gateway.webhooks.routes import webhooks_app
+from gateway.webhooks.routes import add_webhook_routes
 from gateway.webhooks.workers import bridges_ctx
 
 log = logging.getLogger(__name__)
@@ -93,8 +93,8 @@ def create_app(config: Config, *, redis_url: str | None = None, data_dir: str | 
     app.add_routes(media_uploads.routes)
     app.add_routes(page_routes)
     app.add_routes(callback_routes.routes)
-    app.add_routes(callback_reports.routes)  # before the webhooks sub-app: /webhooks/dialer/… is ours
-    app.add_subapp("/webhooks/", webhooks_app())
+    app.add_routes(callback_reports.routes)  # before the general webhook routes: /webhooks/dialer/… is ours
+    add_webhook_routes(app)
     add_static(app)
 
     if embedded is not None:

@@ -21,12 +21,18 @@ from gateway.webhooks.channels import BridgedChannel
 log = logging.getLogger(__name__)
 
 
-def webhooks_app() -> web.Application:
-    """The sub-app mounted at /webhooks/ (it reads the parent's state through ``config_dict``)."""
-    app = web.Application()
-    app.router.add_post("/{type}/{channel}", receive)
-    app.router.add_get("/{type}/{channel}", handshake)
-    return app
+def add_webhook_routes(app: web.Application) -> None:
+    """``/webhooks/{type}/{channel}`` on the app's own router (a sub-app would cost every delivery a
+    second dispatch and middleware pass)."""
+    app.router.add_post("/webhooks/{type}/{channel}", receive)
+    app.router.add_get("/webhooks/{type}/{channel}", handshake)
+
+
+_OK = b'{"ok": true}'
+
+
+def _ok() -> web.Response:
+    return web.Response(body=_OK, content_type="application/json")
 
 
 def _channel(request: web.Request) -> BridgedChannel:
@@ -73,12 +79,12 @@ async def receive(request: web.Request) -> web.Response:
             if deliveries and not await ingest.append(redis, channel.tenant, channel.id, body,
                                                       [d for d, _ in deliveries]):
                 _count(request, "repeated")
-                return web.json_response({"ok": True})
+                return _ok()
         except (RedisError, OSError):
             _count(request, "unavailable")
             raise unavailable() from None  # 503: the platform retries later
         _count(request, "accepted")
-        return web.json_response({"ok": True})
+        return _ok()
     except ClientError as err:
         return err.response()
 
