@@ -160,3 +160,15 @@ async def gateway(redis, redis_url, demo_config) -> AsyncIterator[Gateway]:
 
 
 gateway_server = gateway  # the name the browser tests use
+
+
+async def eventually(check, timeout: float = 5.0, interval: float = 0.05):
+    """Wait until ``check()`` is truthy (it may be async); returns its value."""
+    async with asyncio.timeout(timeout):
+        while True:
+            value = check()
+            if asyncio.iscoroutine(value):
+                value = await value
+            if value:
+                return value
+            await asyncio.sleep(interval)

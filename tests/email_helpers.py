@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestServer
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from conftest import DEMO_CONFIG, Gateway
+from conftest import DEMO_CONFIG, Gateway, eventually  # noqa: F401  (re-exported for the tests)
 
 from bridges.events import Customer, DeliveryStatus, Message
 from gateway import appkeys as K
@@ -102,14 +102,3 @@ def mail(sender: str, text: str, *, message_id: str, name: str = "Kim Kunde", su
 def bounce(recipient: str, our_message_id: str, reason: str = "550 5.1.1 mailbox unknown") -> DeliveryStatus:
     return DeliveryStatus(thread=recipient, message_id=our_message_id.strip("<>"), status="failed", reason=reason)
 
-
-async def eventually(check, timeout: float = 5.0, interval: float = 0.05):
-    """Wait until ``check()`` is truthy (it may be async); returns its value."""
-    async with asyncio.timeout(timeout):
-        while True:
-            value = check()
-            if asyncio.iscoroutine(value):
-                value = await value
-            if value:
-                return value
-            await asyncio.sleep(interval)

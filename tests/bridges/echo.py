@@ -8,7 +8,6 @@ Webhooks carry ``X-Echo-Signature: sha256=<hex HMAC of the body>`` and a JSON ba
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -21,7 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
-from conftest import DEMO_CONFIG, Gateway
+from conftest import DEMO_CONFIG, Gateway, eventually  # noqa: F401  (re-exported for the tests)
 
 from bridges.base import AuthFailed, BridgeSpec, Fatal, Health, Malformed, Media, NotReady, Outbound, Sent
 from bridges.events import Attachment, Customer, DeliveryStatus, Event, Message, Reaction, Unsupported
@@ -209,14 +208,3 @@ async def echo_gateway(redis_url: str, vendor_url: str, *, handler=None, reporte
         await gw.close()
         await server.close()
 
-
-async def eventually(check, timeout: float = 5.0, interval: float = 0.05):
-    """Wait until ``check()`` is truthy (it may be async); returns its value."""
-    async with asyncio.timeout(timeout):
-        while True:
-            value = check()
-            if asyncio.iscoroutine(value):
-                value = await value
-            if value:
-                return value
-            await asyncio.sleep(interval)
