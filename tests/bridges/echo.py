@@ -184,6 +184,19 @@ class FakeVendor:
 
 
 @contextlib.asynccontextmanager
+async def running_vendor() -> AsyncIterator[FakeVendor]:
+    """The echo platform's API on a free loopback port (``.url`` set)."""
+    fake = FakeVendor()
+    server = TestServer(fake.app, host="127.0.0.1", port=0)
+    await server.start_server()
+    fake.url = str(server.make_url("")).rstrip("/")
+    try:
+        yield fake
+    finally:
+        await server.close()
+
+
+@contextlib.asynccontextmanager
 async def echo_gateway(redis_url: str, vendor_url: str, *, handler=None, reporter=None,
                        secret: str = SECRET, configure=None) -> AsyncIterator[Gateway]:
     """The demo gateway plus an ``echo`` channel (id ``echo``) whose API is ``vendor_url``."""

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
-from echo import SPEC, FakeVendor, echo_gateway, eventually
+from echo import SPEC, echo_gateway, eventually, running_vendor
 from test_webhooks_inbound import post, text
 
 from bridges.registry import BRIDGES
@@ -26,12 +25,8 @@ def echo_bridge(monkeypatch):
 
 @pytest.fixture
 async def vendor():
-    fake = FakeVendor()
-    server = TestServer(fake.app, host="127.0.0.1", port=0)
-    await server.start_server()
-    fake.url = str(server.make_url("")).rstrip("/")
-    yield fake
-    await server.close()
+    async with running_vendor() as fake:
+        yield fake
 
 
 def closed(config) -> None:

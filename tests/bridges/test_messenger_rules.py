@@ -9,8 +9,7 @@ import time
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
-from echo import SPEC, FakeVendor, echo_gateway, eventually
+from echo import SPEC, echo_gateway, eventually, running_vendor
 from media_helpers import png_bytes
 from test_webhooks_inbound import post, text
 
@@ -25,12 +24,8 @@ pytestmark = pytest.mark.timeout(30)
 
 @pytest.fixture
 async def vendor():
-    fake = FakeVendor()
-    server = TestServer(fake.app, host="127.0.0.1", port=0)
-    await server.start_server()
-    fake.url = str(server.make_url("")).rstrip("/")
-    yield fake
-    await server.close()
+    async with running_vendor() as fake:
+        yield fake
 
 
 def spec(monkeypatch, **changes) -> None:

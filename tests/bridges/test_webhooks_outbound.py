@@ -7,8 +7,7 @@ import asyncio
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
-from echo import SPEC, TOKEN, FakeVendor, echo_gateway, eventually
+from echo import SPEC, TOKEN, echo_gateway, eventually, running_vendor
 
 from bridges.registry import BRIDGES
 from gateway import appkeys as K
@@ -22,12 +21,8 @@ def echo_registered(monkeypatch):
 
 @pytest.fixture
 async def vendor():
-    fake = FakeVendor()
-    server = TestServer(fake.app, host="127.0.0.1", port=0)
-    await server.start_server()
-    fake.url = str(server.make_url("")).rstrip("/")
-    yield fake
-    await server.close()
+    async with running_vendor() as fake:
+        yield fake
 
 
 class Reports(list):
