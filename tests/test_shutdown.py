@@ -1,0 +1,53 @@
+"""Stopping a gateway closes its sockets even when one of them goes away on its own meanwhile."""
+
+from __future__ import annotations
+
+import socketio
+from aiohttp import web
+
+from gateway import appkeys as K
+from gateway import shutdown
+
+
+class ClosingSocket:
+    """Stands in for an engine.io socket: remembers that the server closed it."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.reasons: list[str] = []
+
+    async def close(self, reason: str = "", **_: object) -> None:
+        self.reasons.append(reason)
+        self.closed = True
+
+
+async def test_a_socket_that_closes_on_its_own_during_shutdown_does_not_break_it(monkeypatch):
+    sio = socketio.AsyncServer(async_mode="aiohttp")
+    staying, leaving = ClosingSocket(), ClosingSocket()
+    sio.eio.sockets = {"staying": staying, "leaving": leaving}
+    app = web.Application()
+    app[K.SIO] = sio
+
+    real_info = shutdown.log.info
+
+    def the_tab_closes_now(*args, **kwargs):
+        # between counting the sockets and closing them, one browser tab goes away by itself
+        # (the race CI met: engine.io's close-everything call raised on an empty set)
+        sio.eio.sockets.pop("leaving", None)
+        real_info(*args, **kwargs)
+
+    monkeypatch.setattr(shutdown.log, "info", the_tab_closes_now)
+    await shutdown.disconnect_clients(app)
+    assert staying.reasons == [sio.eio.reason.SERVER_DISCONNECT]
+    assert leaving.reasons == []
+    assert "staying" not in sio.eio.sockets
+
+
+async def test_the_last_socket_closing_on_its_own_leaves_nothing_to_do(monkeypatch):
+    sio = socketio.AsyncServer(async_mode="aiohttp")
+    sio.eio.sockets = {"only": ClosingSocket()}
+    app = web.Application()
+    app[K.SIO] = sio
+    monkeypatch.setattr(shutdown.log, "info", lambda *a, **k: sio.eio.sockets.clear())
+    await shutdown.disconnect_clients(app)  # used to raise "Set of Tasks/Futures is empty"
+    assert sio.eio.sockets == {}
