@@ -102,13 +102,17 @@ class WrapupEnded:
 
 @dataclass(frozen=True, slots=True)
 class QueuePosition:
-    """Where a waiting task stands: 1 = next; ``ewt_s`` None when nobody serves its queue."""
+    """Where a waiting task stands: 1 = next; ``ewt_s`` None when nobody serves its queue, or when
+    the queue is outside its business hours: then ``opens_at`` (epoch seconds, None if not known)."""
 
     task_id: str
     queue: str
     position: int
     ewt_s: float | None
     channel: str = ""
+    closed: bool = False
+    opens_at: float | None = None
+    opens_at_iso: str | None = None
     kind: str = field(default="queue_position", init=False)
 
 

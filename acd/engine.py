@@ -11,9 +11,10 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from . import config_sync, positions, replies, scripts, snapshot, stats
+from . import config_sync, hours, positions, replies, scripts, snapshot, stats
 from .effects import Effect, QueuePosition, decode_effects
 from .errors import BadRequest, UnknownAgent
+from .hours import WHEN_CLOSED, QueueHours
 from .keys import AcdKeys
 from .model import AGENT_STATES, WORK_CHANNELS, OfferView, RoutingConfig, Task
 
@@ -144,6 +145,26 @@ class Engine:
     async def node_heartbeat(self, node_id: str, now: float, ttl_s: float) -> list[Effect]:
         """Renew a gateway node's lease; when it lapses its sockets count as gone."""
         return await self._decide("node_heartbeat", [self.keys.nodes()], [now, node_id, ttl_s])
+
+    # --- business hours ------------------------------------------------------------------------
+    async def set_hours(
+        self, queue: str, open_: bool, now: float, *, next_change: float | None = None, next_open_iso: str = "",
+        when_closed: str = "wait",
+    ) -> list[Effect]:
+        """The queue's business-hours state at ``now`` (open or closed, and when that changes next).
+        Idempotent: the same flip from many processes changes things once; the opening offers the
+        waiting tasks to free agents. ``when_closed``: wait | escalate (work arriving closed)."""
+        if when_closed not in WHEN_CLOSED:
+            raise BadRequest(f"when_closed must be one of {', '.join(WHEN_CLOSED)}, not {when_closed!r}")
+        nxt = "" if next_change is None else repr(round(next_change, 3))
+        return await self._decide(
+            "set_hours", [self.keys.hours()],
+            [now, queue, "1" if open_ else "0", nxt, next_open_iso if not open_ else "", when_closed],
+        )
+
+    async def hours(self) -> dict[str, QueueHours]:
+        """Each queue's business-hours state (a queue not listed is open)."""
+        return await hours.read_all(self.redis, self.keys)
 
     # --- timers ------------------------------------------------------------------------------
     async def tick(self, now: float) -> list[Effect]:

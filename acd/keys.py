@@ -104,3 +104,6 @@ class AcdKeys:
 
     def queue_totals(self, qid: str) -> str:  # HASH counters since the tenant started
         return f"{self.prefix}acd:qt:{qid}"
+
+    def hours(self) -> str:  # HASH queue id -> business-hours state JSON (acd/hours.py); set by set_hours
+        return f"{self.prefix}acd:hours"

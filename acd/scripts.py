@@ -22,12 +22,13 @@ LUA_DIR = Path(__file__).parent / "lua"
 
 # Library modules, in the order they are prepended (keys first: it declares the shared locals).
 LIBRARY = (
-    "keys", "config", "events", "agents", "waiting", "steps", "route_task", "agent_free",
+    "keys", "config", "hours", "events", "agents", "waiting", "steps", "route_task", "agent_free",
     "offers", "cooldown", "record", "agent_state", "timers",
 )
 ENTRIES = (
     "submit", "accept", "decline", "close", "cancel", "wrapup_done", "transfer", "set_state",
     "agent_connected", "agent_disconnected", "node_heartbeat", "tick", "sync_agent",
+    "set_hours",
 )
 
 

@@ -8,6 +8,7 @@ import orjson
 from redis.asyncio import Redis
 
 from . import positions, stats
+from .hours import read_all
 from .keys import AcdKeys
 from .model import WORK_CHANNELS, RoutingConfig
 
@@ -48,6 +49,7 @@ async def build(redis: Redis, k: AcdKeys, config: RoutingConfig, now: float) -> 
     serving = {key: int(v) for key, v in rows[len(ids)].items()}
     counts = rows[len(ids) + 1:]
     figures = await stats.live(redis, k, config, now)
+    hours = await read_all(redis, k)
     queues = []
     for i, (q, cfg) in enumerate(config.queues.items()):
         fig = figures[q]
@@ -62,8 +64,11 @@ async def build(redis: Redis, k: AcdKeys, config: RoutingConfig, now: float) -> 
             "id": q,
             "name": cfg.name or q,
             **fig,
-            "ewt_s": ewt,
+            "ewt_s": None if q in hours and hours[q].closed(now) else ewt,  # closed: it waits for the opening
             "sla_threshold_s": cfg.sla_threshold_s,  # the supervisor's long-wait highlight
             "agents_serving": serving.get(cfg.skill, 0),
+            # business hours as routing applies them: closed = work waits; next_open while closed
+            "open": not hours[q].closed(now) if q in hours else True,
+            "next_open": hours[q].next_open_iso(now) if q in hours else None,
         })
     return {"ts": now, "agents": agents, "queues": queues}

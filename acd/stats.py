@@ -7,6 +7,11 @@ service_level = answered within sla_threshold_s / (answered + abandoned) in the 
 asa = mean wait of answers in the window; aht = mean handle time (accept -> slot freed, wrap-up
 included) of the window, else since start, else the configured aht_s; agents_needed = Erlang C
 for the window's arrival rate and that aht.
+
+Business hours (acd/hours.py): waits count open time only (a task that waited overnight is
+measured from the opening); a task given up before its queue opened is ``abandoned_closed``, not
+``abandoned``; the arrival rate is the arrivals while open over the window's open time, and a
+closed queue has no ``agents_needed`` (None).
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ from typing import Any
 from redis.asyncio import Redis
 
 from . import erlang, replies
+from .hours import QueueHours, read_all
 from .keys import AcdKeys
 from .model import Queue, RoutingConfig
 
 WINDOW_MIN = 15
 COUNTERS = ("arrivals", "offers", "answered", "in_sl", "wait_ms", "abandoned", "handled", "handle_ms",
-            "declined", "missed")
+            "declined", "missed", "arrivals_closed", "abandoned_closed")
+MIN_OPEN_S = 60.0  # a queue open for seconds only: its arrival rate over at least a minute
 TOTALS = ("handled", "handle_ms")  # also kept since the start (acd/lua/events.lua)
 
 
@@ -41,14 +48,23 @@ def aht_of(queue: Queue, window: dict[str, int], totals: dict[str, int]) -> floa
     return queue.aht_s
 
 
+def agents_needed(queue: Queue, window: dict[str, int], aht: float, hours: QueueHours, now: float) -> int | None:
+    """Erlang C over the window's open time; None while the queue is closed."""
+    if hours.closed(now):
+        return None
+    start = window_minutes(now)[0] * 60
+    open_s = max(MIN_OPEN_S, WINDOW_MIN * 60 - hours.closed_seconds_in(start, now))
+    arrivals = window.get("arrivals", 0) - window.get("arrivals_closed", 0)
+    return erlang.agents_needed(erlang.traffic(arrivals, open_s, aht), aht, queue.sla_threshold_s, queue.sla_target)
+
+
 def summarize(
     queue: Queue, window: dict[str, int], totals: dict[str, int], waiting: int,
-    oldest_enq: float | None, now: float,
+    oldest_enq: float | None, now: float, hours: QueueHours | None = None,
 ) -> dict[str, Any]:
     """The figures of one queue from its sums."""
     answered, abandoned = window.get("answered", 0), window.get("abandoned", 0)
     aht = aht_of(queue, window, totals)
-    rate_traffic = erlang.traffic(window.get("arrivals", 0), WINDOW_MIN * 60, aht)
     return {
         "waiting": waiting,
         "longest_wait_s": max(0.0, now - oldest_enq) if oldest_enq is not None else 0.0,
@@ -62,7 +78,8 @@ def summarize(
         "handled": window.get("handled", 0),
         "declined": window.get("declined", 0),
         "missed": window.get("missed", 0),
-        "agents_needed": erlang.agents_needed(rate_traffic, aht, queue.sla_threshold_s, queue.sla_target),
+        "abandoned_closed": window.get("abandoned_closed", 0),
+        "agents_needed": agents_needed(queue, window, aht, hours or QueueHours(), now),
     }
 
 
@@ -97,6 +114,7 @@ async def window_sums(
 async def live(redis: Redis, k: AcdKeys, config: RoutingConfig, now: float) -> dict[str, dict[str, Any]]:
     """Statistics of every queue from the live counters and waiting sets."""
     sums = await window_sums(redis, k, config, now)
+    hours = await read_all(redis, k)
     async with redis.pipeline(transaction=False) as pipe:
         for q in config.queues:
             pipe.zcard(k.queue_enqueued(q))
@@ -107,7 +125,7 @@ async def live(redis: Redis, k: AcdKeys, config: RoutingConfig, now: float) -> d
         waiting, head = rows[2 * i], rows[2 * i + 1]
         oldest = float(head[0][1]) if head else None
         window, totals = sums[q]
-        out[q] = summarize(cfg, window, totals, waiting, oldest, now)
+        out[q] = summarize(cfg, window, totals, waiting, oldest, now, hours.get(q))
     return out
 
 
@@ -119,6 +137,7 @@ async def replay(
     window: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     waiting: dict[str, dict[str, float]] = defaultdict(dict)
+    hours: dict[str, QueueHours] = {}
     start = "-"
     while True:
         entries = replies.entries(await redis.xrange(k.events(), min=start, count=batch))
@@ -128,6 +147,8 @@ async def replay(
                 waiting[f["q"]][f["task"]] = float(f["enq"])
             elif ev == "wout":
                 waiting[f["q"]].pop(f["task"], None)
+            elif ev == "hours":
+                hours[f["q"]] = QueueHours.parse(f["hours"])
             if "m" in f:
                 q, in_window = f["q"], int(f["m"]) in minutes
                 for name, v in f.items():
@@ -143,5 +164,5 @@ async def replay(
     for q, cfg in config.queues.items():
         w = waiting.get(q, {})
         oldest = min(w.values()) if w else None
-        out[q] = summarize(cfg, dict(window.get(q, {})), dict(totals.get(q, {})), len(w), oldest, now)
+        out[q] = summarize(cfg, dict(window.get(q, {})), dict(totals.get(q, {})), len(w), oldest, now, hours.get(q))
     return out

@@ -120,3 +120,31 @@ def test_wrong_hours_are_reported_with_their_line():
     assert "'sunday' is not a day" in messages
     assert "'2026-13-01' is not a date YYYY-MM-DD" in messages
     assert all(line.startswith("demo.yaml:") and not line.startswith("demo.yaml:1:") for line in err.value.lines())
+
+
+def test_next_close_and_next_change():
+    from gateway.hours.schedule import next_change, next_close
+
+    assert next_close(OFFICE, berlin(2026, 11, 30, 9, 0)) == berlin(2026, 11, 30, 12, 0)  # lunch
+    assert next_close(OFFICE, berlin(2026, 11, 30, 12, 30)) == berlin(2026, 11, 30, 12, 30)  # closed now: now
+    assert next_change(OFFICE, berlin(2026, 11, 30, 12, 30)) == berlin(2026, 11, 30, 13, 0)
+    assert next_change(OFFICE, berlin(2026, 11, 27, 10, 0)) == berlin(2026, 11, 27, 16, 0)  # Friday
+    night = HoursConfig(timezone="Europe/Berlin", weekly={"mon": ["22:00-24:00"], "tue": ["00:00-06:00"]})
+    assert next_close(night, berlin(2026, 11, 30, 23, 0)) == berlin(2026, 12, 1, 6, 0)  # openings that touch run on
+    assert next_close(HoursConfig(timezone="Europe/Berlin"), berlin(2026, 11, 30, 9, 0)) is None  # around the clock
+    assert next_close(None, berlin(2026, 11, 30, 9, 0)) is None
+    # the closing is read in local time across the DST switch (29 March 2026: 02:00 -> 03:00)
+    early = HoursConfig(timezone="Europe/Berlin", weekly={"sun": ["00:00-04:00"]})
+    assert next_close(early, berlin(2026, 3, 29, 1, 0)) == berlin(2026, 3, 29, 4, 0)
+
+
+def test_when_closed_must_be_wait_or_escalate():
+    with pytest.raises(ConfigError, match="when_closed must be wait or escalate"):
+        load_config_text(_with_when_closed(DEMO_CONFIG.read_text(), "panic"), env={})
+    config = load_config_text(_with_when_closed(DEMO_CONFIG.read_text(), "escalate"), env={})
+    assert config.tenants["demo"].hours is not None and config.tenants["demo"].hours.when_closed == "escalate"
+
+
+def _with_when_closed(text: str, value: str) -> str:
+    assert "\n    hours:\n" in text
+    return text.replace("\n    hours:\n", f"\n    hours:\n      when_closed: {value}\n", 1)

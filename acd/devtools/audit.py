@@ -205,11 +205,13 @@ async def record_problems(engine: Engine, tid: str, t: dict[str, str]) -> list[s
 
 
 async def _idle_with_work(engine: Engine, tasks: dict, agents: dict, rules: dict) -> list[str]:
-    """A queued task that an available agent with room could take (and has not refused)."""
+    """A queued task that an available agent with room could take (and has not refused); a queue
+    outside its business hours (as last flipped) holds its work on purpose."""
     bad = []
     queues = engine.config.queues
+    hours = await engine.hours()
     for tid, t in tasks.items():
-        if t.get("state") != "queued":
+        if t.get("state") != "queued" or (t["queue"] in hours and not hours[t["queue"]].open):
             continue
         q = queues[t["queue"]]
         step = q.steps[int(t["step"]) - 1]

@@ -30,7 +30,7 @@ function A.best_task_for(g, now)
   local best = nil
   for q, skill in pairs(A.cfg().queues) do
     local p = tonumber(g.skills[skill])
-    if p then
+    if p and not A.closed(q, now) then  -- a closed queue's tasks wait for its opening
       local qbest, qscore
       for _, sfx in ipairs(redis.call('SMEMBERS', K.waiting_buckets(q))) do
         local parts = A.split(sfx, ':')

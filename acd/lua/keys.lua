@@ -10,7 +10,7 @@ local E = {}     -- effects of this call, in order; returned to Python as JSON
 local P = KEYS[1]
 local WORK = {'chat', 'messaging', 'email', 'voice'}
 local REALTIME = {chat = true, messaging = true, voice = true}
-local CACHE = {queues = {}, agents = {}, dirty = {}, records = {}}  -- records: task ids to sync (record.lua)
+local CACHE = {queues = {}, agents = {}, dirty = {}, records = {}, hours = {}}  -- records: task ids to sync (record.lua)
 
 local K = {}
 function K.cfg() return P .. 'acd:cfg' end
@@ -38,6 +38,7 @@ function K.seq() return P .. 'acd:seq' end
 function K.events() return P .. 'acd:events' end
 function K.queue_minute(q, m) return P .. 'acd:qs:' .. q .. ':' .. m end
 function K.queue_totals(q) return P .. 'acd:qt:' .. q end
+function K.hours() return P .. 'acd:hours' end
 
 function A.emit(effect) E[#E + 1] = effect end
 

@@ -36,7 +36,7 @@ function A.assign(T, g, now)
   local counters = {}
   if T.answered == 0 then
     T.answered = 1
-    local wait_ms = A.ms(now - T.enq)
+    local wait_ms = A.ms(A.open_wait(T, now))  -- a night in a closed queue is not a wait
     local sla_ms = A.ms(tonumber(A.queue(T.queue).sla_threshold_s) or 20)
     counters = {answered = 1, wait_ms = wait_ms, in_sl = (wait_ms <= sla_ms) and 1 or 0}
   end
@@ -119,7 +119,14 @@ function A.abandon(T, now, reason)
     A.revoke(T, g, now, 'cancelled')
   end
   local counters = {}
-  if T.answered == 0 then counters.abandoned = 1 end
+  if T.answered == 0 then
+    -- given up before the queue was ever open for it: not a service-level failure
+    if A.closed(T.queue, now) and A.ms(A.open_wait(T, now)) == 0 then
+      counters.abandoned_closed = 1
+    else
+      counters.abandoned = 1
+    end
+  end
   A.count(T.queue, now, 'abandon', {'task', T.id, 'reason', reason}, counters)
   A.finish(T, now, reason)
   if g then A.agent_free(g.id, now) end

@@ -54,8 +54,13 @@ function A.choose_agent(T)
 end
 
 -- Put a task that is not in a bucket into the line: offered at once when an agent is free (and
--- then never written into a bucket only to be taken out again), else into its bucket.
+-- then never written into a bucket only to be taken out again), else into its bucket. A queue
+-- outside its business hours offers nothing: the task waits for the opening (A.open_queue).
 function A.place(T, now)
+  if A.closed(T.queue, now) then
+    A.enqueue(T, now, true)
+    return
+  end
   local a = A.choose_agent(T)
   A.enqueue(T, now, a == nil)
   if a then A.offer(T, A.agent(a), now, false) end

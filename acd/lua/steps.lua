@@ -32,7 +32,8 @@ function A.enter_steps(T, idx, now, quiet)
       A.emit({kind = 'task_overflowed', task_id = T.id, from_queue = from, to_queue = target})
       A.log('overflow', now, {'task', T.id, 'from', from, 'q', target})
       idx = 1
-    elseif idx < n and not A.any_logged_in(T, Q, st) then
+    elseif idx < n and not A.closed(T.queue, now) and not A.any_logged_in(T, Q, st) then
+      -- (nobody is logged in at night: a closed queue's steps start at the opening, not skipped)
       A.log('step_skip', now, {'task', T.id, 'q', T.queue, 'step', idx})
       idx = idx + 1
     else
@@ -72,6 +73,16 @@ function A.step_timeout(tid, now)
   if T == nil or T.state ~= 'queued' then return end   -- an offered task moves on at requeue
   local deadline = tonumber(T.step_deadline or '')
   if deadline == nil or deadline > now then return end
+  if A.closed(T.queue, now) then
+    -- the step's time runs in open hours: it starts again at the opening (unknown: check again later)
+    local H = A.hours(T.queue)
+    local from = (H and not H.open and tonumber(H.next)) or now
+    deadline = from + (tonumber(A.queue(T.queue).steps[T.step].timeout_s) or 60)
+    T.step_deadline = deadline
+    A.set(T, 'step_deadline', deadline)
+    redis.call('ZADD', K.timers(), deadline, 'step|' .. T.id)
+    return
+  end
   A.leave_bucket(T)
   A.enter_steps(T, T.step + 1, now, false)
   A.place(T, now)

@@ -26,8 +26,13 @@ redis.call('HSET', KEYS[2], 'queue', q, 'entry_queue', q, 'ch', ch, 'lang', lang
   'answered', 0, 'head', 0, 'step', 1, 'created_at', now, 'rec', rec)
 redis.call('SADD', K.tasks(), tid)
 local T = A.task(tid)
-A.count(q, now, 'submit', {'task', tid, 'ch', ch, 'lang', lang, 'prio', prio, 'enq', enq}, {arrivals = 1})
-A.enter_steps(T, 1, now, false)
+local closed = A.closed(q, now)
+A.count(q, now, 'submit', {'task', tid, 'ch', ch, 'lang', lang, 'prio', prio, 'enq', enq},
+  {arrivals = 1, arrivals_closed = closed and 1 or 0})
+-- outside business hours the queue's rule decides: wait for the opening, or escalate at once
+local first = 1
+if closed and A.when_closed(q) == 'escalate' then first = A.escalation_step(Q) or 1 end
+A.enter_steps(T, first, now, false)
 A.place(T, now)
 if T.state == 'queued' then
   return A.reply({state = T.state, queue = T.queue, rank = redis.call('ZRANK', K.queue_order(T.queue, T.ch), T.id)})

@@ -25,6 +25,14 @@ function A.task(t)
   return T
 end
 
+-- Seconds task T has waited while its queue was open (business hours): service level, ASA.
+function A.open_wait(T, now)
+  local wait = now - T.enq
+  local hz = tonumber(T.hz)
+  if hz then wait = wait - math.max(0, A.closed_cum(T.queue, now) - hz) end
+  return math.max(0, wait)
+end
+
 -- Every write of a task's state or queue goes through here, so this is where a task with a
 -- conversation record is marked for A.sync_records (run once, at the end of the call).
 function A.set(T, ...)
@@ -72,6 +80,8 @@ function A.enqueue(T, now, into_bucket)
     redis.call('ZADD', K.queue_enqueued(T.queue), T.enq, T.id)
     A.log('win', now, {'task', T.id, 'q', T.queue, 'enq', T.enq})
     T.inq = T.queue
+    T.hz = A.closed_cum(T.queue, now)  -- the queue's closed time so far: A.open_wait subtracts what follows
+    A.set(T, 'hz', T.hz)
   end
   redis.call('ZADD', K.queue_order(T.queue, T.ch), score, T.id)
   if into_bucket ~= false then
@@ -114,5 +124,7 @@ function A.finish(T, now, reason)
   T.state = 'closed'
   A.set(T, 'state', 'closed', 'closed_at', now, 'agent', '', 'offer', '', 'close_reason', reason)
   redis.call('EXPIRE', K.task(T.id), 86400)
-  A.log('close', now, {'task', T.id, 'q', T.queue, 'reason', reason})
+  -- the wrap-up code goes into the log too: the historical reports count codes from it
+  local code = redis.call('HGET', K.task(T.id), 'wrapup_code')
+  A.log('close', now, {'task', T.id, 'q', T.queue, 'reason', reason, 'code', code or ''})
 end

@@ -46,6 +46,7 @@ class HoursConfig:
     weekly: dict[str, list[str]] | None = None  # mon..sun -> ["08:00-18:00", "22:00-06:00"]; a day left out is closed; None = every day, all day
     holidays: list[str] = field(default_factory=list)  # "2026-12-25": closed the whole local day
     closed: bool = False  # closed regardless of the times (demo: DEMO_HOURS_CLOSED=1)
+    when_closed: str = "wait"  # work arriving closed: wait (offered at the opening) | escalate (the queue's escalation step at once)
 
 
 @dataclass
@@ -181,6 +182,9 @@ class CallbacksConfig:
     max_attempts: int = 3  # calls per callback before it is given up (the customer hears so)
     retry_after_s: float = 600.0  # after no answer or busy, the next attempt waits this long
     dialer: str = ""  # id of the tenant's dialer channel (type webhook or ari); "" = callbacks are not dialled
+    slot_minutes: int = 30  # the times a customer may book start every this many minutes (local time), inside business hours
+    slot_days: int = 7  # slots are offered for today and the days after it, this many days in all
+    handle_s: float = 600.0  # time one callback takes an agent: a slot holds (voice agents × slot length / handle_s) callbacks
 
 
 @dataclass
@@ -200,6 +204,7 @@ class TenantConfig:
     callbacks: CallbacksConfig = field(default_factory=CallbacksConfig)
     disconnect_grace_s: float = 30.0  # agent with no socket this long goes offline
     max_missed_offers: int = 2  # missed offers in a row before the agent is set away
+    retention_days: int = 0  # messages and attachments older than this are deleted daily (gateway/history/retention.py); 0 = kept
 
 
 @dataclass
@@ -238,7 +243,18 @@ class ServerConfig:
 
 
 @dataclass
+class HistoryConfig:
+    """The history database (gateway/history): PostgreSQL, embedded unless DATABASE_URL is set."""
+
+    evict_closed_after_s: float = 86400.0  # a closed conversation leaves Redis this long after closing, once archived (0 = never)
+    batch_size: int = 500  # archive outbox entries written to PostgreSQL in one transaction
+    claim_idle_s: float = 30.0  # entries another gateway process took and left this long are taken over (it died)
+    evict_every_s: float = 60.0  # how often each process looks for closed conversations to evict
+
+
+@dataclass
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     tenants: dict[str, TenantConfig] = field(default_factory=dict)

@@ -6,6 +6,7 @@ import ipaddress
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from acd.hours import WHEN_CLOSED
 from bridges.registry import spec_of
 from gateway.config.schema import (
     POLICIES,
@@ -75,6 +76,8 @@ def _tenant(t: TenantConfig) -> Iterator[_Issue]:
             if not set(name) <= _ID_CHARS:
                 yield (*base, section, name), f"{section[:-1]} id '{name}' may use only letters, digits, _ and -"
     skills_served = {q.skill for q in t.queues.values()}
+    if t.retention_days < 0:
+        yield (*base, "retention_days"), "retention_days must be 0 (keep everything) or a number of days"
     for lang in t.languages:
         if len(lang) < 2:
             yield (*base, "languages"), f"language '{lang}' is not a language code"
@@ -141,6 +144,13 @@ def _tenant(t: TenantConfig) -> Iterator[_Issue]:
     for lang in t.widget.greeting:
         if lang not in t.languages:
             yield (*base, "widget", "greeting"), f"widget greeting in '{lang}', not a tenant language"
+    cb = t.callbacks
+    if not 5 <= cb.slot_minutes <= 24 * 60:
+        yield (*base, "callbacks", "slot_minutes"), "callbacks.slot_minutes must be between 5 and 1440"
+    if not 1 <= cb.slot_days <= 90:
+        yield (*base, "callbacks", "slot_days"), "callbacks.slot_days must be between 1 and 90"
+    if cb.handle_s <= 0:
+        yield (*base, "callbacks", "handle_s"), "callbacks.handle_s must be positive"
     if t.hours is not None:
         yield from _hours((*base, "hours"), t.hours)
     for qid, q in t.queues.items():
@@ -171,6 +181,8 @@ def _hours(path: tuple, hours: HoursConfig) -> Iterator[_Issue]:
             parse_holiday(text)
         except ValueError as err:
             yield (*path, "holidays", i), f"hours holiday: {err}"
+    if hours.when_closed not in WHEN_CLOSED:
+        yield (*path, "when_closed"), f"hours: when_closed must be {' or '.join(WHEN_CLOSED)}, not '{hours.when_closed}'"
 
 
 def _password(path: tuple, value: str) -> Iterator[_Issue]:

@@ -1,6 +1,8 @@
 """Messenger customers waiting in line hear where they stand, like widget visitors do: after
 ``queue_notice_after_s`` of waiting, a message with their position and estimated wait, in their
-language, at most once per ``queue_notice_every_s``. It leaves through the outbox like a reply."""
+language, at most once per ``queue_notice_every_s``. It leaves through the outbox like a reply.
+Not while their queue is outside business hours: they had the closed reply, and "about 2 minutes"
+would be a promise nobody keeps (the line moves again at the opening)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import time
 
 from acd import replies
 from bridges.registry import spec_of
+from gateway.conversations.to_messenger import send_to_messenger
 from gateway.keys import TenantKeys
 from gateway.services import Services
 from gateway.store.conversations import get_conversation
@@ -44,6 +47,8 @@ async def send_queue_notices(svc: Services) -> None:
             continue
         keys = TenantKeys(tenant_id)
         for pos in await engine.positions(now=now):
+            if pos.closed:
+                continue
             conv = await get_conversation(svc.redis, keys, pos.task_id)
             if conv is None or not conv.external_id or svc.outbox is None:
                 continue
@@ -62,5 +67,4 @@ async def send_queue_notices(svc: Services) -> None:
                 svc.redis, keys, conv.id, author_kind="system", author_name="omnirelay", text=text,
                 client_id=f"qnotice:{int(now)}", extra={"queue_notice": True},
             )
-            await svc.outbox.enqueue(tenant_id, conv.id, text, posted.message.client_id, channel=conv.channel,
-                                     thread=conv.external_id, message_id=posted.message.id)
+            await send_to_messenger(svc, conv, posted.message)

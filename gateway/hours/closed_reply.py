@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from gateway.conversations.to_messenger import send_to_messenger
 from gateway.hours.schedule import open_for
 from gateway.keys import TenantKeys
 from gateway.services import Services
@@ -41,6 +42,4 @@ async def reply_if_closed(svc: Services, keys: TenantKeys, channel_id: str, conv
     )
     if posted.message.duplicate:
         return False
-    await svc.outbox.enqueue(keys.tenant, conv.id, text, posted.message.client_id, channel=conv.channel,
-                             thread=conv.external_id, message_id=posted.message.id)
-    return True
+    return await send_to_messenger(svc, conv, posted.message)

@@ -77,3 +77,39 @@ def hours_for(config: Config, tenant_id: str, queue_id: str | None) -> HoursConf
 def open_for(config: Config, tenant_id: str, queue_id: str | None, at: dt.datetime) -> bool:
     """Whether work for this tenant (and queue, when given) is served at ``at``."""
     return is_open(hours_for(config, tenant_id, queue_id), at)
+
+
+def _span_end(hours: HoursConfig, local: dt.datetime) -> dt.datetime | None:
+    """The end of the opening running at ``local`` (a wall time in the hours' zone), or None."""
+    zone = ZoneInfo(hours.timezone)
+    minute = local.hour * 60 + local.minute
+    ends = []
+    for back, day in ((0, local.date()), (1, local.date() - dt.timedelta(days=1))):
+        for s in _spans(hours, day):
+            if s.start <= minute + back * DAY_MINUTES < s.end:
+                ends.append(dt.datetime.combine(day + dt.timedelta(days=s.end // DAY_MINUTES),
+                                                dt.time((s.end % DAY_MINUTES) // 60, s.end % 60), tzinfo=zone))
+    # a wall time skipped by a DST switch counts as the first minute after it
+    return max(ends).astimezone(dt.UTC).astimezone(zone) if ends else None
+
+
+def next_close(hours: HoursConfig | None, at: dt.datetime) -> dt.datetime | None:
+    """``at`` when closed now, else the instant it closes next (openings that touch run on); None if never."""
+    if hours is None or (hours.weekly is None and not hours.holidays and not hours.closed):
+        return None
+    if not is_open(hours, at):
+        return at
+    t = at
+    for _ in range(SEARCH_DAYS * 2):
+        end = _span_end(hours, _local(hours, t))
+        if end is None or end <= t:
+            return t
+        t = end
+        if not is_open(hours, t):
+            return t
+    return None  # open as far as we look (around the clock)
+
+
+def next_change(hours: HoursConfig | None, at: dt.datetime) -> dt.datetime | None:
+    """When the state at ``at`` (open or closed) changes next; None if never."""
+    return next_close(hours, at) if is_open(hours, at) else next_open(hours, at)

@@ -84,9 +84,11 @@ class EffectApplier:
             case WrapupEnded():
                 await self._agent(tenant, e.agent_id, "wrapup_ended", {"conversation_id": e.task_id})
             case QueuePosition():
+                # outside business hours no wait estimate (it would be a promise nobody keeps): the opening
                 await self._visitor_of(tenant, e.task_id, "queue", {
                     "conversation_id": e.task_id, "position": e.position,
                     "ewt_s": None if e.ewt_s is None else round(e.ewt_s),
+                    **({"open": False, "next_open": e.opens_at_iso} if e.closed else {}),
                 })
             case _:
                 assert_never(e)

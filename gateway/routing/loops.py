@@ -1,14 +1,16 @@
 """The periodic work of routing: requeue what a dead process left, tell waiting visitors where they
-stand, send supervisors their snapshots."""
+stand, send supervisors their snapshots, flip queues at the boundaries of their business hours."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from gateway.hours.schedule import hours_for, is_open, next_change
 from gateway.keys import TenantKeys
 from gateway.store.conversations import close_conversation, open_conversations
 
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SERIES_STEP_S = 30  # one sample of waiting contacts per queue every 30 s
+HOURS_RETRY_S = 5.0  # a business-hours flip that failed is tried again after this
 
 
 async def recover(router: Router) -> None:
@@ -58,3 +61,29 @@ async def push_snapshots(router: Router, local_supervisors: Callable[[str], list
         if sample_due:
             sample = {q["id"]: q["waiting"] for q in snap["queues"]} or {"_": 0}
             await router.redis.xadd(TenantKeys(tenant).waiting_series(), sample, maxlen=3000, approximate=True)
+
+
+async def flip_hours(router: Router, now: float | None = None) -> None:
+    """Tell the ACD each queue's business-hours state when a boundary is due (and once at start).
+    Any number of processes may do this: the engine changes a queue once per boundary."""
+    now = time.time() if now is None else now
+    at = dt.datetime.fromtimestamp(now, dt.UTC)
+    for tenant, engine in router.engines.items():
+        for qid in engine.config.queues:
+            due = router.hours_due.get((tenant, qid), 0.0)
+            if due is None or now < due:
+                continue
+            try:
+                hours = hours_for(router.config, tenant, qid)
+                open_ = is_open(hours, at)
+                change = next_change(hours, at)
+                nxt = None if change is None else change.timestamp()
+                await router.set_hours(
+                    tenant, qid, open_, next_change=nxt, when_closed=hours.when_closed if hours else "wait",
+                    next_open_iso="" if open_ or change is None else change.isoformat(),
+                )
+            except Exception:  # the ACD's own timers must keep running; this queue is tried again soon
+                log.exception("business-hours flip failed", extra={"tenant": tenant, "queue": qid})
+                router.hours_due[(tenant, qid)] = now + HOURS_RETRY_S
+                continue
+            router.hours_due[(tenant, qid)] = nxt

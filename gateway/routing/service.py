@@ -38,6 +38,9 @@ class Router:
         self.engines = {tid: Engine(redis, to_acd(tenant)) for tid, tenant in config.tenants.items()}
         self.effects = EffectApplier(redis, config, sio)
         self.lines_moved: set[str] = set()  # tenants whose waiting lines changed since the last push
+        # (tenant, queue) -> when its business hours change next (None: never); only says when to
+        # ask the engine again, the state itself is in Redis (acd:hours)
+        self.hours_due: dict[tuple[str, str], float | None] = {}
 
     def engine(self, tenant: str) -> Engine:
         return self.engines[tenant]
@@ -46,6 +49,7 @@ class Router:
         now = time.time()
         for engine in self.engines.values():
             await engine.sync_config(now)
+        await loops.flip_hours(self)
 
     async def _decide(self, tenant: str, op: str, call: Callable[[float], Awaitable[list[Effect]]],
                       *, moves_line: bool = False) -> list[Effect]:
@@ -123,8 +127,18 @@ class Router:
                                   lambda now: engine.agent_disconnected(agent_id, sid, self.node_id, now))
 
     # --- timers and periodic work (gateway/routing/loops.py) -----------------------------------
+    async def set_hours(self, tenant: str, queue: str, open_: bool, *, next_change: float | None,
+                        next_open_iso: str, when_closed: str) -> list[Effect]:
+        """A queue's business-hours state (idempotent; the opening offers its waiting tasks)."""
+        engine = self.engines[tenant]
+        return await self._decide(tenant, "hours", lambda now: engine.set_hours(
+            queue, open_, now, next_change=next_change, next_open_iso=next_open_iso, when_closed=when_closed,
+        ), moves_line=True)
+
     async def tick(self) -> None:
-        """Fire due ACD timers of every tenant (any number of processes may do this at once)."""
+        """Flip queues whose business hours change now, then fire due ACD timers of every tenant
+        (any number of processes may do this at once)."""
+        await loops.flip_hours(self)
         for tenant, engine in self.engines.items():
             await self._decide(tenant, "tick", engine.tick)
 

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from acd import replies
 from acd.engine import Engine
+from gateway.callbacks.figures import callback_figures
 from gateway.channels_health import channel_health, live_states
 from gateway.config.schema import Config, TenantConfig
 from gateway.keys import TenantKeys
@@ -58,6 +59,7 @@ async def snapshot(redis: Redis, engine: Engine, tenant: TenantConfig, now: floa
             if queue != "_":
                 series.setdefault(queue, []).append([ts, int(waiting)])
     snap["series"] = series
+    snap["callbacks"] = await callback_figures(redis, tenant, now)  # per queue: today and the last 15 minutes
     live = await live_states(redis, Config(tenants={tenant.id: tenant}))
     snap["channels"] = [
         {"id": cid, "type": ch.type, "health": channel_health(ch, live.get((tenant.id, cid)))}
