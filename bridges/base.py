@@ -82,6 +82,20 @@ class Template:
 
 
 @dataclass(frozen=True, slots=True)
+class Button:
+    """One answer the customer can pick with a tap (inline button, reply button, quick reply).
+
+    ``value`` comes back as a ``Choice`` event's value. ``kind="phone"`` asks for the customer's own
+    number where the platform has a button for it (Telegram ``request_contact``, Messenger
+    ``user_phone_number``); the number then comes back as a ``Contact`` (Telegram) or as a
+    ``Choice`` whose value is the number (Messenger). A platform without one sends it as a reply button."""
+
+    value: str
+    label: str
+    kind: str = "reply"  # reply | phone
+
+
+@dataclass(frozen=True, slots=True)
 class Outbound:
     """An agent's reply to send: ``thread`` is the platform's address of the conversation (a chat id)."""
 
@@ -95,6 +109,14 @@ class Outbound:
     phone: str = ""  # WhatsApp: the customer's number, when known (else ``thread`` is the BSUID)
     context: Mapping[str, Any] = field(default_factory=dict)  # what only this platform needs (email: subject,
     # our Message-ID, In-Reply-To, References, reply address, the quoted history …), composed by the gateway
+    choices: tuple[Button, ...] = ()  # answers offered under the text, sent natively (or as numbered text)
+
+
+def numbered(text: str, choices: tuple[Button, ...]) -> str:
+    """The text with its choices as a numbered list: what a platform whose buttons cannot carry
+    them shows instead (the customer answers with the number or the words)."""
+    lines = [f"{i}. {c.label}" for i, c in enumerate(choices, 1)]
+    return "\n\n".join(p for p in (text, "\n".join(lines)) if p)
 
 
 @dataclass(frozen=True, slots=True)

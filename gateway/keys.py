@@ -105,6 +105,13 @@ class TenantKeys:
     def audit(self) -> str:  # STREAM audit trail (actor, role, action, details); MAXLEN ~100k
         return f"{self.prefix}audit"
 
+    # --- the archive to the history database (gateway/history) -----------------------------------
+    def archive(self) -> str:  # STREAM outbox {k: conv|msg|contact|audit, ...}; an entry is deleted once in PostgreSQL
+        return f"{self.prefix}archive"
+
+    def archive_closed(self) -> str:  # ZSET cid -> closed_at of closed conversations not yet evicted from Redis
+        return f"{self.prefix}archive:closed"
+
     def waiting_series(self) -> str:  # STREAM of {queue: waiting} samples; trimmed to ~1 day
         return f"{self.prefix}series:waiting"
 
@@ -152,3 +159,18 @@ class TenantKeys:
 
     def callback_settled(self, attempt_id: str) -> str:  # STRING the attempt's final outcome (the first one wins); TTL 7 days
         return f"{self.prefix}cb:settled:{attempt_id}"
+
+    def callback_offer(self, cid: str) -> str:  # STRING json of the callback offered in a messenger conversation; TTL 24 h
+        return f"{self.prefix}cb:offer:{cid}"
+
+    def callback_slots(self, queue: str, language: str) -> str:  # HASH slot start (epoch s) -> callbacks booked; past slots dropped on booking; TTL slot_days + 1 day
+        return f"{self.prefix}cb:slots:{queue}:{language}"
+
+    def callbacks_open_count(self) -> str:  # HASH queue -> callbacks not ended yet (supervisor figure); kept
+        return f"{self.prefix}cb:opencount"
+
+    def callback_stats(self, bucket: str) -> str:  # HASH "<queue>|<counter>" -> n for a minute "m:<epoch min>" (TTL 20 min) or a local day "d:<date>" (TTL 3 days)
+        return f"{self.prefix}cb:stats:{bucket}"
+
+    def callback_first_waits(self, bucket: str) -> str:  # LIST "<queue>|<seconds>" due -> first dial, per bucket as callback_stats; same TTLs
+        return f"{self.prefix}cb:ttfa:{bucket}"

@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from redis.exceptions import LockError
 
 from acd import replies
-from bridges.base import AuthFailed, Fatal, Health, NotReady, Outbound, OutboundFile, Rates, Template
+from bridges.base import AuthFailed, Button, Fatal, Health, NotReady, Outbound, OutboundFile, Rates, Template
 from gateway import channels_health
 from gateway.keys import TenantKeys
 from gateway.metrics import Metrics
@@ -63,6 +63,7 @@ class Reply:
     template: dict[str, str] | None = None  # {"name", "language"}: a WhatsApp template instead of text
     phone: str = ""  # WhatsApp: the customer's number when known
     context: dict[str, Any] = field(default_factory=dict)  # Outbound.context (email: subject, Message-ID, …)
+    choices: list[dict[str, str]] = field(default_factory=list)  # Outbound.choices as {value, label, kind}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +105,12 @@ class Outbox:
     async def enqueue(self, tenant: str, conversation: str, text: str, client_id: str, *, channel: str,
                       thread: str, message_id: str = "", reply_to: str = "", media: list[str] | None = None,
                       tag: str = "", template: Template | None = None, phone: str = "",
-                      context: Mapping[str, Any] | None = None) -> None:
+                      context: Mapping[str, Any] | None = None, choices: tuple[Button, ...] = ()) -> None:
         """Queue a reply behind the conversation's earlier ones (call before acknowledging the agent)."""
         keys = TenantKeys(tenant)
         item = Reply(conversation, channel, thread, text, client_id, message_id, reply_to, 0, list(media or []), tag,
                      {"name": template.name, "language": template.language} if template else None, phone,
-                     dict(context or {}))
+                     dict(context or {}), [asdict(c) for c in choices])
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.rpush(keys.outbox(conversation), json.dumps(asdict(item)))
             pipe.zadd(keys.outbox_due(), {conversation: time.time()}, nx=True)
@@ -194,7 +195,7 @@ class Outbox:
             template = Template(**item.template) if item.template else None
             sent = await channel.bridge.send(Outbound(
                 item.thread, item.text, item.client_id, item.reply_to, files, item.tag, template, item.phone,
-                item.context,
+                item.context, tuple(Button(**c) for c in item.choices),
             ))
         except NotReady as err:
             self.metrics.outbound.labels(kind, "not_ready").inc()

@@ -4,6 +4,7 @@ contact and queue, the customer reads when we call, and the signed link (only th
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -78,16 +79,24 @@ async def test_the_signed_link_cancels_and_a_forged_one_does_not(gateway, redis)
     assert (await _escalate(visitor, phone="+41 44 668 18 00"))["ok"] is True
     line = await inbox.next("message", lambda m: m["author"]["kind"] == "system")
     url, cb_id = line["callback"]["cancel_url"], line["callback"]["id"]
-    forged = url[: -4] + ("0000" if not url.endswith("0000") else "1111")
+    sig = parse_qs(urlsplit(url).query)["sig"][0]
+    forged = sig[:-4] + ("0000" if not sig.endswith("0000") else "1111")
     async with aiohttp.ClientSession() as http:
-        for bad in (forged, url.replace("tenant=demo", "tenant=other"), f"/callbacks/{cb_id}/cancel"):
+        for tenant, bad in (("demo", forged), ("other", sig), ("demo", ""), ("demo", "ünicode")):
+            async with http.post(f"{gateway.url}/callbacks/{cb_id}",
+                                 data={"tenant": tenant, "sig": bad, "action": "cancel"}) as r:
+                assert r.status == 403, (tenant, bad)
+        for bad in (url.replace(sig, forged), url.replace("tenant=demo", "tenant=other"), f"/callbacks/{cb_id}/cancel"):
             async with http.get(gateway.url + bad) as r:
                 assert r.status == 403, bad
+        for shown in (url, f"/callbacks/{cb_id}/cancel?tenant=demo&sig={sig}"):  # link scanners GET: nothing changes
+            async with http.get(gateway.url + shown) as r:
+                assert r.status == 200 and "Cancel the call" in await r.text()
         assert (await get_callback(redis, TenantKeys("demo"), cb_id)).state == "scheduled"
-        async with http.get(gateway.url + url) as r:
-            assert r.status == 200 and "Callback cancelled" in await r.text()
-        async with http.get(gateway.url + url) as r:  # opened twice: still just cancelled
-            assert r.status == 200
+        for _ in range(2):  # sent twice: still just cancelled
+            async with http.post(f"{gateway.url}/callbacks/{cb_id}",
+                                 data={"tenant": "demo", "sig": sig, "action": "cancel"}) as r:
+                assert r.status == 200 and "your callback is cancelled" in await r.text()
     assert (await get_callback(redis, TenantKeys("demo"), cb_id)).state == "cancelled"
     assert await redis.zcard(TenantKeys("demo").callbacks_due()) == 0
     note = await inbox.next("message", lambda m: m["text"].startswith("Your callback"))

@@ -52,11 +52,12 @@ class MessengerBridge:
         self._progress.move_to_end(outbound.client_id)
         while len(self._progress) > _PROGRESS_KEPT:
             self._progress.popitem(last=False)
-        parts = ([None] if outbound.text or not outbound.files else []) + list(outbound.files)
+        parts = ([None] if outbound.text or outbound.choices or not outbound.files else []) + list(outbound.files)
         try:
             for part in parts[len(done):]:
                 if part is None:
-                    done.append(await self.client.send_text(outbound.thread, outbound.text, outbound.tag))
+                    done.append(await self.client.send_text(outbound.thread, outbound.text, outbound.tag,
+                                                             outbound.choices))
                 else:
                     done.append(await self.client.send_file(outbound.thread, part, outbound.tag))
         except AuthFailed:

@@ -18,7 +18,18 @@ from urllib.parse import unquote, urljoin, urlsplit
 import aiohttp
 from aiohttp import ClientSession
 
-from bridges.base import AuthFailed, BridgeError, Fatal, Media, NotReady, OutboundFile, Sent, WindowClosed
+from bridges.base import (
+    AuthFailed,
+    BridgeError,
+    Button,
+    Fatal,
+    Media,
+    NotReady,
+    OutboundFile,
+    Sent,
+    WindowClosed,
+    numbered,
+)
 
 FILE_LIMIT = 25 * 1024 * 1024  # Messenger takes and serves attachments up to 25 MB
 MAX_REDIRECTS = 3
@@ -28,6 +39,24 @@ _AUTH_CODES = {190}  # invalid or expired token (subcodes 463, 467 …)
 # send failure, 80006 Messenger's business-use-case limit: all pass with time.
 _RETRY_CODES = {2, 4, 17, 32, 613, 1200, 80006}
 _WINDOW = (10, 2018278)  # "sent outside of allowed window"
+# Quick replies: at most 13, a title of at most 20 characters (longer ones are cut), a payload of at
+# most 1000. Outside these, the choices go as numbered text.
+MAX_QUICK_REPLIES, QUICK_TITLE_CHARS, QUICK_PAYLOAD_CHARS = 13, 20, 1000
+
+
+def text_message(text: str, choices: tuple[Button, ...] = ()) -> dict[str, Any]:
+    """The Send API ``message`` of a text with its choices as quick replies; a phone choice is
+    Messenger's ``user_phone_number`` quick reply (it offers the number of the customer's profile)."""
+    fits = len(choices) <= MAX_QUICK_REPLIES and all(
+        c.kind == "phone" or (0 < len(c.label) <= QUICK_TITLE_CHARS and 0 < len(c.value) <= QUICK_PAYLOAD_CHARS)
+        for c in choices)
+    if not choices:
+        return {"text": text}
+    if not fits:
+        return {"text": numbered(text, tuple(c for c in choices if c.kind != "phone"))}
+    quick = [{"content_type": "user_phone_number"} if c.kind == "phone"
+             else {"content_type": "text", "title": c.label, "payload": c.value} for c in choices]
+    return {"text": text, "quick_replies": quick}
 
 
 def upload_kind(mime: str) -> str:
@@ -88,9 +117,9 @@ class GraphClient:
         self.base = base  # e.g. https://graph.facebook.com/v26.0
         self._auth = {"Authorization": f"Bearer {token}"}
 
-    async def send_text(self, psid: str, text: str, tag: str = "") -> Sent:
-        """One text message to the customer ``psid``."""
-        body = {"recipient": {"id": psid}, **_messaging_type(tag), "message": {"text": text}}
+    async def send_text(self, psid: str, text: str, tag: str = "", choices: tuple[Button, ...] = ()) -> Sent:
+        """One text message to the customer ``psid`` (with ``choices`` as quick replies)."""
+        body = {"recipient": {"id": psid}, **_messaging_type(tag), "message": text_message(text, choices)}
         return await self._send(json_body=body)
 
     async def send_file(self, psid: str, file: OutboundFile, tag: str = "") -> Sent:

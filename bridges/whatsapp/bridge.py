@@ -8,7 +8,18 @@ from typing import Any
 
 from aiohttp import ClientSession
 
-from bridges.base import AuthFailed, Fatal, Health, Media, NotReady, Outbound, OutboundFile, Sent
+from bridges.base import (
+    AuthFailed,
+    Button,
+    Fatal,
+    Health,
+    Media,
+    NotReady,
+    Outbound,
+    OutboundFile,
+    Sent,
+    numbered,
+)
 from bridges.events import Event
 from bridges.whatsapp import inbound
 from bridges.whatsapp.client import CloudClient
@@ -25,6 +36,23 @@ MAX_BYTES = {"image": 5 * 1024 * 1024, "video": 16 * 1024 * 1024, "audio": 16 * 
              "document": 100 * 1024 * 1024}
 CAPTIONED = {"image", "video", "document"}  # audio takes no caption
 MEDIA_MAX_BYTES = MAX_BYTES["document"]  # nothing a customer sends is larger
+# Reply buttons (type "interactive", "button"): 1-3 buttons, unique titles of at most 20 characters,
+# ids of at most 256, a body of at most 1024 characters. Outside these, the choices go as numbered text.
+MAX_BUTTONS, TITLE_CHARS, BUTTON_ID_CHARS, BUTTON_BODY_CHARS = 3, 20, 256, 1024
+
+
+def text_body(text: str, choices: tuple[Button, ...]) -> dict[str, Any]:
+    """The message for a text with its choices: reply buttons when they fit Meta's limits, else the
+    choices as a numbered list in plain text (a phone button is a reply button here: the number is known)."""
+    titles = [c.label for c in choices]
+    fits = (0 < len(choices) <= MAX_BUTTONS and 0 < len(text) <= BUTTON_BODY_CHARS
+            and all(0 < len(t) <= TITLE_CHARS for t in titles) and len(set(titles)) == len(titles)
+            and all(0 < len(c.value) <= BUTTON_ID_CHARS and c.value == c.value.strip() for c in choices))
+    if not fits:
+        return {"type": "text", "text": {"body": numbered(text, choices), "preview_url": False}}
+    buttons = [{"type": "reply", "reply": {"id": c.value, "title": c.label}} for c in choices]
+    return {"type": "interactive", "interactive": {"type": "button", "body": {"text": text},
+                                                   "action": {"buttons": buttons}}}
 
 
 def media_type(file: OutboundFile) -> str:
@@ -86,7 +114,10 @@ class WhatsAppBridge:
         media_ids = [await self.client.upload(f) for f in outbound.files]  # uploads are invisible to the customer
         bodies: list[dict[str, Any]] = []
         caption = outbound.text
-        if caption and not (kinds and kinds[0] in CAPTIONED):
+        if outbound.choices:  # the buttons need a message of their own (a caption cannot carry them)
+            bodies.append(text_body(caption, outbound.choices))
+            caption = ""
+        elif caption and not (kinds and kinds[0] in CAPTIONED):
             bodies.append({"type": "text", "text": {"body": caption, "preview_url": False}})
             caption = ""
         for file, kind, media_id in zip(outbound.files, kinds, media_ids, strict=True):

@@ -22,12 +22,14 @@ from bridges.base import BridgeError
 from bridges.dialer import FINAL_STATUSES, Dialer, DialOutcome, DialRequest, DialStatus, OnOutcome
 from bridges.dialers import DIALERS
 from gateway import appkeys as K
+from gateway.callbacks.figures import tenant_zone
 from gateway.callbacks.mail import mail_gave_up
-from gateway.callbacks.records import Callback, end_callback, get_callback
+from gateway.callbacks.records import Callback, end_callback, get_callback, mark_dialling
 from gateway.callbacks.requests import timezone_of
 from gateway.callbacks.scheduler import callback_of_task
 from gateway.callbacks.texts import text, when_text
 from gateway.conversations.delivery import fan_out
+from gateway.conversations.to_messenger import send_to_messenger
 from gateway.keys import TenantKeys
 from gateway.rooms import agent_room
 from gateway.services import Services
@@ -38,6 +40,7 @@ from gateway.store.messages import Message, post_message
 log = logging.getLogger(__name__)
 
 RECORD_TTL_S = 7 * 24 * 3600
+TOLD_ON_MESSENGER = ("retry", "gave_up", "wrong_number")
 OUTCOMES = ("reached", "no_answer", "busy", "wrong_number", "failed")
 _FROM_STATUS = {DialStatus.COMPLETED: "reached", DialStatus.BUSY: "busy", DialStatus.NO_ANSWER: "no_answer",
                 DialStatus.FAILED: "failed"}
@@ -74,9 +77,9 @@ class Dialling:
         cb = await get_callback(self.ctx.redis, keys, found[0]) if found else None
         if cb is None or cb.task_id != e.task_id or not cb.in_attempt:
             return
-        if not await self.ctx.redis.set(keys.callback_dialled(e.task_id), e.agent_id, nx=True, ex=RECORD_TTL_S):
-            return  # this attempt was dialled already (a repeated effect, another process)
-        await self.ctx.redis.hset(keys.callback(cb.id), "state", "dialling")
+        zone = tenant_zone(self.ctx.config.tenants[tenant])
+        if not await mark_dialling(self.ctx.redis, keys, cb, e.task_id, e.agent_id, zone=zone, ttl_s=RECORD_TTL_S):
+            return  # dialled already (a repeated effect, another process), or cancelled meanwhile
         await self._tell_agent(tenant, e.agent_id, cb, "dialling")
         await self._line(keys, cb, "calling", n=str(cb.attempts))
         dialer = self.dialers.get(tenant)
@@ -121,7 +124,7 @@ class Dialling:
         await self.ctx.redis.hset(keys.callback(cb.id), "in_attempt", "0")
         cfg = self.ctx.config.tenants[tenant].callbacks
         if outcome == "reached":
-            await end_callback(self.ctx.redis, keys, cb.id, "reached")
+            await end_callback(self.ctx.redis, keys, cb, "reached", zone=tenant_zone(self.ctx.config.tenants[tenant]))
             await self._line(keys, cb, "reached")
         elif outcome != "wrong_number" and cb.attempts < cfg.max_attempts:
             due = time.time() + cfg.retry_after_s
@@ -131,7 +134,7 @@ class Dialling:
                 await pipe.execute()
             await self._line(keys, cb, "retry", when=when_text(due, timezone_of(self.ctx, tenant, cb.queue)))
         else:
-            await end_callback(self.ctx.redis, keys, cb.id, "failed")
+            await end_callback(self.ctx.redis, keys, cb, "failed", zone=tenant_zone(self.ctx.config.tenants[tenant]))
             line = await self._line(keys, cb, "wrong_number" if outcome == "wrong_number" else "gave_up")
             await self._mail(keys, cb, line)
         return cb
@@ -153,6 +156,10 @@ class Dialling:
             extra={"callback": {"id": cb.id, "event": kind, "attempt": cb.attempts}},
         )
         await fan_out(self.ctx, keys.tenant, posted)
+        if kind in TOLD_ON_MESSENGER:  # the ringing phone says "calling"; the rest a messenger customer reads
+            conv = await get_conversation(self.ctx.redis, keys, cb.conversation_id)
+            if conv is not None:
+                await send_to_messenger(self.ctx, conv, posted.message)
         return posted.message
 
     async def _mail(self, keys: TenantKeys, cb: Callback, line: Message) -> None:

@@ -14,10 +14,12 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
 
+from acd.lua_runner import runner
 from gateway import appkeys as K
+from gateway.callbacks.figures import tenant_zone
 from gateway.callbacks.records import Callback, end_callback, get_callback, record_attempt
+from gateway.callbacks.scripts import TAKE
 from gateway.hours.schedule import hours_for, next_open, open_for
 from gateway.keys import TenantKeys
 from gateway.services import Services
@@ -43,20 +45,7 @@ def callback_of_task(task_id: str) -> tuple[str, int] | None:
 
 async def _take(redis: Redis, keys: TenantKeys, callback_id: str, now: float) -> bool:
     """Lease one due callback (its score moves to now + LEASE_S); False when another process has it."""
-    due_key = keys.callbacks_due()
-    async with redis.pipeline(transaction=True) as pipe:
-        try:
-            await pipe.watch(due_key)
-            score = await pipe.zscore(due_key, callback_id)
-            if score is None or score > now:
-                await pipe.unwatch()
-                return False
-            pipe.multi()
-            pipe.zadd(due_key, {callback_id: now + LEASE_S})
-            await pipe.execute()
-            return True
-        except WatchError:
-            return False  # someone else changed the list; the next check looks again
+    return bool(await runner(redis).call(TAKE, keys=[keys.callbacks_due()], args=[callback_id, repr(now), repr(now + LEASE_S)]))
 
 
 async def start_due(ctx: Services) -> None:
@@ -85,7 +74,7 @@ async def start_attempt(ctx: Services, keys: TenantKeys, cb: Callback, now: floa
         return
     conv = await get_conversation(ctx.redis, keys, cb.conversation_id)
     if conv is None:  # purged by retention: nobody to call back for
-        await end_callback(ctx.redis, keys, cb.id, "failed")
+        await end_callback(ctx.redis, keys, cb, "failed", zone=tenant_zone(ctx.config.tenants[keys.tenant]))
         return
     # an attempt already under way (its process died before the submit) is resubmitted, not renumbered
     n = int(cb.task_id.rsplit("_", 1)[1]) if cb.in_attempt and cb.task_id else cb.attempts + 1

@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from bridges.base import Button
+
 _TEXTS = {
     "en": {
         "asap": "We will call you at {phone} as soon as possible.",
         "at": "We will call you at {phone} on {when}.",
         "cancelled": "Your callback to {phone} is cancelled.",
+        "moved_at": "We will now call you at {phone} on {when}.",
+        "moved_asap": "We will now call you at {phone} as soon as possible.",
         "calling": "Calling {phone} (attempt {n}).",
         "reached": "Call with {phone} connected.",
         "retry": "We could not reach you at {phone}; we will try again at {when}.",
@@ -20,6 +24,8 @@ _TEXTS = {
         "asap": "Wir rufen Sie so bald wie möglich unter {phone} an.",
         "at": "Wir rufen Sie am {when} unter {phone} an.",
         "cancelled": "Ihr Rückruf an {phone} ist storniert.",
+        "moved_at": "Wir rufen Sie jetzt am {when} unter {phone} an.",
+        "moved_asap": "Wir rufen Sie jetzt so bald wie möglich unter {phone} an.",
         "calling": "Wir rufen {phone} an (Versuch {n}).",
         "reached": "Gespräch mit {phone} verbunden.",
         "retry": "Wir haben Sie unter {phone} nicht erreicht und versuchen es um {when} erneut.",
@@ -27,6 +33,15 @@ _TEXTS = {
         "wrong_number": "Unter {phone} erreichen wir Sie nicht; wir rufen diese Nummer nicht mehr an. Bitte schreiben Sie uns.",
     },
 }
+
+
+_CANCEL_LABEL = {"en": "Cancel callback", "de": "Rückruf stornieren", "fr": "Annuler le rappel"}
+
+
+def cancel_button(callback_id: str, language: str) -> Button:
+    """The button sent with a messenger customer's confirmation: a tap cancels the callback
+    (gateway/callbacks/messenger.py reads it), like the signed page."""
+    return Button(f"cb:cancel:{callback_id}", _CANCEL_LABEL.get(language, _CANCEL_LABEL["en"]))
 
 
 def when_text(due: float, timezone: str) -> str:

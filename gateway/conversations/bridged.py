@@ -22,6 +22,7 @@ from bridges.events import (
 )
 from bridges.events import Customer as PlatformCustomer
 from bridges.registry import spec_of
+from gateway.callbacks.messenger import callback_answer
 from gateway.conversations.inbound import Customer, customer_wrote, open_conversation
 from gateway.conversations.outbound import tell_status
 from gateway.email.bounces import email_status
@@ -142,6 +143,8 @@ async def _customer_event(svc: Services, keys: TenantKeys, channel_id: str, even
         await set_message_seq(svc.redis, keys.tenant, [m["id"] for m in media], msg.seq)
     if isinstance(event, Choice):
         await _acknowledge_choice(svc, keys.tenant, channel_id, event)
+    # an answer to a callback offer, or "cancel" for an open callback (after storing: the agent reads it too)
+    await callback_answer(svc, keys, msg.conversation_id, event)
     if not msg.duplicate:  # the reply window runs from the customer's last message
         await svc.redis.hset(keys.conv(msg.conversation_id), mapping={
             "last_customer_at": repr(msg.ts), "window_s": repr(spec.window_s or 0),

@@ -8,7 +8,7 @@ from acd import replies
 from gateway.keys import TenantKeys
 from gateway.rooms import agent_room, visitor_room
 from gateway.services import Services
-from gateway.store.conversations import Conversation, close_conversation
+from gateway.store.conversations import Conversation, close_conversation, update_conversation
 
 
 async def end_conversation(svc: Services, tenant: str, conv: Conversation, *, reason: str, wrapup_code: str | None = None) -> None:
@@ -16,6 +16,8 @@ async def end_conversation(svc: Services, tenant: str, conv: Conversation, *, re
     record closed, in one atomic step), the store's open index, then the visitor and the agent."""
     keys = TenantKeys(tenant)
     await svc.router.close(tenant, conv.id, reason, wrapup_code)
+    if wrapup_code:  # kept with the conversation (and archived with it): search filters by it
+        await update_conversation(svc.redis, keys, conv.id, wrapup_code=wrapup_code)
     if not await close_conversation(svc.redis, keys, conv.id, reason, now=time.time()):
         return  # somebody else finished it (and told everyone)
     event = {"conversation_id": conv.id, "reason": reason}

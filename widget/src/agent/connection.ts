@@ -475,7 +475,7 @@ export class AgentConnection {
     return this.call("transfer", { conversation_id: conversationId, ...target });
   }
 
-  escalate(conversationId: string, request: { to: "email" | "callback"; email?: string; phone?: string; at?: string }): Promise<Ack> {
+  escalate(conversationId: string, request: { to: "email" | "callback" | "callback_offer"; email?: string; phone?: string; at?: string }): Promise<Ack> {
     return this.call("escalate", { conversation_id: conversationId, ...request });
   }
 }

@@ -64,39 +64,60 @@ export function transferDialog(directory: Directory, selfId: string | null | und
 // The same shape the widget accepts; the gateway checks again.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+export type EscalateRequest = { to: "email" | "callback" | "callback_offer"; email?: string; phone?: string; at?: string };
+
 /** Continue by email (the address asked for when the contact has none) or by a callback; an
- * email conversation offers only the callback (it is already answered by email). */
+ * email conversation offers only the callback (it is already answered by email). On a messenger
+ * conversation (`messaging`) the callback is offered to the customer, who confirms it with a button
+ * there; the number is only a proposal (on WhatsApp their own, when none is typed). */
 export function escalateDialog(
   contact: Contact | null,
-  onEscalate: (r: { to: "email" | "callback"; email?: string; phone?: string; at?: string }) => Promise<string | null>,
+  onEscalate: (r: EscalateRequest) => Promise<string | null>,
   emailAllowed = true,
+  messaging: { channelType: string } | null = null,
 ): void {
   const to = h(
     "select",
     { id: "esc-to", name: "to" },
     emailAllowed ? h("option", { value: "email" }, "Continue by email") : null,
-    h("option", { value: "callback" }, "Call back"),
+    messaging ? h("option", { value: "callback_offer" }, "Offer a callback") : h("option", { value: "callback" }, "Call back"),
   );
   const known = contact?.email ?? "";
   const email = h("input", { id: "esc-email", name: "email", type: "email", value: known, placeholder: "name@example.com", autocomplete: "off" });
-  const phone = h("input", { id: "esc-phone", name: "phone", type: "tel", value: contact?.phone ?? "" });
+  // WhatsApp's verified number comes without the "+": shown as the international number it is.
+  const own = contact?.phone && /^\d{6,}$/.test(contact.phone) ? `+${contact.phone}` : (contact?.phone ?? "");
+  const whatsapp = messaging?.channelType === "whatsapp";
+  const phone = h("input", { id: "esc-phone", name: "phone", type: "tel", value: messaging && !whatsapp ? "" : own });
   const at = h("input", { id: "esc-at", name: "at", type: "datetime-local" });
   const ask = known ? null : h("p", { class: "field-hint", id: "esc-email-hint" }, "The customer has not given an email address. Ask them for it and enter it here.");
   if (ask) email.setAttribute("aria-describedby", "esc-email-hint");
   const emailRow = h("div", { class: "field" }, h("label", { for: "esc-email" }, "Email"), email, ask);
-  const phoneRow = h("div", { class: "field" }, h("label", { for: "esc-phone" }, "Phone"), phone, h("label", { for: "esc-at" }, "When (optional)"), at);
+  let phoneRow: HTMLElement;
+  if (messaging) {
+    const hint = whatsapp
+      ? "The customer gets buttons to confirm this number, give another one, or decline."
+      : "Optional. Without a number the customer gets a button to share theirs, or types it.";
+    phone.setAttribute("aria-describedby", "esc-offer-hint");
+    phoneRow = h("div", { class: "field" }, h("label", { for: "esc-phone" }, "Number to propose"), phone, h("p", { class: "field-hint", id: "esc-offer-hint" }, hint));
+  } else {
+    phoneRow = h("div", { class: "field" }, h("label", { for: "esc-phone" }, "Phone"), phone, h("label", { for: "esc-at" }, "When (optional)"), at);
+  }
   const sync = (): void => {
     emailRow.hidden = to.value !== "email";
-    phoneRow.hidden = to.value !== "callback";
+    phoneRow.hidden = to.value === "email";
   };
   to.addEventListener("change", sync);
   sync();
-  const dialog = modal("Escalate", [h("label", { for: "esc-to" }, "How"), to, emailRow, phoneRow], "Escalate", (form) => {
+  const dialog = modal("Escalate", [h("label", { for: "esc-to" }, "How"), to, emailRow, phoneRow], messaging ? "Send" : "Escalate", (form) => {
     if (value(form, "to") === "email") {
       const address = value(form, "email");
       if (!address) return Promise.resolve("An email address is needed: ask the customer for one.");
       if (!EMAIL.test(address)) return Promise.resolve("Enter a valid email address.");
       return onEscalate({ to: "email", email: address });
+    }
+    if (value(form, "to") === "callback_offer") {
+      const proposed = value(form, "phone");
+      return onEscalate({ to: "callback_offer", ...(proposed ? { phone: proposed } : {}) });
     }
     if (!value(form, "phone")) return Promise.resolve("A phone number is needed.");
     const when = value(form, "at");

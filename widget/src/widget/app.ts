@@ -4,6 +4,7 @@
 import { h, replace, setText, svg } from "../shared/dom";
 import { ChatView } from "./chat";
 import { DEFAULT_MESSAGE_CHARS, loadConfig, type WidgetConfig } from "./config";
+import { slotSource } from "./escalation";
 import { offlineNotice } from "./hours";
 import { browserLanguage, TEXTS, type Lang, type Texts } from "./i18n";
 import { NoticeBook } from "./notices";
@@ -170,6 +171,7 @@ export class Widget {
           this.t, this.lang, this.conn, () => this.storage.profile?.email ?? "", () => this.newChat(), greeting,
           new NoticeBook(this.storage), messageChars, this.info.origin,
           () => ({ bytes: this.config?.upload_bytes ?? 0, types: this.config?.upload_types ?? [] }),
+          slotSource(this.info.origin, this.info.tenant, () => this.storage.profile?.topic || this.draft.topic, () => this.lang),
         );
       }
       if (!this.slot.contains(this.chat.el)) replace(this.slot, this.chat.el);

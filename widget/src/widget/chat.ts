@@ -9,7 +9,7 @@ import { LengthGuard } from "../shared/length";
 import type { Message } from "../shared/messages";
 import type { UploadLimits } from "../shared/upload";
 import { attachmentTexts, VisitorAttach, visitorMedia } from "./attach";
-import { EscalationOffer } from "./escalation";
+import { EscalationOffer, type SlotSource } from "./escalation";
 import { waitText, type Lang, type Texts } from "./i18n";
 import type { Notice, NoticeBook } from "./notices";
 import type { QueueInfo, VisitorConnection } from "./reconnect";
@@ -48,9 +48,10 @@ export class ChatView {
     messageChars: () => number,
     origin: string,
     uploadLimits: () => UploadLimits,
+    callbackSlots: SlotSource | null = null,
   ) {
     this.log.setAttribute("aria-label", t.messages);
-    this.offer = new EscalationOffer(t, visitorEmail, (r) => conn.escalate(r));
+    this.offer = new EscalationOffer(t, visitorEmail, (r) => conn.escalate(r), callbackSlots, lang);
     this.input = h("textarea", { id: "or-input", rows: 1, placeholder: t.composerPlaceholder, "aria-label": t.composerLabel });
     this.length = new LengthGuard(this.input, messageChars, { counter: t.charCounter, tooLong: t.tooLong });
     this.input.addEventListener("keydown", (ev) => {
