@@ -84,7 +84,7 @@ class Load:
         self.n = first_update
         self.sent_at: dict[str, float] = {}  # customer name -> when its 200 came
 
-    async def saturate(self, http: aiohttp.ClientSession, seconds: float, senders: int = 32) -> dict:
+    async def saturate(self, http: aiohttp.ClientSession, seconds: float, senders: int = 64) -> dict:
         ok, errors, times = 0, 0, []
         end = time.monotonic() + seconds
 

@@ -39,11 +39,28 @@ def bridge_config(spec: BridgeSpec[Any], channel: ChannelConfig) -> Any:
     return spec.config(**{name: getattr(channel, name) for name in names if hasattr(channel, name)})
 
 
+class Arrivals:
+    """How many webhook requests this process is answering right now: while deliveries pour in, the
+    ingest worker handles one chat at a time, so the platforms' 200s keep the process first (a
+    platform that waits too long retries, and Meta disables a webhook that stays slow); the backlog
+    is durable in Redis and caught up as soon as the flood eases."""
+
+    FLOOD = 8  # requests in flight at once from which this process counts as flooded
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+
+    @property
+    def flooded(self) -> bool:
+        return self.in_flight >= self.FLOOD
+
+
 class BridgedChannels:
     """Every bridged channel of the installation, found by the ids a webhook URL carries."""
 
     def __init__(self, config: Config, http: Callable[[str], ClientSession]) -> None:
         """``http(type)`` gives the HTTP client of one platform's API (one per type, shared by its channels)."""
+        self.arrivals = Arrivals()
         self._by_id: dict[str, list[BridgedChannel]] = {}
         self._by_key: dict[tuple[str, str], BridgedChannel] = {}
         for tid, tenant in config.tenants.items():

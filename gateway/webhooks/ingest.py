@@ -35,8 +35,8 @@ LEASE_S = 10.0  # one consumer holds a delivery this long while handling it (aft
 DONE_TTL_S = 7 * 24 * 3600  # platforms retry for days at most (Meta: up to 36 hours)
 MAX_ATTEMPTS = 20  # a delivery failing this often is given up (logged), so it cannot block the stream
 READ_BLOCK_MS = 1000  # below the client's socket timeout
-BATCH = 16
-LANES = 4  # chats handled at the same time per tenant and process
+BATCH = 64
+LANES = 16  # chats handled at the same time per tenant and process
 
 
 def _text(value: bytes | str | None) -> str:
@@ -78,6 +78,7 @@ class Ingest:
         # a few chats at a time: enough to keep up with a busy channel, while accepting new
         # deliveries (the 200s) keeps most of the process during a flood
         self._lanes = asyncio.Semaphore(LANES)
+        self._flood_lane = asyncio.Semaphore(1)  # while flooded (see Arrivals): one chat at a time
 
     async def run(self, tenant: str) -> None:
         """Consume ``tenant``'s stream until cancelled."""
@@ -130,7 +131,12 @@ class Ingest:
         async def run(lane: list[tuple[bytes, dict | None]]) -> None:
             async with self._lanes:
                 for entry_id, fields in sorted(lane, key=lambda e: _entry_order(e[0])):
-                    if not await self._entry(tenant, stream, entry_id, fields):
+                    if self.channels.arrivals.flooded:
+                        async with self._flood_lane:
+                            handled = await self._entry(tenant, stream, entry_id, fields)
+                    else:
+                        handled = await self._entry(tenant, stream, entry_id, fields)
+                    if not handled:
                         break  # the rest of this chat stays pending and comes back after it, in order
 
         await asyncio.gather(*(run(lane) for lane in lanes if lane))

@@ -51,6 +51,15 @@ def _count(request: web.Request, outcome: str) -> None:
 
 async def receive(request: web.Request) -> web.Response:
     """A platform's POST: 404 unknown channel, 413 too big, 401 unsigned, 400 unreadable, 200 kept."""
+    arrivals = request.config_dict[K.BRIDGED].arrivals
+    arrivals.in_flight += 1
+    try:
+        return await _receive(request)
+    finally:
+        arrivals.in_flight -= 1
+
+
+async def _receive(request: web.Request) -> web.Response:
     try:
         channel = _channel(request)
         limit = request.config_dict[K.CONFIG].limits.webhook_body_bytes
