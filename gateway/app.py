@@ -15,7 +15,9 @@ from aiohttp import web
 from acd import lua_runner
 from gateway import appkeys as K
 from gateway.abandonment import close_abandoned
-from gateway.api import audit, conversations, directory, login, openapi, ops
+from gateway.api import audit, callback_slots, conversations, directory, login, openapi, ops, privacy
+from gateway.api import reports as reports_api
+from gateway.api import search as search_api
 from gateway.auth import Sessions
 from gateway.background import Background
 from gateway.callbacks import reports as callback_reports
@@ -30,6 +32,7 @@ from gateway.conversations.queue_notices import send_queue_notices
 from gateway.email.listener import smtp_listener_ctx
 from gateway.embedded_redis import EmbeddedRedis
 from gateway.errors import client_errors
+from gateway.history.service import History
 from gateway.http_timeouts import read_body_within
 from gateway.live_sessions import SWEEP_S
 from gateway.media import routes as media_routes
@@ -57,10 +60,14 @@ SNAPSHOT_S = 1.0
 ABANDON_CHECK_S = 1.0
 
 
-def create_app(config: Config, *, redis_url: str | None = None, data_dir: str | Path | None = None) -> web.Application:
+def create_app(
+    config: Config, *, redis_url: str | None = None, data_dir: str | Path | None = None, database: str | None = None
+) -> web.Application:
     """The gateway: REST, webhooks, pages, Socket.IO and the ACD timers, on one Redis.
 
     ``redis_url`` None means: start an embedded redis-server with its data in ``data_dir``.
+    ``database``: the history database's DSN, ``"embedded"`` (its own PostgreSQL under ``data_dir``),
+    or None: no history database (nothing archived or evicted; tests and tools).
     """
     app = web.Application(
         client_max_size=config.limits.webhook_body_bytes,
@@ -85,8 +92,12 @@ def create_app(config: Config, *, redis_url: str | None = None, data_dir: str | 
 
     app.add_routes(login.routes)
     app.add_routes(directory.routes)
+    app.add_routes(callback_slots.routes)
     app.add_routes(conversations.routes)
     app.add_routes(audit.routes)
+    app.add_routes(privacy.routes)
+    app.add_routes(search_api.routes)
+    app.add_routes(reports_api.routes)
     app.add_routes(ops.routes)
     app.add_routes(openapi.routes)
     app.add_routes(media_routes.routes)
@@ -100,6 +111,8 @@ def create_app(config: Config, *, redis_url: str | None = None, data_dir: str | 
     if embedded is not None:
         app.cleanup_ctx.append(_embedded_redis(embedded))
     app.cleanup_ctx.append(_redis)
+    if database is not None:
+        app.cleanup_ctx.append(_history(database, Path(data_dir or os.environ.get("OMNIRELAY_DATA_DIR", "var")).resolve()))
     app.cleanup_ctx.append(_routing)
     app.cleanup_ctx.append(_timers)
     app.cleanup_ctx.append(bridges_ctx)
@@ -128,12 +141,27 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     await client.aclose()
 
 
+def _history(database: str, data_dir: Path):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        def flooded() -> bool:  # the bridges start after the history: looked up when asked
+            bridged = app.get(K.BRIDGED)
+            return bridged is not None and bridged.arrivals.flooded
+
+        history = History(app[K.REDIS], app[K.CONFIG], app[K.NODE_ID], database, data_dir, app[K.METRICS], flooded)
+        await history.start()
+        app[K.HISTORY] = history
+        yield
+        await history.stop()
+
+    return ctx
+
+
 async def _routing(app: web.Application) -> AsyncIterator[None]:
     router = Router(app[K.REDIS], app[K.CONFIG], app[K.SIO], app[K.METRICS], app[K.NODE_ID])
     app[K.ROUTER] = router
     ctx = Services(
         config=app[K.CONFIG], redis=app[K.REDIS], sio=app[K.SIO], sessions=app[K.SESSIONS],
-        router=router, metrics=app[K.METRICS], node_id=app[K.NODE_ID],
+        router=router, metrics=app[K.METRICS], node_id=app[K.NODE_ID], history=app.get(K.HISTORY),
     )
     app[K.SERVICES] = ctx
     # the bridges' workers hand customer events and reply outcomes to the conversation service

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from gateway.auth import Sessions
 from gateway.background import Background
 from gateway.config.schema import Config
+from gateway.history.service import History
 from gateway.media.fetcher import MediaFetcher
 from gateway.metrics import Metrics
 from gateway.outbound import DeliveryReporter, Outbox
@@ -27,6 +28,7 @@ NODE_ID = web.AppKey("node_id", str)
 BACKGROUND = web.AppKey("background", Background)
 ROUTER = web.AppKey("router", Router)
 SERVICES = web.AppKey("services", Services)
+HISTORY = web.AppKey("history", History)  # the history database (gateway/history), when the app has one
 
 # Bridges (gateway/webhooks, gateway/outbound.py): the live channels, the workers, and the two
 # callables the conversation service provides (set them before the bridges' cleanup_ctx runs).

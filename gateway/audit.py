@@ -1,29 +1,115 @@
-"""The audit trail: who did what to whose data, kept per tenant in a Redis stream until the history
-database takes it over."""
+"""The audit trail: who did what to whose data. Kept per tenant in a Redis stream for the live view,
+and appended in the same step to the archive outbox, from which the history database keeps it for good
+(append-only there: migration 0004 refuses UPDATE and DELETE on the table).
+
+What is recorded (``action``; ``details`` hold ids, never what a person wrote or their contact data):
+- ``login``, ``logout`` — an agent or supervisor; ``agent.state`` — an agent's availability changed
+- ``conversation.close``, ``conversation.transfer`` — by the agent holding it
+- ``conversation.read`` — a conversation read by someone else than the agent who served it
+  (a supervisor, or an agent in the 360° view)
+- ``contact.merge``, ``contact.export``, ``contact.erase`` (the erasure keeps only the contact id)"""
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
+import asyncpg
 from redis.asyncio import Redis
 
 from acd import replies
 from gateway.auth import Principal
 from gateway.keys import TenantKeys
+from gateway.store.ids import new_id
 
 AUDIT_MAXLEN = 100_000
+ACTIONS = (
+    "login", "logout", "agent.state", "conversation.close", "conversation.transfer", "conversation.read",
+    "contact.merge", "contact.export", "contact.erase",
+)
+_READ_PAGE = 1000
 
 
 async def audit(redis: Redis, keys: TenantKeys, who: Principal, action: str, details: dict) -> None:
     """Append one entry: actor, role, action and its details."""
-    await redis.xadd(keys.audit(), {
+    entry: dict[Any, Any] = {
         "ts": repr(time.time()), "actor": who.user_id, "role": who.role, "action": action,
-        "details": json.dumps(details),
-    }, maxlen=AUDIT_MAXLEN, approximate=True)
+        "details": json.dumps(details), "archive_id": new_id("a"),
+    }
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.xadd(keys.audit(), entry, maxlen=AUDIT_MAXLEN, approximate=True)
+        pipe.xadd(keys.archive(), {"k": "audit", **entry})  # to PostgreSQL (gateway/history)
+        await pipe.execute()
+
+
+async def audit_read(redis: Redis, keys: TenantKeys, who: Principal, conversation_id: str, served_by: str) -> None:
+    """Record a read of a conversation another agent served (not the agent's own, not an unserved one)."""
+    if served_by and served_by != who.user_id:
+        await audit(redis, keys, who, "conversation.read", {"conversation_id": conversation_id, "agent_id": served_by})
 
 
 async def audit_entries(redis: Redis, keys: TenantKeys, count: int = 100) -> list[dict]:
     """The newest entries first."""
     rows = replies.entries(await redis.xrevrange(keys.audit(), count=count))
     return [{**fields, "id": entry_id, "details": json.loads(fields.get("details") or "{}")} for entry_id, fields in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Filters of a search: all optional; times in epoch seconds, ``until`` exclusive."""
+
+    actor: str = ""
+    action: str = ""
+    since: float | None = None
+    until: float | None = None
+    offset: int = 0
+    limit: int = 100
+
+    def matches(self, e: dict) -> bool:
+        return ((not self.actor or e["actor"] == self.actor) and (not self.action or e["action"] == self.action)
+                and (self.since is None or e["ts"] >= self.since) and (self.until is None or e["ts"] < self.until))
+
+
+def _entry(entry_id: str, f: dict[str, str]) -> dict:
+    return {"id": f.get("archive_id") or entry_id, "ts": float(f.get("ts") or 0), "actor": f.get("actor", ""),
+            "role": f.get("role", ""), "action": f.get("action", ""), "details": json.loads(f.get("details") or "{}")}
+
+
+async def search_audit(redis: Redis, pool: asyncpg.Pool | None, tenant: str, q: AuditQuery) -> tuple[list[dict], bool]:
+    """One page of matching entries, newest first, and whether more follow. The history database holds
+    all of them; the Redis stream the newest (also those the archive has not copied yet)."""
+    want = q.offset + q.limit + 1
+    found: dict[str, dict] = {}
+    stream = TenantKeys(tenant).audit()
+    top = f"{int(q.until * 1000)}" if q.until is not None else "+"
+    bottom = f"{int(q.since * 1000)}" if q.since is not None else "-"
+    taken = 0
+    while taken < want:
+        batch = replies.entries(await redis.xrevrange(stream, max=top, min=bottom, count=_READ_PAGE))
+        for entry_id, f in batch:
+            e = _entry(entry_id, f)
+            if q.matches(e):
+                found[e["id"]] = e
+                taken += 1
+        if len(batch) < _READ_PAGE:
+            break
+        top = "(" + batch[-1][0]
+    if pool is not None:
+        rows = await pool.fetch(
+            """SELECT id, ts, actor, role, action, details FROM audit
+               WHERE tenant = $1 AND ($2 = '' OR actor = $2) AND ($3 = '' OR action = $3)
+                 AND ($4::timestamptz IS NULL OR ts >= $4) AND ($5::timestamptz IS NULL OR ts < $5)
+               ORDER BY ts DESC, id DESC LIMIT $6""",
+            tenant, q.actor, q.action, _when(q.since), _when(q.until), want)
+        for r in rows:
+            found.setdefault(r["id"], {"id": r["id"], "ts": r["ts"].timestamp(), "actor": r["actor"], "role": r["role"],
+                                       "action": r["action"], "details": json.loads(r["details"] or "{}")})
+    ordered = sorted(found.values(), key=lambda e: (e["ts"], e["id"]), reverse=True)
+    return ordered[q.offset:q.offset + q.limit], len(ordered) > q.offset + q.limit
+
+
+def _when(seconds: float | None) -> datetime | None:
+    return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from gateway import cli_channels
+from gateway import cli_channels, cli_contacts, cli_db
 from gateway.config import ConfigError, load_config
 
 log = logging.getLogger("omnirelay")
@@ -28,7 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("path")
     sub.add_parser("hash-password", help="print an argon2 hash for the config's password_hash")
     cli_channels.add_parser(sub)
+    cli_db.add_parser(sub)
+    cli_contacts.add_parser(sub)
     args = parser.parse_args(argv)
+
+    if args.command == "db":
+        return cli_db.run(args)
+    if args.command == "contacts":
+        return cli_contacts.run(args)
 
     if args.command == "channels":
         return cli_channels.run(args, os.environ.get("OMNIRELAY_CONFIG"))
@@ -58,6 +65,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.app import create_app
     from gateway.demo_secret import resolve_secret
     from gateway.embedded_redis import EmbeddedRedisError
+    from gateway.history.service import EMBEDDED, HistoryError
     from gateway.logs import setup_logging
 
     setup_logging(os.environ.get("OMNIRELAY_LOG_LEVEL", "INFO"))
@@ -88,7 +96,8 @@ def _serve(args: argparse.Namespace) -> int:
         uvloop.install()
     except ImportError:
         pass
-    app = create_app(config, redis_url=redis_url, data_dir=data_dir)
+    database = os.environ.get("DATABASE_URL") or EMBEDDED
+    app = create_app(config, redis_url=redis_url, data_dir=data_dir, database=database)
     base = config.server.public_url or f"http://{host}:{port}"
     banner = [
         f"omnirelay listening on {base}",
@@ -96,6 +105,8 @@ def _serve(args: argparse.Namespace) -> int:
         f"  agent console:              {base}/agent",
         f"  supervisor dashboard:       {base}/supervisor",
         "  redis: " + ("REDIS_URL" if redis_url else f"embedded, data in {os.environ.get('OMNIRELAY_DATA_DIR', 'var')}/"),
+        "  history database: " + ("DATABASE_URL" if database != EMBEDDED
+                                  else f"embedded PostgreSQL, data in {os.environ.get('OMNIRELAY_DATA_DIR', 'var')}/postgres/"),
     ]
     if any("argon2" in a.password_hash for t in config.tenants.values() for a in t.agents.values()) and "demo" in config.tenants:
         banner.append("  demo logins: anna/anna-demo, ben/ben-demo, clara/clara-demo (agents), sam/sam-demo (supervisor)")
@@ -114,7 +125,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
     except CleanupError as err:  # several teardown steps failed: report the embedded Redis' one
         return _fail(next((e for e in err.exceptions if isinstance(e, EmbeddedRedisError)), err))
-    except (EmbeddedRedisError, OSError) as err:
+    except (EmbeddedRedisError, HistoryError, OSError) as err:
         return _fail(err)
     print("omnirelay: stopped", flush=True)
     return 0

@@ -37,5 +37,17 @@ class Metrics:
             "omnirelay_rejected_total", "Inputs refused, by reason", ["reason"], registry=self.registry
         )
 
+        # the history database (gateway/history): how far the archive is behind Redis
+        self.archive_lag = Gauge(
+            "omnirelay_archive_lag_seconds", "Age of the oldest change not yet archived in PostgreSQL", ["tenant"],
+            registry=self.registry,
+        )
+        self.archive_pending = Gauge(
+            "omnirelay_archive_pending", "Changes waiting to be archived in PostgreSQL", ["tenant"], registry=self.registry
+        )
+        self.history_up = Gauge(
+            "omnirelay_history_database_up", "1 while the archive reaches the history database", registry=self.registry
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from gateway.auth import Sessions
 from gateway.config.schema import Config
 from gateway.emitter import Emitter
+from gateway.history.service import History
 from gateway.live_sessions import LiveSessions
 from gateway.metrics import Metrics
 from gateway.outbound import Outbox
@@ -33,3 +34,4 @@ class Services:
     outbox: Outbox | None = None  # set once the bridges' workers start (none without bridged channels)
     dialling: Any = None  # gateway.callbacks.dialling.Dialling, set once the dialers start
     bridged: Any = None  # gateway.webhooks.channels.BridgedChannels, set once the bridges start
+    history: History | None = None  # the history database and its archive (None: the app runs without one)

@@ -172,3 +172,41 @@ async def eventually(check, timeout: float = 5.0, interval: float = 0.05):
             if value:
                 return value
             await asyncio.sleep(interval)
+
+
+# --- the history database: a real PostgreSQL ($DATABASE_URL, or one embedded server per session) ---
+
+import asyncpg  # noqa: E402
+
+from gateway.history import migrate  # noqa: E402
+from gateway.history.embedded import EmbeddedPostgres  # noqa: E402
+
+HISTORY_TABLES = ("conversations, messages, attachments, contacts, identities, acd_events, audit, "
+                  "erased_contacts, erased_conversations, retention_runs")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """DSN of a migrated history database: $DATABASE_URL when set, else an embedded PostgreSQL."""
+    if os.environ.get("DATABASE_URL"):
+        asyncio.run(migrate.upgrade(os.environ["DATABASE_URL"]))
+        yield os.environ["DATABASE_URL"]
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("history") / "postgres")
+    url = asyncio.run(server.start())
+    asyncio.run(migrate.upgrade(url))
+    try:
+        yield url
+    finally:
+        asyncio.run(server.stop())
+
+
+@pytest.fixture
+async def history_db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the history database, every table emptied."""
+    conn = await asyncpg.connect(database_url)
+    await conn.execute(f"TRUNCATE {HISTORY_TABLES}")
+    try:
+        yield conn
+    finally:
+        await conn.close()

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from gateway.api.auth_helpers import json_body, json_error, principal
 from gateway.appkeys import CONFIG, REDIS, SERVICES
-from gateway.audit import audit
+from gateway.audit import audit, audit_read
 from gateway.auth import Principal
 from gateway.conversations.access import may_see, serves_contact
 from gateway.keys import TenantKeys
@@ -49,6 +49,8 @@ async def conversation(request: web.Request) -> web.Response:
     limits = request.config_dict[CONFIG].limits
     page = await read_page(redis, keys, conv.id, after, max_messages=limits.history_page_messages,
                            max_bytes=limits.history_page_bytes)
+    if after == 0:  # once per reading, not per page
+        await audit_read(redis, keys, who, conv.id, conv.agent_id)
     return web.json_response({**conv.to_wire(), **page.to_wire(conv.id)})
 
 

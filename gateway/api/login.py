@@ -10,6 +10,7 @@ from aiohttp import web
 from gateway.api.auth_helpers import json_body, json_error, principal
 from gateway.api.client_address import address_subject, client_address
 from gateway.appkeys import CONFIG, METRICS, REDIS, SERVICES, SESSIONS
+from gateway.audit import audit
 from gateway.auth import AuthError, LoginBusy, find_user
 from gateway.keys import TenantKeys
 from gateway.live_sessions import end_session
@@ -71,6 +72,7 @@ async def login(request: web.Request) -> web.Response:
         return response
     except AuthError:
         return json_error(401, "unauthorized", "wrong username or password")
+    await audit(redis, TenantKeys(who.tenant), who, "login", {})
     return web.json_response({
         "token": token, "role": who.role, "agent_id": who.user_id if who.role == "agent" else None,
         "user_id": who.user_id, "tenant": who.tenant, "name": who.name, "expires_at": who.expires_at,
@@ -83,6 +85,7 @@ async def logout(request: web.Request) -> web.Response:
     the availability (offline at once: waiting customers go to someone who is there)."""
     who = await principal(request)
     await request.config_dict[SESSIONS].logout(who)
+    await audit(request.config_dict[REDIS], TenantKeys(who.tenant), who, "logout", {})
     ctx = request.config_dict[SERVICES]
     await end_session(ctx.sio, ctx.live, who)
     if who.role == "agent":

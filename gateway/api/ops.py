@@ -8,7 +8,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from gateway.api.client_address import client_address, is_trusted_proxy
-from gateway.appkeys import CONFIG, METRICS, NODE_ID, REDIS
+from gateway.appkeys import CONFIG, HISTORY, METRICS, NODE_ID, REDIS
 from gateway.channels_health import channel_health, live_states
 
 routes = web.RouteTableDef()
@@ -40,12 +40,18 @@ async def healthz(request: web.Request) -> web.Response:
         redis_ok = True
     except (RedisError, OSError):
         redis_ok = False
-    body = {
+    body: dict[str, object] = {
         "status": "ok" if redis_ok else "unavailable",
         "redis": "ok" if redis_ok else "unreachable",
         "node": request.config_dict[NODE_ID],
         "channels": channels,
     }
+    history = request.config_dict.get(HISTORY)
+    if history is not None and redis_ok:  # live service goes on without it: said, not a 503
+        body["history"] = state = await history.status()
+        if state["database"] != "ok":
+            body["status"] = "degraded"
+
     return web.json_response(body, status=200 if redis_ok else 503)
 
 

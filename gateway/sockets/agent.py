@@ -14,7 +14,9 @@ import socketio
 
 from acd.effects import Assigned
 from acd.errors import InvalidState
+from gateway.audit import audit
 from gateway.auth import Principal
+from gateway.callbacks.messenger import offer_callback
 from gateway.callbacks.records import get_callback
 from gateway.callbacks.scheduler import callback_of_task
 from gateway.conversations.access import agent_conversation
@@ -28,7 +30,7 @@ from gateway.rooms import agent_room, session_room, visitor_room
 from gateway.services import Services
 from gateway.sockets.acked import acked
 from gateway.sockets.authenticate import authenticate
-from gateway.store.conversations import Conversation, get_conversation
+from gateway.store.conversations import Conversation, get_conversation, update_conversation
 from gateway.store.messages import (
     ConversationClosed,
     ConversationMissing,
@@ -115,6 +117,7 @@ class AgentNamespace(socketio.AsyncNamespace):
             raise ClientError("bad_request", f"'state' must be one of {', '.join(_STATES)}")
         await self.ctx.router.set_state(who.tenant, who.user_id, state)
         info = await self.ctx.router.engine(who.tenant).agent(who.user_id)
+        await audit(self.ctx.redis, TenantKeys(who.tenant), who, "agent.state", {"state": state})
         return {"state": info.get("state", state)}
 
     @staticmethod
@@ -206,6 +209,7 @@ class AgentNamespace(socketio.AsyncNamespace):
         if code is not None and (not isinstance(code, str) or len(code) > 64):
             raise ClientError("bad_request", "'wrapup_code' must be a short string")
         await end_conversation(self.ctx, who.tenant, conv, reason="agent", wrapup_code=code)
+        await audit(self.ctx.redis, TenantKeys(who.tenant), who, "conversation.close", {"conversation_id": conv.id})
         return {"ok": True}
 
     @acked
@@ -218,6 +222,8 @@ class AgentNamespace(socketio.AsyncNamespace):
             await self.ctx.router.wrapup_done(who.tenant, who.user_id, cid, code)
         except InvalidState as err:  # an open conversation ends through close (with the code), never here
             raise ClientError("still_open", "The conversation is still open; close it with the wrap-up code.") from err
+        # kept with the conversation (and archived with it): search filters by it
+        await update_conversation(self.ctx.redis, TenantKeys(who.tenant), cid, wrapup_code=code)
         return {"ok": True}
 
     @acked
@@ -235,12 +241,16 @@ class AgentNamespace(socketio.AsyncNamespace):
         if agent == who.user_id:
             raise ClientError("bad_request", "You cannot transfer a conversation to yourself.")
         await self.ctx.router.transfer(who.tenant, conv.id, queue=queue, agent=agent)
+        await audit(self.ctx.redis, TenantKeys(who.tenant), who, "conversation.transfer",
+                    {"conversation_id": conv.id, "queue": queue or "", "agent_id": agent or ""})
         return {"ok": True}
 
     @acked
     async def on_escalate(self, sid: str, data: Any = None) -> dict:
         who, d = await self._who(sid), require_dict(data)
         conv = await self._mine(who, d)
+        if d.get("to") == "callback_offer":  # a messenger customer confirms it themselves (gateway/callbacks/messenger.py)
+            return {"ok": True, **await offer_callback(self.ctx, TenantKeys(who.tenant), conv, d.get("phone"))}
         request = parse_escalation(d)
         await record_escalation(self.ctx, TenantKeys(who.tenant), conv, request, by="agent")
         return {"ok": True, **request}

@@ -101,7 +101,7 @@ async def resolve_contact(
             ids.append(f"{kind}:{value}")
     result = await runner(redis).call(
         RESOLVE_CONTACT,
-        keys=[keys.prefix],
+        keys=[keys.prefix, keys.archive()],
         args=[new_id("k"), repr(now), name, normalise_email(email) if email else "",
               normalise_phone(phone) if phone else "", ",".join(merge or []), *ids],
     )

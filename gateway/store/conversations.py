@@ -11,12 +11,14 @@ from redis.exceptions import ResponseError
 
 from acd import replies
 from acd.lua_runner import runner
+from gateway.history.reader import reader_for
 from gateway.keys import TenantKeys
 from gateway.store.ids import new_id
 from gateway.store.scripts import store_script
 
 STATES = ("queued", "offered", "assigned", "closed")
 CLOSE_CONVERSATION = store_script("close_conversation")
+UPDATE_CONVERSATION = store_script("update_conversation")
 
 
 @dataclass(slots=True)
@@ -85,7 +87,8 @@ async def create_conversation(
         visitor_id=visitor_id, external_id=external_id, created_at=now, updated_at=now,
     )
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.hset(keys.conv(conv.id), mapping={k: str(v) for k, v in asdict(conv).items()})
+        pipe.hset(keys.conv(conv.id), mapping={**{k: str(v) for k, v in asdict(conv).items()}, "ov": "1"})
+        pipe.xadd(keys.archive(), {"k": "conv", "c": conv.id, "ov": "1"})  # to PostgreSQL (gateway/history)
         pipe.zadd(keys.convs_open(), {conv.id: now})
         pipe.zadd(keys.contact_convs(contact_id), {conv.id: now})
         if pointer:
@@ -102,19 +105,17 @@ async def get_conversation(redis: Redis, keys: TenantKeys, conversation_id: str)
         if "WRONGTYPE" in str(err):
             return None
         raise
+    if not raw and (history := reader_for(redis)) is not None:  # closed, archived and evicted from Redis
+        raw = await history.conversation(keys.tenant, conversation_id) or {}
     return _decode(raw) if raw else None
 
 
 async def update_conversation(redis: Redis, keys: TenantKeys, conversation_id: str, **changes: Any) -> None:
     """Set fields of an existing conversation (never creates one)."""
-    key = keys.conv(conversation_id)
     changes.setdefault("updated_at", time.time())
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.exists(key)
-        pipe.hset(key, mapping={k: str(v) for k, v in changes.items()})
-        exists, _ = await pipe.execute()
-    if not exists:  # the HSET above created a stub: remove it again
-        await redis.delete(key)
+    flat = [str(x) for k, v in changes.items() for x in (k, v)]
+    await runner(redis).call(UPDATE_CONVERSATION, keys=[keys.conv(conversation_id), keys.archive()],
+                             args=[conversation_id, *flat])
 
 
 async def close_conversation(
@@ -124,19 +125,26 @@ async def close_conversation(
     now = time.time() if now is None else now
     done = await runner(redis).call(
         CLOSE_CONVERSATION,
-        keys=[keys.conv(conversation_id), keys.convs_open()], args=[conversation_id, repr(now), reason],
+        keys=[keys.conv(conversation_id), keys.convs_open(), keys.archive(), keys.archive_closed()],
+        args=[conversation_id, repr(now), reason],
     )
     return bool(done)
 
 
 async def conversations_of_contact(redis: Redis, keys: TenantKeys, contact_id: str, limit: int = 100) -> list[Conversation]:
-    """The contact's conversations on every channel, newest first."""
+    """The contact's conversations on every channel, newest first (the evicted ones from the history)."""
     ids = replies.texts(await redis.zrevrange(keys.contact_convs(contact_id), 0, limit - 1))
     async with redis.pipeline(transaction=False) as pipe:
         for cid in ids:
             pipe.hgetall(keys.conv(cid))
         rows = await pipe.execute()
-    return [_decode(r) for r in rows if r]
+    live = [_decode(r) for r in rows if r]
+    if (history := reader_for(redis)) is None or len(live) >= limit:
+        return live
+    seen = {c.id for c in live}
+    archived = [_decode(r) for r in await history.conversations_of_contact(keys.tenant, contact_id, limit)]
+    merged = live + [c for c in archived if c.id not in seen]
+    return sorted(merged, key=lambda c: c.created_at, reverse=True)[:limit]
 
 
 async def open_conversations(redis: Redis, keys: TenantKeys) -> list[Conversation]:

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from acd import replies
 from acd.lua_runner import runner
+from gateway.history.reader import HistoryReader, reader_for
 from gateway.keys import TenantKeys
 from gateway.store.scripts import store_script
 from gateway.store.statuses import statuses
@@ -114,12 +115,13 @@ async def post_message(
         APPEND_MESSAGE,
         keys=[
             keys.conv(conversation_id), keys.conv_messages(conversation_id),
-            keys.conv_client_ids(conversation_id), rate_key,
+            keys.conv_client_ids(conversation_id), rate_key, keys.archive(),
         ],
         args=[
             client_id, f"{conversation_id}:", author_kind, author_name, author_id, text, repr(ts),
             json.dumps(extra) if extra else "", "1" if allow_closed else "0",
             rate[1] if rate else 0, rate[2] * 2 if rate else 0, require_agent, "1" if template else "0",
+            conversation_id,
         ],
     )
     message = Message(
@@ -142,7 +144,17 @@ async def read_messages(
     entries = replies.entries(
         await redis.xrange(keys.conv_messages(conversation_id), min=f"({max(after_seq, 0)}-0", max="+", count=limit)
     )
+    if not entries and (history := await _archive_of(redis, keys, conversation_id)) is not None:
+        entries = await history.messages(keys.tenant, conversation_id, max(after_seq, 0), limit)
     return [_from_entry(conversation_id, entry_id, fields) for entry_id, fields in entries]
+
+
+async def _archive_of(redis: Redis, keys: TenantKeys, conversation_id: str) -> HistoryReader | None:
+    """The history reader when the conversation has left Redis (evicted once archived), else None."""
+    history = reader_for(redis)
+    if history is None or await redis.exists(keys.conv(conversation_id)):
+        return None
+    return history
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +226,8 @@ async def _current_files(redis: Redis, keys: TenantKeys, page: list[Message]) ->
 async def last_message(redis: Redis, keys: TenantKeys, conversation_id: str) -> Message | None:
     """The newest message of a conversation, if any."""
     entries = replies.entries(await redis.xrevrange(keys.conv_messages(conversation_id), count=1))
+    if not entries and (history := await _archive_of(redis, keys, conversation_id)) is not None:
+        entries = await history.messages(keys.tenant, conversation_id, 0, 1, newest=True)
     return _from_entry(conversation_id, *entries[0]) if entries else None
 
 

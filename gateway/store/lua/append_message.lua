@@ -1,13 +1,15 @@
 -- Post one message to a conversation in a single step: the author's right to write, idempotency by
 -- client id, rate limit, numbering with the next seq, and what fan-out needs to know.
 -- KEYS[1] = conversation hash, KEYS[2] = message stream, KEYS[3] = client-id hash,
--- KEYS[4] = rate-limit counter of the sender (any key when ARGV[10] = 0)
+-- KEYS[4] = rate-limit counter of the sender (any key when ARGV[10] = 0),
+-- KEYS[5] = the tenant's archive outbox STREAM (gateway/history: the message goes to PostgreSQL from there)
 -- ARGV[1] = client_id ("" = none), ARGV[2] = message id prefix (the id is <prefix><seq>), ARGV[3] = author kind,
 -- ARGV[4] = author name, ARGV[5] = author id, ARGV[6] = text, ARGV[7] = ts (epoch s),
 -- ARGV[8] = extra JSON ("" = none), ARGV[9] = "1" to allow appending to a closed conversation,
 -- ARGV[10] = rate limit (messages per window, 0 = none), ARGV[11] = rate window seconds,
 -- ARGV[12] = agent id that must hold the conversation ("" = no check),
--- ARGV[13] = "1" when the message is a template (allowed outside a messenger's reply window)
+-- ARGV[13] = "1" when the message is a template (allowed outside a messenger's reply window),
+-- ARGV[14] = conversation id
 -- Returns {seq, id, ts, duplicate(0|1), agent_id, visitor_id};
 -- errors NOCONV, CLOSED, RATE, FORBIDDEN, WINDOW.
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -69,4 +71,7 @@ if ARGV[1] ~= '' then
   redis.call('HSET', KEYS[3], ARGV[1], seq)
 end
 redis.call('HSET', KEYS[1], 'updated_at', ARGV[7], 'last_author', ARGV[3])
+-- ov counts the conversation's archive entries: eviction waits until the archive has acknowledged the last
+local ov = redis.call('HINCRBY', KEYS[1], 'ov', 1)
+redis.call('XADD', KEYS[5], '*', 'k', 'msg', 'c', ARGV[14], 's', seq, 'ov', ov)
 return {seq, mid, ARGV[7], 0, agent, visitor}

@@ -4,11 +4,12 @@
 -- indexed and never a reason to merge (anyone can type anyone's address).
 -- Contact keys are only known once identities are read, so this script builds them from the
 -- tenant prefix; every key it touches carries the same hash tag as KEYS[1].
--- KEYS[1] = tenant prefix ("t:{demo}:")
+-- KEYS[1] = tenant prefix ("t:{demo}:"), KEYS[2] = the tenant's archive outbox STREAM
 -- ARGV[1] = id for a new contact, ARGV[2] = now, ARGV[3] = name, ARGV[4] = claimed email,
 -- ARGV[5] = claimed phone, ARGV[6] = contact ids an agent merges explicitly ("," separated, "" = none),
 -- ARGV[7..n] = verified identities "kind:value"
--- Returns {contact id, merged ids...}.
+-- Returns {contact id, merged ids...}. A change (new contact, merge, new identity, new value) is also
+-- appended to the archive outbox, in this same step.
 local p = KEYS[1]
 local function live(cid)
   for _ = 1, 16 do
@@ -19,6 +20,7 @@ local function live(cid)
   return cid
 end
 
+local changed = false
 local found, order = {}, {}
 local function consider(cid)
   cid = live(cid)
@@ -44,6 +46,7 @@ if primary == nil then
   primary = ARGV[1]
   ckey = p .. 'contact:' .. primary
   redis.call('HSET', ckey, 'id', primary, 'created_at', ARGV[2])
+  changed = true
 else
   ckey = p .. 'contact:' .. primary
 end
@@ -54,9 +57,11 @@ local function put(field, value, verified)
   local cur = redis.call('HMGET', ckey, field, field .. '_verified')
   if verified then
     if cur[2] ~= '1' or not cur[1] or cur[1] == '' then
+      if cur[1] ~= value or cur[2] ~= '1' then changed = true end
       redis.call('HSET', ckey, field, value, field .. '_verified', '1')
     end
   elseif cur[2] ~= '1' then
+    if cur[1] ~= value then changed = true end
     redis.call('HSET', ckey, field, value, field .. '_verified', '0')
   end
 end
@@ -76,21 +81,28 @@ for _, cid in ipairs(order) do
     put('phone', o[4] or '', o[5] == '1')
     redis.call('HSET', okey, 'merged_into', primary)
     table.insert(merged, cid)
+    changed = true
   end
 end
 
 for i = 7, #ARGV do
   redis.call('SET', p .. 'identity:' .. ARGV[i], primary)
-  redis.call('SADD', ckey .. ':ids', ARGV[i])
+  if redis.call('SADD', ckey .. ':ids', ARGV[i]) == 1 then changed = true end
   local kind, value = string.match(ARGV[i], '^([^:]+):(.*)$')
   if kind == 'email' or kind == 'phone' then put(kind, value, true) end
 end
 if ARGV[3] ~= '' then
   local cur = redis.call('HGET', ckey, 'name')
-  if not cur or cur == '' then redis.call('HSET', ckey, 'name', ARGV[3]) end
+  if not cur or cur == '' then
+    redis.call('HSET', ckey, 'name', ARGV[3])
+    changed = true
+  end
 end
 put('email', ARGV[4], false)
 put('phone', ARGV[5], false)
 local out = {primary}
 for _, m in ipairs(merged) do table.insert(out, m) end
+if changed then
+  redis.call('XADD', KEYS[2], '*', 'k', 'contact', 'id', primary, 'merged', table.concat(merged, ','))
+end
 return out

@@ -15,6 +15,7 @@ import { isEmail } from "./email_conversation";
 import { errorSentence } from "./errors";
 import { Notifier } from "./notify";
 import { OfferList } from "./offers";
+import { searchBox } from "./search";
 import { StateSwitch } from "./state";
 import type { AgentState, Canned, Conversation, Directory } from "./types";
 
@@ -157,9 +158,15 @@ function runConsole(login: Login): void {
       escalateDialog(customer.current ?? conv.contact, async (request) => {
         const ack = await conn.escalate(conv.conversation_id, request);
         if (ack.error) return errorSentence(ack.error, "The escalation did not work. Please try again.");
-        toast(request.to === "email" ? "The customer will be answered by email." : "Callback requested.");
+        toast(
+          request.to === "email"
+            ? "The customer will be answered by email."
+            : request.to === "callback_offer"
+              ? "Callback offered: the customer confirms it on their messenger."
+              : "Callback requested.",
+        );
         return null;
-      }, !isEmail(conv)),
+      }, !isEmail(conv), conv.channel === "messaging" ? { channelType: conv.channel_type } : null),
     close: (conv) =>
       closeDialog(directory.wrapup_codes, async (code) => {
         const ack = await conn.close(conv.conversation_id, code);
@@ -181,6 +188,7 @@ function runConsole(login: Login): void {
         h("span", { class: "brand" }, "omnirelay", h("small", null, "Agent console")),
         stateSwitch.el,
         h("span", { class: "spacer" }),
+        searchBox(login.token),
         connEl,
         notifyButton,
         mute,

@@ -8,7 +8,7 @@ const H = 200;
 const PAD = { left: 34, right: 12, top: 10, bottom: 24 };
 export const COLORS = ["#1f5fbf", "#d9731a", "#2f9e5b", "#9c3fb8", "#c0392b", "#1a9aa8"];
 
-function niceMax(value: number): number {
+export function niceMax(value: number): number {
   if (value <= 4) return 4;
   const step = 10 ** Math.floor(Math.log10(value));
   for (const m of [1, 2, 2.5, 5, 10]) if (m * step >= value) return m * step;

@@ -6,6 +6,11 @@ import { h, replace, setText } from "../shared/dom";
 import { duration, percent } from "../shared/format";
 import { reconnectWhenOnline } from "../shared/network";
 import { forgetLogin, loginForm, logout, storedLogin, type Login } from "../shared/session";
+import { callbackTable } from "./callbacks";
+import { reportsCard } from "./reports";
+import { searchCard } from "./search";
+import { auditCard } from "./audit";
+import { privacyCard } from "./privacy";
 import { waitingChart } from "./chart";
 import { agentTable, channelBroken, channelTable, conversationTable, longWait, queueTable, slBreached, waitBreached } from "./tables";
 import type { Snapshot } from "./types";
@@ -33,6 +38,7 @@ function runDashboard(login: Login): void {
   const agents = h("section", { class: "card", "aria-labelledby": "a-title" });
   const live = h("section", { class: "card", "aria-labelledby": "l-title", hidden: true });
   const channels = h("section", { class: "card", "aria-labelledby": "ch-title", hidden: true });
+  const callbacks = h("section", { class: "card", "aria-labelledby": "cb-title", hidden: true });
   const alerts = h("div", { class: "alerts", role: "status", "aria-live": "polite" });
   const logoutButton = h("button", { class: "btn small", type: "button" }, "Log out");
 
@@ -51,7 +57,7 @@ function runDashboard(login: Login): void {
         h("span", { class: "agent-name" }, login.name ?? ""),
         logoutButton,
       ),
-      h("main", { class: "sup-main" }, alerts, tiles, queues, h("div", { class: "two-col" }, agents, chart), live, channels),
+      h("main", { class: "sup-main" }, alerts, tiles, queues, h("div", { class: "two-col" }, agents, chart), live, callbacks, channels, searchCard(login.token), reportsCard(login.token), privacyCard(login.token), auditCard(login.token)),
     ),
   );
 
@@ -97,6 +103,10 @@ function runDashboard(login: Login): void {
     if (s.channels) {
       channels.hidden = false;
       replace(channels, h("h2", { id: "ch-title" }, "Channels"), channelTable(s.channels));
+    }
+    if (s.callbacks) {
+      callbacks.hidden = false;
+      replace(callbacks, h("h2", { id: "cb-title" }, "Callbacks", h("small", null, " today / last 15 min")), callbackTable(s.callbacks, queueNames));
     }
     if (s.conversations) {
       live.hidden = false;

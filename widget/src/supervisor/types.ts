@@ -45,6 +45,25 @@ export interface ChannelRow {
   health: string;
 }
 
+/** Voice callback figures of one period (counts, attempts per reached customer, seconds from due to first dial). */
+export interface CallbackFigures {
+  requests: number;
+  cancelled: number;
+  reached: number;
+  failed: number;
+  attempts_per_reached: number | null;
+  first_attempt_median_s: number | null;
+  first_attempt_p90_s: number | null;
+}
+
+/** One queue's callbacks: open now, today (tenant time zone) and the last 15 minutes. */
+export interface CallbackRow {
+  queue: string;
+  open: number;
+  today: CallbackFigures;
+  last_15m: CallbackFigures;
+}
+
 export interface Snapshot {
   ts: number;
   agents: AgentRow[];
@@ -52,4 +71,5 @@ export interface Snapshot {
   series?: Record<string, [number, number][]>;
   conversations?: LiveConversation[];
   channels?: ChannelRow[];
+  callbacks?: CallbackRow[];
 }

@@ -1,0 +1,87 @@
+// The Audit log card of the supervisor dashboard: who did what, newest first, filtered by actor,
+// action and time range, a page at a time (GET /api/v1/audit; X-Next-Offset leads on).
+
+import { ApiError } from "../shared/api";
+import { h, replace, setText } from "../shared/dom";
+
+interface Entry {
+  id: string;
+  ts: number;
+  actor: string;
+  role: string;
+  action: string;
+  details: Record<string, unknown>;
+}
+
+const ACTIONS = ["", "login", "logout", "agent.state", "conversation.close", "conversation.transfer", "conversation.read",
+  "contact.merge", "contact.export", "contact.erase"];
+const PAGE = 50;
+
+function detailsText(details: Record<string, unknown>): string {
+  return Object.entries(details).map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`).join(", ");
+}
+
+async function fetchPage(token: string, params: URLSearchParams): Promise<[Entry[], string | null]> {
+  const response = await fetch(`/api/v1/audit?${params}`, { headers: { Authorization: `Bearer ${token}`, Accept: "application/json" } });
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, data?.error?.message ?? response.statusText);
+  return [data as Entry[], response.headers.get("X-Next-Offset")];
+}
+
+/** The card: filters, a table of entries, and "Older" while more remain. */
+export function auditCard(token: string): HTMLElement {
+  const actor = h("input", { name: "actor", placeholder: "user id", autocomplete: "off", maxlength: 128 });
+  const action = h("select", { name: "action" }, ACTIONS.map((a) => h("option", { value: a }, a || "any action")));
+  const from = h("input", { name: "from", type: "datetime-local" });
+  const to = h("input", { name: "to", type: "datetime-local" });
+  const body = h("tbody");
+  const status = h("p", { class: "audit-status", role: "status", "aria-live": "polite" });
+  const older = h("button", { type: "button", class: "audit-older", hidden: true }, "Older");
+  let next: string | null = null;
+
+  const params = (offset: string): URLSearchParams => {
+    const p = new URLSearchParams({ limit: String(PAGE), offset });
+    if (actor.value.trim()) p.set("actor", actor.value.trim());
+    if (action.value) p.set("action", action.value);
+    if (from.value) p.set("from", new Date(from.value).toISOString());
+    if (to.value) p.set("to", new Date(to.value).toISOString());
+    return p;
+  };
+  const load = async (offset: string) => {
+    setText(status, "Loading…");
+    try {
+      const [entries, more] = await fetchPage(token, params(offset));
+      if (offset === "0") replace(body);
+      for (const e of entries) {
+        body.appendChild(h("tr", { "data-id": e.id },
+          h("td", null, new Date(e.ts * 1000).toLocaleString()), h("td", null, e.actor), h("td", null, e.role),
+          h("td", null, e.action), h("td", { class: "audit-details" }, detailsText(e.details))));
+      }
+      next = more;
+      older.hidden = !more;
+      setText(status, body.children.length ? "" : "No entries.");
+    } catch (err) {
+      setText(status, `Failed: ${(err as Error).message}`);
+    }
+  };
+  older.addEventListener("click", () => next && void load(next));
+  const form = h("form", {
+    class: "audit-filters",
+    onsubmit: (ev: Event) => {
+      ev.preventDefault();
+      void load("0");
+    },
+  }, h("label", null, "Actor ", actor), h("label", null, "Action ", action), h("label", null, "From ", from),
+    h("label", null, "To ", to), h("button", { type: "submit" }, "Show"));
+  void load("0");
+  return h(
+    "section",
+    { class: "card audit-card", "aria-labelledby": "a-title" },
+    h("h2", { id: "a-title" }, "Audit log"),
+    form,
+    h("table", { class: "grid-table audit-table", "aria-label": "Audit log" },
+      h("thead", null, h("tr", null, ["When", "Actor", "Role", "Action", "Details"].map((t) => h("th", { scope: "col" }, t)))), body),
+    older,
+    status,
+  );
+}
