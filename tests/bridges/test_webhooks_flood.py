@@ -8,8 +8,7 @@ import json
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
-from echo import SECRET, SIGNATURE, SPEC, FakeVendor, echo_gateway, eventually, sign
+from echo import SECRET, SIGNATURE, SPEC, echo_gateway, eventually, running_vendor, sign
 
 from bridges.registry import BRIDGES
 from gateway import appkeys as K
@@ -18,14 +17,6 @@ from gateway import appkeys as K
 @pytest.fixture(autouse=True)
 def echo_registered(monkeypatch):
     monkeypatch.setitem(BRIDGES, "echo", SPEC)
-
-
-@pytest.fixture
-async def vendor():
-    server = TestServer(FakeVendor().app, host="127.0.0.1", port=0)
-    await server.start_server()
-    yield str(server.make_url("")).rstrip("/")
-    await server.close()
 
 
 class SlowHandler:
@@ -55,9 +46,9 @@ async def post_chats(http: aiohttp.ClientSession, url: str, prefix: str, chats: 
         assert r.status == 200
 
 
-async def test_while_flooded_the_chats_are_handled_one_at_a_time_and_none_is_lost(redis, redis_url, vendor):
+async def test_while_flooded_the_chats_are_handled_one_at_a_time_and_none_is_lost(redis, redis_url):
     handled = SlowHandler()
-    async with echo_gateway(redis_url, vendor, handler=handled) as gw, aiohttp.ClientSession() as http:
+    async with running_vendor() as vendor, echo_gateway(redis_url, vendor.url, handler=handled) as gw, aiohttp.ClientSession() as http:
         arrivals = gw.app[K.BRIDGED].arrivals
         arrivals.in_flight += arrivals.FLOOD  # as if that many platform requests were being answered now
         try:
@@ -73,8 +64,8 @@ async def test_while_flooded_the_chats_are_handled_one_at_a_time_and_none_is_los
         assert sorted(handled.texts[:12]) == sorted(f"flood{n}- 0" for n in range(12))
 
 
-async def test_the_count_of_requests_in_flight_returns_to_zero(redis, redis_url, vendor):
-    async with echo_gateway(redis_url, vendor, handler=SlowHandler()) as gw, aiohttp.ClientSession() as http:
+async def test_the_count_of_requests_in_flight_returns_to_zero(redis, redis_url):
+    async with running_vendor() as vendor, echo_gateway(redis_url, vendor.url, handler=SlowHandler()) as gw, aiohttp.ClientSession() as http:
         await asyncio.gather(*(post_chats(http, gw.url, f"p{n}-", 1) for n in range(20)))
         async with http.post(f"{gw.url}/webhooks/echo/echo", data=b"{", headers={SIGNATURE: "sha256=bad"}) as r:
             assert r.status == 401  # failures count down too
