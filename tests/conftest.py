@@ -210,3 +210,36 @@ async def history_db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
         yield conn
     finally:
         await conn.close()
+
+
+# A second tenant next to the demo one (tenant isolation tests): zed (agent) and sue (supervisor)
+# use anna's demo hash, so their password is "anna-demo".
+SECOND_TENANT = """
+  acme:
+    name: Acme
+    languages: [en]
+    topics:
+      help: {queue: help, label: {en: Help}}
+    queues:
+      help: {skill: help}
+    channels:
+      web: {type: widget}
+    agents:
+      zed:
+        name: Zed
+        password_hash: $argon2id$v=19$m=65536,t=3,p=4$TJYkFnUj3ksgqEoJpJYIhA$YcUKVNC3GA2YWxzrw3RVlbIMLZx9CwwPmf8le2hUcMk
+        languages: [en]
+        skills: {help: 5}
+        capacity: {chat: 2}
+    supervisors:
+      sue:
+        name: Sue
+        password_hash: $argon2id$v=19$m=65536,t=3,p=4$TJYkFnUj3ksgqEoJpJYIhA$YcUKVNC3GA2YWxzrw3RVlbIMLZx9CwwPmf8le2hUcMk
+"""
+
+
+def two_tenants_config():
+    """The demo tenant plus ``acme`` (SECOND_TENANT)."""
+    from gateway.config import load_config_text
+
+    return load_config_text(DEMO_CONFIG.read_text() + SECOND_TENANT, env={})

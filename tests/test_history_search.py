@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 
 import aiohttp
 import pytest
-from conftest import DEMO_CONFIG, eventually, running_gateway
+from conftest import eventually, running_gateway, two_tenants_config
 from history_helpers import history_gateway
 
-from gateway.config import load_config_text
 from gateway.history.search import prefixed, snippet_parts
 from gateway.keys import TenantKeys
 from gateway.store.contacts import resolve_contact
@@ -19,28 +18,6 @@ from gateway.store.conversations import close_conversation, create_conversation,
 from gateway.store.messages import append_message
 
 KEYS = TenantKeys("demo")
-ACME = """
-  acme:
-    name: Acme
-    languages: [en]
-    topics:
-      help: {queue: help, label: {en: Help}}
-    queues:
-      help: {skill: help}
-    channels:
-      web: {type: widget}
-    agents:
-      zed:
-        name: Zed
-        password_hash: $argon2id$v=19$m=65536,t=3,p=4$TJYkFnUj3ksgqEoJpJYIhA$YcUKVNC3GA2YWxzrw3RVlbIMLZx9CwwPmf8le2hUcMk
-        languages: [en]
-        skills: {help: 5}
-        capacity: {chat: 2}
-    supervisors:
-      sue:
-        name: Sue
-        password_hash: $argon2id$v=19$m=65536,t=3,p=4$TJYkFnUj3ksgqEoJpJYIhA$YcUKVNC3GA2YWxzrw3RVlbIMLZx9CwwPmf8le2hUcMk
-"""  # zed and sue use anna's demo hash: password "anna-demo"
 
 
 async def _conversation(redis, texts: list[str], *, keys: TenantKeys = KEYS, language: str = "de",
@@ -244,7 +221,7 @@ async def test_an_agent_keeps_finding_a_conversation_it_transferred(redis, searc
 
 
 async def test_one_tenant_never_finds_anothers_conversations(redis, redis_url, database_url, history_db):
-    config = load_config_text(DEMO_CONFIG.read_text() + ACME, env={})
+    config = two_tenants_config()
     async with history_gateway(config, redis_url, database_url) as gw, aiohttp.ClientSession() as http:
         demo = await _conversation(redis, ["Invoice for demo"], language="en", name="Same Name", agent_id="zed")
         acme = await _conversation(redis, ["Invoice for acme"], keys=TenantKeys("acme"), language="en",

@@ -4,37 +4,13 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from conftest import DEMO_CONFIG, running_gateway
-
-from gateway.config import load_config_text
-
-ACME = """
-  acme:
-    name: Acme
-    languages: [en]
-    topics:
-      help: {queue: help, label: {en: Help}}
-    queues:
-      help: {skill: help}
-    channels:
-      web: {type: widget}
-    agents:
-      zed:
-        name: Zed
-        password_hash: $argon2id$v=19$m=65536,t=3,p=4$TJYkFnUj3ksgqEoJpJYIhA$YcUKVNC3GA2YWxzrw3RVlbIMLZx9CwwPmf8le2hUcMk
-        languages: [en]
-        skills: {help: 5}
-        capacity: {chat: 2}
-    supervisors:
-      sue:
-        name: Sue
-        password_hash: $argon2id$v=19$m=65536,t=3,p=4$TJYkFnUj3ksgqEoJpJYIhA$YcUKVNC3GA2YWxzrw3RVlbIMLZx9CwwPmf8le2hUcMk
-"""  # zed and sue use anna's demo hash: password "anna-demo"
+from conftest import SECOND_TENANT as ACME  # noqa: F401  (TEMPORARY: tests/test_supervisor_actions.py imports it)
+from conftest import running_gateway, two_tenants_config
 
 
 @pytest.fixture
 async def two_tenants(redis, redis_url):
-    config = load_config_text(DEMO_CONFIG.read_text() + ACME, env={})
+    config = two_tenants_config()
     async with running_gateway(config, redis_url) as gw:
         yield gw
 
