@@ -9,7 +9,6 @@ While the gateway runs, a supervisor restarts the server when it dies (same data
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import logging
 import os
 import re
@@ -23,14 +22,13 @@ from pathlib import Path
 import redis.asyncio as aioredis
 
 from gateway.background import Background
+from gateway.child_servers import log_tail, stop_process, tie_to_parent, until_answering, until_exit
 
 log = logging.getLogger(__name__)
 
-_PR_SET_PDEATHSIG = 1
 _SIZE = re.compile(r"\d+(b|k|kb|m|mb|g|gb)?")
 RESTART_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0)  # one restart attempt after each; then the gateway gives up
 STABLE_S = 60.0  # a server that stayed up this long starts the failure count afresh
-WATCH_S = 0.2
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -67,13 +65,7 @@ def check_maxmemory(value: str) -> str:
 
 
 def _child_setup() -> None:
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
-    os.setsid()
-    os.umask(0o077)  # the AOF holds every conversation: readable by this user only
+    tie_to_parent(signal.SIGTERM)  # its files (the AOF holds every conversation) readable by this user only
 
 
 def _stop_this_process() -> None:
@@ -118,14 +110,7 @@ class EmbeddedRedis:
         """Shut the server down cleanly (AOF flushed); raises the supervisor's failure, if any."""
         self._stopping = True
         await self._tasks.stop()
-        proc = self.process
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            loop = asyncio.get_running_loop()
-            try:
-                await asyncio.wait_for(loop.run_in_executor(None, proc.wait), 10)
-            except TimeoutError:
-                proc.kill()
+        if await stop_process(self.process, signal.SIGTERM, 10):
             log.info("embedded redis stopped")
         if self.failure is not None:
             raise self.failure
@@ -150,18 +135,9 @@ class EmbeddedRedis:
         ]
         # Popen on the loop's thread: PDEATHSIG fires when the *thread* that forked exits
         self.process = subprocess.Popen(args, preexec_fn=_child_setup, stdin=subprocess.DEVNULL)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise EmbeddedRedisError(f"redis-server exited with {self.process.returncode}: {self._log_tail()}")
-            if await self._answers():
-                log.info("embedded redis started", extra={"url": self.url, "pid": self.process.pid})
-                return
-            if loop.time() > deadline:
-                self.process.kill()
-                raise EmbeddedRedisError(f"redis-server did not answer within {timeout}s: {self._log_tail()}")
-            await asyncio.sleep(0.05)
+        await until_answering(self.process, self._answers, timeout,
+                              lambda why: EmbeddedRedisError(f"redis-server {why}: {self._log_tail()}"))
+        log.info("embedded redis started", extra={"url": self.url, "pid": self.process.pid})
 
     async def _supervise(self, maxmemory: str, timeout: float) -> None:
         """Restart the server whenever it exits on its own, with back-off; give up after a bound."""
@@ -169,9 +145,7 @@ class EmbeddedRedis:
         failures, up_since = 0, loop.time()
         while True:
             assert self.process is not None  # _spawn made it before supervision began, and at each restart
-            # polling is the cheap portable way to notice a Popen child's exit without a thread
-            while self.process.poll() is None:  # noqa: ASYNC110
-                await asyncio.sleep(WATCH_S)
+            await until_exit(self.process)
             if self._stopping:
                 return
             if loop.time() - up_since > STABLE_S:
@@ -240,8 +214,4 @@ class EmbeddedRedis:
             await client.aclose()
 
     def _log_tail(self) -> str:
-        try:
-            lines = (self.data_dir / "redis.log").read_text(errors="replace").splitlines()
-        except OSError:
-            return "(no log)"
-        return " | ".join(lines[-3:])
+        return log_tail(self.data_dir / "redis.log")

@@ -13,7 +13,6 @@ of its own (``omnirelay-pg``, created on first use) that owns the data directory
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import importlib.util
 import logging
 import os
@@ -27,16 +26,15 @@ from pathlib import Path
 import asyncpg
 
 from gateway.background import Background
+from gateway.child_servers import log_tail, stop_process, tie_to_parent, until_answering, until_exit
 
 log = logging.getLogger(__name__)
 
-_PR_SET_PDEATHSIG = 1
 SYSTEM_USER = "omnirelay-pg"
 ROLE = "omnirelay"  # the superuser initdb makes, and the database the gateway uses
 DATABASE = "omnirelay"
 PORT = 5432  # only names the socket file (.s.PGSQL.5432): no TCP listener
 RESTART_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)  # then every 15 s for as long as the gateway runs
-WATCH_S = 0.2
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -67,17 +65,7 @@ def _run_as() -> pwd.struct_passwd | None:
 
 
 def _child_setup(user: pwd.struct_passwd | None) -> None:
-    if user is not None:  # credentials first: changing them clears the parent-death signal
-        os.setgid(user.pw_gid)
-        os.setgroups([])
-        os.setuid(user.pw_uid)
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGINT)  # SIGINT: PostgreSQL's fast shutdown
-    except OSError:
-        pass
-    os.setsid()
-    os.umask(0o077)
+    tie_to_parent(signal.SIGINT, user)  # SIGINT: PostgreSQL's fast shutdown
 
 
 @dataclass
@@ -117,14 +105,7 @@ class EmbeddedPostgres:
         """Fast shutdown (open sessions are ended, everything committed is on disk)."""
         self._stopping = True
         await self._tasks.stop()
-        proc = self.process
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            loop = asyncio.get_running_loop()
-            try:
-                await asyncio.wait_for(loop.run_in_executor(None, proc.wait), 20)
-            except TimeoutError:
-                proc.kill()
+        if await stop_process(self.process, signal.SIGINT, 20):
             log.info("embedded postgres stopped")
 
     def kill(self) -> None:
@@ -175,18 +156,9 @@ class EmbeddedPostgres:
             )
         finally:
             log_file.close()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise EmbeddedPostgresError(f"postgres exited with {self.process.returncode}: {self._log_tail()}")
-            if await self._answers():
-                log.info("embedded postgres started", extra={"pid": self.process.pid, "data_dir": str(self.data_dir)})
-                return
-            if loop.time() > deadline:
-                self.process.kill()
-                raise EmbeddedPostgresError(f"postgres did not answer within {timeout}s: {self._log_tail()}")
-            await asyncio.sleep(0.05)
+        await until_answering(self.process, self._answers, timeout,
+                              lambda why: EmbeddedPostgresError(f"postgres {why}: {self._log_tail()}"))
+        log.info("embedded postgres started", extra={"pid": self.process.pid, "data_dir": str(self.data_dir)})
 
     async def _wait_until_free(self, wait_s: float = 30.0) -> None:
         """A server of a gateway that was just killed still shutting down on this data: wait for it, bounded."""
@@ -229,8 +201,7 @@ class EmbeddedPostgres:
         failures = 0
         while True:
             assert self.process is not None
-            while self.process.poll() is None:  # noqa: ASYNC110 - a Popen child's exit, without a thread
-                await asyncio.sleep(WATCH_S)
+            await until_exit(self.process)
             if self._stopping:
                 return
             log.error("embedded postgres died; restarting it on the same data",
@@ -248,8 +219,4 @@ class EmbeddedPostgres:
                 break
 
     def _log_tail(self) -> str:
-        try:
-            lines = (self.data_dir / "postgres.log").read_text(errors="replace").splitlines()
-        except OSError:
-            return "(no log)"
-        return " | ".join(lines[-3:])
+        return log_tail(self.data_dir / "postgres.log")
