@@ -3,7 +3,7 @@
 The gateway's own start-up (gateway.cli) is used unchanged; these switches only let the bench
 measure what orjson and uvloop are worth before anyone changes the gateway for them.
 
-    python bench/serve_gateway.py --config bench.yaml --port 18080 [--orjson] [--no-uvloop]
+    python bench/serve_gateway.py --config bench.yaml --port 18080 [--orjson] [--no-uvloop] [--no-history]
 """
 
 from __future__ import annotations
@@ -53,6 +53,19 @@ def report_gc_pauses() -> None:
     atexit.register(report)
 
 
+def no_history() -> None:
+    """create_app(database=None), as tests and tools start the gateway: no PostgreSQL, no archive consumer."""
+    import gateway.app
+
+    create_app = gateway.app.create_app
+
+    def without_history(*args: object, **kwargs: object) -> object:
+        kwargs["database"] = None
+        return create_app(*args, **kwargs)  # type: ignore[arg-type]
+
+    gateway.app.create_app = without_history  # type: ignore[assignment]  # gateway.cli imports it when serving
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
@@ -61,6 +74,8 @@ def main() -> int:
     parser.add_argument("--no-uvloop", action="store_true", help="the stock asyncio loop instead of uvloop")
     parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() the imported modules before serving")
     parser.add_argument("--gc-report", action="store_true", help="at exit, print the garbage collector's pauses (JSON, stderr)")
+    parser.add_argument("--no-history", action="store_true",
+                        help="no history database: nothing archived (bench/history.py's baseline; not a product switch)")
     args = parser.parse_args()
     if args.gc_report:
         report_gc_pauses()
@@ -72,6 +87,9 @@ def main() -> int:
         socketio.packet.Packet.json = engineio.packet.Packet.json = orjson_shim()
     if args.no_uvloop:
         sys.modules["uvloop"] = None  # gateway.cli installs uvloop only when the import works
+
+    if args.no_history:
+        no_history()
 
     from gateway.cli import main as omnirelay
 
