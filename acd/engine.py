@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 
 from . import config_sync, hours, positions, replies, scripts, snapshot, stats
 from .effects import Effect, QueuePosition, decode_effects
-from .errors import BadRequest, UnknownAgent
+from .errors import BadRequest, InvalidState, UnknownAgent, UnknownTask
 from .hours import WHEN_CLOSED, QueueHours
 from .keys import AcdKeys
 from .model import AGENT_STATES, WORK_CHANNELS, OfferView, RoutingConfig, Task
@@ -114,14 +114,35 @@ class Engine:
         return await self._decide("cancel", [self.keys.task(task_id)], [now, task_id, reason or "abandoned"])
 
     async def transfer(
-        self, task_id: str, now: float, queue: str | None = None, agent: str | None = None
+        self, task_id: str, now: float, queue: str | None = None, agent: str | None = None,
+        *, only_waiting: bool = False,
     ) -> list[Effect]:
-        """Move a task to another queue, or offer it to one agent (exactly one of the two)."""
+        """Move a task to another queue, or offer it to one agent (exactly one of the two).
+        ``only_waiting``: refuse (InvalidState) unless the task is still queued or offered."""
         if (queue is None) == (agent is None):
             raise BadRequest("transfer needs exactly one of queue or agent")
         return await self._decide(
-            "transfer", [self.keys.task(task_id)], [now, task_id, queue or "", agent or ""]
+            "transfer", [self.keys.task(task_id)],
+            [now, task_id, queue or "", agent or "", "1" if only_waiting else "0"],
         )
+
+    async def assign(self, task_id: str, agent_id: str, now: float) -> list[Effect]:
+        """Give a waiting (queued or offered) task to one agent at once, within its capacity; an
+        open offer is withdrawn in the same step. Raises InvalidState once it was answered,
+        AgentUnavailable (offline), OverCapacity, UnknownAgent, UnknownTask."""
+        return await self._decide("assign", [self.keys.task(task_id)], [now, task_id, agent_id])
+
+    async def rate(self, task_id: str, score: int, agent_id: str, now: float) -> bool:
+        """The customer's rating (1..5) of an ended task, logged as a ``rated`` event. True when
+        recorded; False when it was rated before. Raises InvalidState while not yet ended, UnknownTask."""
+        if not 1 <= score <= 5:
+            raise BadRequest(f"score {score!r} is not 1..5")
+        reply = await self._run("rate", [self.keys.task(task_id)], [now, task_id, score, agent_id or ""])
+        if reply.get("state") == "unknown":
+            raise UnknownTask(f"no task {task_id!r}")
+        if reply.get("state") not in ("closed", "wrapup"):
+            raise InvalidState(f"task {task_id!r} is {reply.get('state')}, not ended")
+        return bool(reply.get("rated"))
 
     # --- agents ------------------------------------------------------------------------------
     async def set_state(self, agent_id: str, state: str, now: float, reason: str = "requested") -> list[Effect]:
@@ -243,6 +264,23 @@ class Engine:
             out.append(OfferView(offer, tid, ch, lang, queue, now - float(enq), float(exp) - now,
                                  orjson.loads(meta) if meta else {}))
         return sorted(out, key=lambda o: (o.expires_in_s, o.offer_id))
+
+    async def state_history(self, agent_id: str, since: float, *, max_events: int = 20_000) -> list[dict[str, Any]]:
+        """The agent's state changes since ``since`` from the event log, oldest first (reads at most
+        ``max_events`` log entries)."""
+        out: list[dict[str, Any]] = []
+        start, read = f"{int(since * 1000)}-0", 0
+        while read < max_events:
+            rows = replies.entries(await self.redis.xrange(self.keys.events(), min=start, count=1000))
+            for _, f in rows:
+                if f.get("ev") == "state" and f.get("agent") == agent_id:
+                    out.append({"ts": float(f.get("ts", 0)), "state": f.get("state", ""), "from": f.get("from", ""),
+                                "reason": f.get("reason", "")})
+            read += len(rows)
+            if len(rows) < 1000:
+                break
+            start = "(" + rows[-1][0]
+        return out
 
     async def positions(self, now: float) -> list[QueuePosition]:
         """Position and estimated wait of every waiting task (queued or offered)."""

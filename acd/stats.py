@@ -75,6 +75,7 @@ def summarize(
         "abandoned": abandoned,
         "asa_s": window.get("wait_ms", 0) / answered / 1000 if answered else None,
         "aht_s": aht,
+        "aht_measured": bool(window.get("handled") or totals.get("handled")),  # else aht_s is the configured guess
         "handled": window.get("handled", 0),
         "declined": window.get("declined", 0),
         "missed": window.get("missed", 0),

@@ -25,6 +25,7 @@ from gateway.callbacks import routes as callback_routes
 from gateway.callbacks.dialling import dialling_ctx
 from gateway.callbacks.scheduler import callbacks_ctx
 from gateway.config.schema import Config
+from gateway.conversations import rating_links
 from gateway.conversations.bridged import bridged_event
 from gateway.conversations.outbound import report_delivery
 from gateway.conversations.queue_notices import CHECK_S as QUEUE_NOTICE_S
@@ -103,6 +104,7 @@ def create_app(
     app.add_routes(media_routes.routes)
     app.add_routes(media_uploads.routes)
     app.add_routes(page_routes)
+    app.add_routes(rating_links.routes)
     app.add_routes(callback_routes.routes)
     app.add_routes(callback_reports.routes)  # before the general webhook routes: /webhooks/dialer/… is ours
     add_webhook_routes(app)

@@ -7,7 +7,9 @@ What is recorded (``action``; ``details`` hold ids, never what a person wrote or
 - ``conversation.close``, ``conversation.transfer`` — by the agent holding it
 - ``conversation.read`` — a conversation read by someone else than the agent who served it
   (a supervisor, or an agent in the 360° view)
-- ``contact.merge``, ``contact.export``, ``contact.erase`` (the erasure keeps only the contact id)"""
+- ``contact.merge``, ``contact.export``, ``contact.erase`` (the erasure keeps only the contact id)
+- ``supervisor.agent_state``, ``supervisor.logout_agent``, ``supervisor.assign``, ``supervisor.move``,
+  ``supervisor.monitor``, ``supervisor.whisper``, ``supervisor.barge`` — a supervisor acting"""
 
 from __future__ import annotations
 
@@ -29,6 +31,9 @@ AUDIT_MAXLEN = 100_000
 ACTIONS = (
     "login", "logout", "agent.state", "conversation.close", "conversation.transfer", "conversation.read",
     "contact.merge", "contact.export", "contact.erase",
+    # a supervisor's actions (gateway/sockets/supervisor.py)
+    "supervisor.agent_state", "supervisor.logout_agent", "supervisor.assign", "supervisor.move",
+    "supervisor.monitor", "supervisor.whisper", "supervisor.barge",
 )
 _READ_PAGE = 1000
 

@@ -30,6 +30,9 @@ class TenantKeys:
     def conv_messages(self, cid: str) -> str:  # STREAM, entry id "<seq>-0"; lifetime of the conv
         return f"{self.prefix}conv:{cid}:msgs"
 
+    def conv_barged(self, cid: str) -> str:  # SET supervisor ids who barged in (may write); TTL 1 day, renewed
+        return f"{self.prefix}conv:{cid}:barged"
+
     def conv_client_ids(self, cid: str) -> str:  # HASH client_id -> seq (idempotent append)
         return f"{self.prefix}conv:{cid}:cids"
 

@@ -27,7 +27,7 @@ async def test_ids_are_checked_before_they_reach_storage(gateway):
             async with http.get(f"{gateway.url}/api/v1/{path}") as r:
                 assert r.status == 404, path
                 assert (await r.json())["error"]["code"] == "not_found"
-    for event in ("history", "message", "close", "typing"):
+    for event in ("history", "message", "close", "typing", "note", "transfer", "label"):
         ack = await anna.call(event, {"conversation_id": f"{cid}:msgs", "text": "x", "client_id": "y"}, namespace="/agent")
         assert ack["error"]["code"] == "not_found", (event, ack)
 
@@ -78,3 +78,35 @@ async def test_the_360_view_does_not_fail_open_without_a_contact_record(gateway)
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
         async with http.get(f"{gateway.url}/api/v1/contacts/{other['contact']['id']}") as r:
             assert r.status == 404
+
+
+async def test_workspace_actions_need_the_conversation(gateway):
+    """Notes, labels and transfers of another agent's conversation are refused, and nothing is stored."""
+    anna, anna_in = await gateway.agent("anna")
+    ben, _ = await gateway.agent("ben")
+    visitor, _ = await gateway.visitor()
+    cid, _ = await _assigned(gateway, anna, anna_in, visitor)
+    for event, data in (("note", {"text": "psst"}), ("label", {"add": "vip"}), ("transfer", {"queue": "tech", "note": "x"})):
+        ack = await ben.call(event, {"conversation_id": cid, **data}, namespace="/agent")
+        assert ack["error"]["code"] == "forbidden", (event, ack)
+    assert await gateway.app[SERVICES].redis.xlen(TenantKeys("demo").conv_messages(cid)) == 1
+
+
+async def test_an_agent_cannot_call_a_supervisor_action(gateway):
+    """Supervisor actions live on /supervisor only (tests/test_supervisor_actions.py: the other tenant)."""
+    import socketio
+
+    anna, anna_in = await gateway.agent("anna")
+    visitor, _ = await gateway.visitor()
+    cid, _ = await _assigned(gateway, anna, anna_in, visitor)
+    token = (await gateway.login("anna"))["token"]
+    try:
+        await gateway.socket("/supervisor", {"token": token})
+        raise AssertionError("an agent's token opened /supervisor")
+    except socketio.exceptions.ConnectionError:
+        pass
+    for event in ("assign", "pick_up", "move", "monitor", "whisper", "barge", "agent_state", "logout_agent"):
+        ack = await anna.call(event, {"conversation_id": cid, "agent_id": "ben", "queue": "tech", "text": "x",
+                                      "state": "offline"}, namespace="/agent")
+        assert ack["error"]["code"] == "unknown_event", (event, ack)
+    assert await gateway.app[SERVICES].redis.xlen(TenantKeys("demo").conv_messages(cid)) == 1

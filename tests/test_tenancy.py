@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from conftest import SECOND_TENANT as ACME  # noqa: F401  (TEMPORARY: tests/test_supervisor_actions.py imports it)
 from conftest import running_gateway, two_tenants_config
 
 

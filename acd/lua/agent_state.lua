@@ -38,8 +38,10 @@ function A.set_state(g, new, reason, now)
         A.release(T, g, now, false)
         T.head = 1
         A.set(T, 'head', 1, 'agent', '', 'state', 'between')
-        A.emit({kind = 'task_requeued', task_id = T.id, queue = T.queue, reason = 'agent_offline', agent_id = g.id})
-        A.log('requeue', now, {'task', T.id, 'q', T.queue, 'agent', g.id, 'reason', 'agent_offline'})
+        -- a supervisor's logout hands the customer on like a transfer (nothing alarming to tell)
+        local why = (reason == 'supervisor_logout') and 'transferred' or 'agent_offline'
+        A.emit({kind = 'task_requeued', task_id = T.id, queue = T.queue, reason = why, agent_id = g.id})
+        A.log('requeue', now, {'task', T.id, 'q', T.queue, 'agent', g.id, 'reason', why})
         A.enter_steps(T, T.step, now, true)
         requeue[#requeue + 1] = T
       elseif new == 'offline' and T.state == 'wrapup' then

@@ -3,7 +3,8 @@
 -- the moment it is written (so two decisions can never overfill an agent) until it is declined,
 -- expires, is revoked, or the accepted conversation is closed and its wrap-up has ended.
 
-function A.offer(T, g, now, direct)
+-- `at_once`: straight to assigned (a supervisor's assign), as with an auto-answering agent.
+function A.offer(T, g, now, direct, at_once)
   if T.state == 'queued' then A.leave_bucket(T) end
   local Q = A.queue(T.queue)
   local oid = 'o' .. redis.call('INCR', K.seq())
@@ -18,7 +19,7 @@ function A.offer(T, g, now, direct)
   A.touch_idle(g, now)
   A.mark(g)
   A.count(T.queue, now, 'offer', {'task', T.id, 'agent', g.id, 'offer', oid}, {offers = 1})
-  if g.auto == '1' then
+  if g.auto == '1' or at_once then
     A.assign(T, g, now)
     return
   end

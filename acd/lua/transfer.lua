@@ -3,6 +3,7 @@
 -- expires, the task goes back to the head of its queue). The previous agent's slot frees.
 -- KEYS[1] = tenant prefix / KEYS[2] = task hash t:{tenant}:acd:t:<task id>
 -- ARGV[1] = now / ARGV[2] = task id / ARGV[3] = target queue ('' = none) / ARGV[4] = target agent ('' = none)
+-- ARGV[5] = '1': only a task still waiting (queued or offered: a supervisor's move), else '0'
 -- Errors: unknown_task, invalid_state (in wrap-up / already that agent's), unknown_queue,
 -- unknown_agent, agent_unavailable (offline), over_capacity (no free slot of the channel).
 local now, tid, q2, a2 = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
@@ -10,6 +11,7 @@ if redis.call('EXISTS', KEYS[2]) == 0 then return A.fail('unknown_task', tid) en
 local T = A.task(tid)
 if T.state == 'closed' then return A.fail('unknown_task', tid) end
 if T.state == 'wrapup' then return A.fail('invalid_state', 'wrapup') end
+if ARGV[5] == '1' and T.state ~= 'queued' and T.state ~= 'offered' then return A.fail('invalid_state', T.state) end
 local target
 if q2 ~= '' then
   if not A.queue(q2) then return A.fail('unknown_queue', q2) end

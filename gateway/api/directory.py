@@ -32,6 +32,9 @@ async def widget_config(request: web.Request) -> web.Response:
         "message_chars": request.config_dict[CONFIG].limits.message_chars,
         "upload_bytes": request.config_dict[CONFIG].limits.upload_bytes,
         "upload_types": request.config_dict[CONFIG].limits.upload_types,
+        "look": {"colour": tenant.widget.colour or None, "logo_url": tenant.widget.logo_url or None,
+                 "position": tenant.widget.position, "launcher_text": tenant.widget.launcher_text,
+                 "privacy_notice": tenant.widget.privacy_notice},
     }, headers={"Access-Control-Allow-Origin": "*"})
 
 

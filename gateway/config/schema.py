@@ -50,6 +50,22 @@ class HoursConfig:
 
 
 @dataclass
+class WrapupCodeConfig:
+    """A wrap-up code of a queue: its id is what is stored (and searched); ``name`` is what agents read."""
+
+    id: str
+    name: str = ""  # shown in the close dialog; "" = the id
+
+
+@dataclass
+class LabelConfig:
+    """A label agents put on conversations: its id is stored (comma-separated ``labels``); ``name`` is shown."""
+
+    id: str
+    name: str = ""  # shown in the console; "" = the id
+
+
+@dataclass
 class QueueConfig:
     id: str
     skill: str
@@ -67,6 +83,8 @@ class QueueConfig:
     )
     steps: list[StepConfig] = field(default_factory=lambda: [StepConfig()])
     hours: HoursConfig | None = None  # this queue's own business hours; None = the tenant's
+    wrapup_codes: dict[str, WrapupCodeConfig] = field(default_factory=dict)  # code id -> its name in the close dialog
+    wrapup_required: bool = False  # True: an agent closes a conversation of this queue only with one of its wrapup_codes
 
 
 @dataclass
@@ -171,6 +189,12 @@ class WidgetConfig:
     abandon_after_s: float = 90.0  # a waiting visitor with no open tab this long has abandoned
     identity_secret: str = ""  # signs visitor identities from the customer's site (${SECRET}); "" = none accepted
     idle_visitor_ttl_s: int = 3600  # a visitor who never wrote is forgotten after this long
+    # the tenant's look (served by /api/v1/widget/config; checked in config/validate.py)
+    colour: str = ""  # the accent colour, "#rgb" or "#rrggbb"; "" = the default blue
+    logo_url: str = ""  # an http(s) image shown in the panel's header
+    position: str = "right"  # right | left: the page corner of the launcher
+    launcher_text: dict[str, str] = field(default_factory=dict)  # language -> label next to the launcher's icon
+    privacy_notice: dict[str, str] = field(default_factory=dict)  # language -> a line under the chat (plain text)
 
 
 @dataclass
@@ -198,6 +222,7 @@ class TenantConfig:
     agents: dict[str, AgentConfig] = field(default_factory=dict)
     supervisors: dict[str, SupervisorConfig] = field(default_factory=dict)
     canned: list[CannedConfig] = field(default_factory=list)
+    labels: dict[str, LabelConfig] = field(default_factory=dict)  # label id -> its name; agents put these on conversations
     blending: BlendingConfig = field(default_factory=BlendingConfig)
     widget: WidgetConfig = field(default_factory=WidgetConfig)
     hours: HoursConfig | None = None  # business hours; None = always open

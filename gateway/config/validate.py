@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from acd.hours import WHEN_CLOSED
@@ -14,6 +16,7 @@ from gateway.config.schema import (
     Config,
     HoursConfig,
     TenantConfig,
+    WidgetConfig,
     channel_types,
 )
 from gateway.embedded_redis import check_maxmemory
@@ -106,6 +109,15 @@ def _tenant(t: TenantConfig) -> Iterator[_Issue]:
             last = i == len(q.steps) - 1
             if step.timeout_s is None and not last:
                 yield sp, f"queue '{qid}' step {i + 1}: only the last step may have no timeout_s"
+    for qid, q in t.queues.items():
+        for code in q.wrapup_codes:
+            if not code or "," in code or len(code) > 64:
+                yield (*base, "queues", qid, "wrapup_codes", code), f"queue '{qid}': wrap-up code '{code}' must be 1-64 characters without commas"
+        if q.wrapup_required and not q.wrapup_codes:
+            yield (*base, "queues", qid, "wrapup_required"), f"queue '{qid}': wrapup_required needs at least one of wrapup_codes"
+    for lid in t.labels:
+        if not lid or not set(lid) <= _ID_CHARS or len(lid) > 64:
+            yield (*base, "labels", lid), f"label id '{lid}' may use only letters, digits, _ and - (at most 64)"
     for tid, topic in t.topics.items():
         if topic.queue not in t.queues:
             yield (*base, "topics", tid, "queue"), f"topic '{tid}': unknown queue '{topic.queue}'"
@@ -144,6 +156,7 @@ def _tenant(t: TenantConfig) -> Iterator[_Issue]:
     for lang in t.widget.greeting:
         if lang not in t.languages:
             yield (*base, "widget", "greeting"), f"widget greeting in '{lang}', not a tenant language"
+    yield from _widget_look((*base, "widget"), t.widget, t.languages)
     cb = t.callbacks
     if not 5 <= cb.slot_minutes <= 24 * 60:
         yield (*base, "callbacks", "slot_minutes"), "callbacks.slot_minutes must be between 5 and 1440"
@@ -160,6 +173,29 @@ def _tenant(t: TenantConfig) -> Iterator[_Issue]:
         for lang in channel.closed_reply:
             if lang not in t.languages:
                 yield (*base, "channels", cid, "closed_reply", lang), f"channel '{cid}': closed_reply in '{lang}', not a tenant language"
+
+
+_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+_LOOK_TEXT_CHARS = {"launcher_text": 40, "privacy_notice": 300}
+
+
+def _widget_look(path: tuple, widget: WidgetConfig, languages: list[str]) -> Iterator[_Issue]:
+    """The widget's look goes into the customer's page: a colour that is only a colour (no CSS), a logo
+    that is only an http(s) address, texts in tenant languages and of bounded length."""
+    if widget.colour and not _COLOUR.fullmatch(widget.colour):
+        yield (*path, "colour"), f"widget colour must be '#rgb' or '#rrggbb', not {widget.colour!r}"
+    if widget.logo_url:
+        url = urlsplit(widget.logo_url)
+        if url.scheme not in ("https", "http") or not url.netloc or any(c in widget.logo_url for c in " \"'<>()"):
+            yield (*path, "logo_url"), "widget logo_url must be a plain http(s) address"
+    if widget.position not in ("right", "left"):
+        yield (*path, "position"), f"widget position must be 'right' or 'left', not {widget.position!r}"
+    for name, limit in _LOOK_TEXT_CHARS.items():
+        for lang, text in getattr(widget, name).items():
+            if lang not in languages:
+                yield (*path, name, lang), f"widget {name} in '{lang}', not a tenant language"
+            elif len(text) > limit:
+                yield (*path, name, lang), f"widget {name} must be at most {limit} characters"
 
 
 def _hours(path: tuple, hours: HoursConfig) -> Iterator[_Issue]:

@@ -25,6 +25,7 @@ from bridges.registry import spec_of
 from gateway.callbacks.messenger import callback_answer
 from gateway.conversations.inbound import Customer, customer_wrote, open_conversation
 from gateway.conversations.outbound import tell_status
+from gateway.conversations.rating import rating_reply
 from gateway.email.bounces import email_status
 from gateway.email.threads import email_event
 from gateway.hours.closed_reply import reply_if_closed
@@ -123,6 +124,10 @@ async def _customer_event(svc: Services, keys: TenantKeys, channel_id: str, even
                 extra["reaction"] = {"emoji": event.emoji, "target_seq": target[1] if target else None}
         case Unsupported():
             extra["unsupported"] = event.kind
+    if await rating_reply(svc, keys, current, event):  # the answer to the rating question after a close
+        if isinstance(event, Choice):
+            await _acknowledge_choice(svc, keys.tenant, channel_id, event)
+        return
     media: list[dict[str, Any]] = []
     opened = None
     if files:  # the files' records name their conversation: find or open it first

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from acd import replies
+from gateway.conversations.rating import ask_after_close
 from gateway.keys import TenantKeys
 from gateway.rooms import agent_room, visitor_room
 from gateway.services import Services
@@ -26,3 +27,4 @@ async def end_conversation(svc: Services, tenant: str, conv: Conversation, *, re
     agent_id = replies.maybe_text(await svc.redis.hget(keys.conv(conv.id), "agent_id")) or conv.agent_id
     if agent_id:
         await svc.sio.emit("closed", event, room=agent_room(tenant, agent_id), namespace="/agent")
+    await ask_after_close(svc, conv)  # messengers and email: the rating question

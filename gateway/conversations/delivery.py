@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from gateway.conversations.notes import monitor_room
 from gateway.rooms import agent_room, visitor_room
 from gateway.services import Services
 from gateway.store.messages import Posted
@@ -22,4 +23,7 @@ async def fan_out(svc: Services, tenant: str, posted: Posted, sender_sid: str | 
     if posted.agent_id:
         emits.append(svc.sio.emit("message", wire, room=agent_room(tenant, posted.agent_id), namespace="/agent",
                                   skip_sid=sender_sid))
+    # supervisors monitoring (or barged into) the conversation read along
+    emits.append(svc.sio.emit("message", wire, room=monitor_room(tenant, posted.message.conversation_id),
+                              namespace="/supervisor", skip_sid=sender_sid))
     await asyncio.gather(*emits)

@@ -7,7 +7,9 @@ so a closed 15-minute interval reads exactly what the supervisor saw live at its
 What the counters do not hold is derived from the events themselves: short abandons (given up
 within SHORT_ABANDON_S of arriving), transfers, escalations offered by a queue's steps, wrap-up
 codes (the ``close`` event), and an agent's occupancy (time with a conversation or wrap-up in hand
-over time logged in). Satisfaction is not reported: no ratings are recorded yet.
+over time logged in), and satisfaction from the customers' ratings (the ``rated`` event: a score
+1..5 per conversation, counted in the bucket the rating arrived in, for the queue, work channel and
+agent of the conversation).
 """
 
 from __future__ import annotations
@@ -93,7 +95,14 @@ def counter_figures(queue: Queue, acc: Acc, end: float) -> dict[str, Any]:
         "aht_s": s["aht_s"] if s["handled"] else None,  # (live falls back to older figures; a report does not)
         "declined": s["declined"], "missed": s["missed"], "transfers": acc.c["transfers"],
         "escalations": acc.c["escalations"], "wrapup_codes": dict(sorted(acc.codes.items())),
+        **satisfaction(acc),
     }
+
+
+def satisfaction(acc: Acc) -> dict[str, Any]:
+    """The customers' ratings: how many, and their average score (None without any)."""
+    n = acc.c["ratings"]
+    return {"ratings": n, "satisfaction": round(acc.c["rating_sum"] / n, 2) if n else None}
 
 
 def agent_figures(acc: Acc) -> dict[str, Any]:
@@ -104,6 +113,7 @@ def agent_figures(acc: Acc) -> dict[str, Any]:
         "aht_s": _ratio(c["handle_ms"], c["handled"] * 1000), "transfers": c["transfers"],
         "wrapup_codes": dict(sorted(acc.codes.items())), "logged_in_s": round(acc.logged_in_s, 3),
         "busy_s": round(acc.busy_s, 3), "occupancy": _ratio(acc.busy_s, acc.logged_in_s),
+        **satisfaction(acc),
     }
 
 
@@ -265,6 +275,15 @@ class _Builder:
             by = self.released.get(task)
             if by is not None and by[1] == ts:
                 self.agents[(b, by[0])].codes[f["code"]] += 1
+        elif ev == "rated" and f.get("score", "").isdigit():
+            score = int(f["score"])
+            ch = f.get("ch") or ch  # the ACD logs the work channel with the rating
+            rated = [self.queues[(b, queue)], self.channels[(b, ch)]] if queue else []
+            if agent:
+                rated.append(self.agents[(b, agent)])
+            for acc in rated:
+                acc.c["ratings"] += 1
+                acc.c["rating_sum"] += score
         elif ev == "state" and agent:
             self._state(agent, f.get("state", "offline"), ts)
 

@@ -27,6 +27,7 @@ from acd.effects import (
     WrapupEnded,
 )
 from gateway.config.schema import Config
+from gateway.conversations.offer_details import offer_details
 from gateway.emitter import Emitter
 from gateway.keys import TenantKeys
 from gateway.rooms import agent_room, visitor_room
@@ -56,6 +57,7 @@ class EffectApplier:
             case Offered():
                 payload = offer_payload(e.offer_id, e.task_id, e.channel, e.language, e.queue, e.waited_s,
                                         e.expires_in_s, e.meta)
+                payload.update(await offer_details(self.redis, tenant, payload["conversation_id"]))  # preview, handover note
                 await self._agent(tenant, e.agent_id, "offer", payload)
             case OfferRevoked():
                 await self._agent(tenant, e.agent_id, "offer_revoked",

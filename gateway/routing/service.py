@@ -14,6 +14,7 @@ from acd.engine import Engine
 from acd.model import Task
 from gateway.config.schema import Config
 from gateway.config.to_acd import to_acd
+from gateway.conversations.offer_details import offer_details
 from gateway.emitter import Emitter
 from gateway.keys import TenantKeys
 from gateway.metrics import Metrics
@@ -99,6 +100,19 @@ class Router:
         return await self._decide(tenant, "transfer", lambda now: engine.transfer(task_id, now, queue=queue, agent=agent),
                                   moves_line=True)
 
+    # --- supervisors (each one atomic decision in the ACD) -----------------------------------
+    async def assign(self, tenant: str, task_id: str, agent_id: str) -> list[Effect]:
+        """A waiting or offered conversation to ``agent_id`` at once (an offer elsewhere is withdrawn)."""
+        engine = self.engines[tenant]
+        return await self._decide(tenant, "assign", lambda now: engine.assign(task_id, agent_id, now),
+                                  moves_line=True)
+
+    async def move(self, tenant: str, task_id: str, queue: str) -> list[Effect]:
+        """A conversation still waiting to another queue; it keeps its waiting time."""
+        engine = self.engines[tenant]
+        return await self._decide(tenant, "move", lambda now: engine.transfer(task_id, now, queue=queue,
+                                                                              only_waiting=True), moves_line=True)
+
     # --- agents --------------------------------------------------------------------------------
     async def accept(self, tenant: str, agent_id: str, offer_id: str) -> list[Effect]:
         engine = self.engines[tenant]
@@ -158,10 +172,13 @@ class Router:
     # --- views ---------------------------------------------------------------------------------
     async def pending_offers(self, tenant: str, agent_id: str, now: float) -> list[dict]:
         """Offers waiting for this agent's answer, with the time they have left (a console that reconnects)."""
-        return [
+        offers = [
             views.offer_payload(o.offer_id, o.task_id, o.channel, o.language, o.queue, o.waited_s, o.expires_in_s, o.meta)
             for o in await self.engines[tenant].offers_for(agent_id, now)
         ]
+        for offer in offers:  # the customer's first message and a transfer's handover note
+            offer.update(await offer_details(self.redis, tenant, offer["conversation_id"]))
+        return offers
 
     async def snapshot(self, tenant: str, now: float) -> dict[str, Any]:
         return await views.snapshot(self.redis, self.engines[tenant], self.config.tenants[tenant], now)

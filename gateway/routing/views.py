@@ -43,6 +43,7 @@ async def describe(redis: Redis, config: Config, tenant: str, conv: Conversation
         "channel_id": conv.channel, "topic": conv.topic, "language": conv.language, "queue": conv.queue,
         "state": conv.state, "last_seq": conv.seq, "created_at": conv.created_at, "linked_to": conv.linked_to,
         "contact": contact.to_wire() if contact else {"id": conv.contact_id, "name": ""},
+        "labels": [x for x in (replies.maybe_text(await redis.hget(TenantKeys(tenant).conv(conv.id), "labels")) or "").split(",") if x],
     }
 
 
@@ -50,6 +51,13 @@ async def snapshot(redis: Redis, engine: Engine, tenant: TenantConfig, now: floa
     """The ACD snapshot, the open conversations, and the waiting-contacts series of the last 30 minutes."""
     snap = await engine.snapshot(now=now)
     snap["conversations"] = await live_conversations(redis, tenant, now)
+    # "logged in but not available" (a console open) apart from "not logged in"
+    async with redis.pipeline(transaction=False) as pipe:
+        for agent in snap["agents"]:
+            pipe.hlen(engine.keys.agent_sockets(agent["id"]))
+        socks = await pipe.execute()
+    for agent, n in zip(snap["agents"], socks, strict=True):
+        agent["connected"] = bool(n) or agent["state"] != "offline"
     keys = TenantKeys(tenant.id)
     entries = replies.entries(await redis.xrange(keys.waiting_series(), min=str(int((now - 1800) * 1000))))
     series: dict[str, list] = {}
@@ -86,6 +94,22 @@ async def live_conversations(redis: Redis, tenant: TenantConfig, now: float, lim
             "agent_id": conv.agent_id, "agent": agent.name if agent else "",
             "state": conv.state, "channel_type": conv.channel_type,
             "waited_s": round((conv.assigned_at or now) - conv.created_at, 1),
+            "created_at": conv.created_at, "assigned_at": conv.assigned_at or None,
             "last_message": last[0][1].get("text", "")[:140] if last else "",
         })
     return out
+
+
+async def agent_detail(redis: Redis, engine: Engine, tenant: TenantConfig, agent_id: str, *, since: float,
+                       now: float) -> dict[str, Any]:
+    """One agent for the supervisor's drill-down: state, load, occupancy, the conversations it holds
+    or is offered, and its state changes since ``since`` (today)."""
+    info = await engine.agent(agent_id)
+    convs = [c for c in await live_conversations(redis, tenant, now) if c["agent_id"] == agent_id]
+    states = await engine.state_history(agent_id, since)
+    return {
+        "agent": {k: info[k] for k in ("id", "name", "state", "state_since", "load", "capacity", "occupancy")},
+        "conversations": convs,
+        "states": states,
+        "since": since,
+    }

@@ -22,6 +22,9 @@ from gateway.callbacks.scheduler import callback_of_task
 from gateway.conversations.access import agent_conversation
 from gateway.conversations.closing import end_conversation
 from gateway.conversations.delivery import fan_out
+from gateway.conversations.labels import change_label
+from gateway.conversations.notes import post_note
+from gateway.conversations.offer_details import HANDOVER_NOTE
 from gateway.conversations.outbound import reply_outbound, template_for
 from gateway.errors import ClientError
 from gateway.escalation import parse_escalation, record_escalation
@@ -92,7 +95,33 @@ class AgentNamespace(socketio.AsyncNamespace):
             "conversations": conversations,
             "offers": await self.ctx.router.pending_offers(who.tenant, who.user_id, time.time()),
             "callbacks": await self._callbacks(who),
+            **self._workspace(who.tenant),
         }
+
+    def _workspace(self, tenant_id: str) -> dict:
+        """The tenant's labels and each queue's wrap-up codes, as the console shows them (names, not ids)."""
+        tenant = self.ctx.config.tenants[tenant_id]
+        return {
+            "labels": [{"id": lid, "name": label.name or lid} for lid, label in tenant.labels.items()],
+            "wrapup": {
+                qid: {"required": q.wrapup_required,
+                      "codes": [{"id": cid, "name": code.name or cid} for cid, code in q.wrapup_codes.items()]}
+                for qid, q in tenant.queues.items()
+            },
+        }
+
+    def _wrapup_code(self, tenant_id: str, queue: str, code: Any) -> str | None:
+        """The wrap-up code sent, checked against the queue's codes (and required when the queue says so)."""
+        q = self.ctx.config.tenants[tenant_id].queues.get(queue)
+        if code is None or code == "":
+            if q is not None and q.wrapup_required:
+                raise ClientError("wrapup_required", "Choose a wrap-up code to close this conversation.")
+            return None
+        if not isinstance(code, str) or len(code) > 64:
+            raise ClientError("bad_request", "'wrapup_code' must be a short string")
+        if q is not None and q.wrapup_codes and code not in q.wrapup_codes:
+            raise ClientError("unknown_wrapup_code", "That wrap-up code is not one of this queue's.")
+        return code
 
     async def _callbacks(self, who: Principal) -> list[dict]:
         """The callback attempts this agent holds (accepted, being dialled), as the console shows them."""
@@ -205,9 +234,7 @@ class AgentNamespace(socketio.AsyncNamespace):
     async def on_close(self, sid: str, data: Any = None) -> dict:
         who, d = await self._who(sid), require_dict(data)
         conv = await self._mine(who, d)
-        code = d.get("wrapup_code")
-        if code is not None and (not isinstance(code, str) or len(code) > 64):
-            raise ClientError("bad_request", "'wrapup_code' must be a short string")
+        code = self._wrapup_code(who.tenant, conv.queue, d.get("wrapup_code"))
         await end_conversation(self.ctx, who.tenant, conv, reason="agent", wrapup_code=code)
         await audit(self.ctx.redis, TenantKeys(who.tenant), who, "conversation.close", {"conversation_id": conv.id})
         return {"ok": True}
@@ -218,6 +245,9 @@ class AgentNamespace(socketio.AsyncNamespace):
         cid, code = conversation_id_field(d), d.get("wrapup_code")
         if not isinstance(code, str) or not code or len(code) > 64:
             raise ClientError("bad_request", "'wrapup_code' must be a short text")
+        conv = await get_conversation(self.ctx.redis, TenantKeys(who.tenant), cid)
+        if conv is not None:
+            self._wrapup_code(who.tenant, conv.queue, code)
         try:
             await self.ctx.router.wrapup_done(who.tenant, who.user_id, cid, code)
         except InvalidState as err:  # an open conversation ends through close (with the code), never here
@@ -240,10 +270,56 @@ class AgentNamespace(socketio.AsyncNamespace):
             raise ClientError("not_found", "There is no such agent.", 404)
         if agent == who.user_id:
             raise ClientError("bad_request", "You cannot transfer a conversation to yourself.")
+        note = d.get("note", "")
+        if not isinstance(note, str) or len(note) > self.ctx.config.limits.message_chars:
+            raise ClientError("bad_request", "'note' must be a text of at most "
+                              f"{self.ctx.config.limits.message_chars} characters")
+        note = note.strip()
+        keys = TenantKeys(who.tenant)
+        if note:  # in the conversation for whoever holds it next, before the offer that shows it
+            await post_note(self.ctx, keys, conv, author_id=who.user_id, author_name=who.name,
+                            text=note)
+        await update_conversation(self.ctx.redis, keys, conv.id, **{HANDOVER_NOTE: note})
         await self.ctx.router.transfer(who.tenant, conv.id, queue=queue, agent=agent)
-        await audit(self.ctx.redis, TenantKeys(who.tenant), who, "conversation.transfer",
-                    {"conversation_id": conv.id, "queue": queue or "", "agent_id": agent or ""})
+        await audit(self.ctx.redis, keys, who, "conversation.transfer",
+                    {"conversation_id": conv.id, "queue": queue or "", "agent_id": agent or "",
+                     **({"note": True} if note else {})})
         return {"ok": True}
+
+    @acked
+    async def on_note(self, sid: str, data: Any = None) -> dict:
+        """An internal note (the contract's ``note``): stored with the conversation, never sent to the customer."""
+        who, d = await self._who(sid), require_dict(data)
+        conv = await self._mine(who, d)
+        text = text_field(d, "text", max_chars=self.ctx.config.limits.message_chars)
+        keys = TenantKeys(who.tenant)
+        client_id = client_id_field(d)  # its own space: a note never matches a message's client id
+        msg = await post_note(self.ctx, keys, conv, author_id=who.user_id, author_name=who.name, text=text,
+                              client_id=f"note:{client_id}" if client_id else "")
+        if not msg.duplicate:
+            await audit(self.ctx.redis, keys, who, "conversation.note", {"conversation_id": conv.id, "seq": msg.seq})
+        return {"id": msg.id, "conversation_id": conv.id, "seq": msg.seq, "ts": msg.ts}
+
+    @acked
+    async def on_label(self, sid: str, data: Any = None) -> dict:
+        """``label {conversation_id, add?|remove?}``: put a configured label on the conversation or take it
+        off (also in wrap-up, by the agent who held it) → ack ``{labels}``."""
+        who, d = await self._who(sid), require_dict(data)
+        cid = conversation_id_field(d)
+        add, remove = d.get("add"), d.get("remove")
+        if (add is None) == (remove is None) or not isinstance(add if add is not None else remove, str):
+            raise ClientError("bad_request", "give either 'add' or 'remove' with a label id")
+        label = str(add if add is not None else remove)
+        keys = TenantKeys(who.tenant)
+        conv = await get_conversation(self.ctx.redis, keys, cid)
+        if conv is None:
+            raise ClientError("not_found", "There is no such conversation.", 404)
+        if conv.agent_id != who.user_id:  # (checked again atomically with the change)
+            raise ClientError("forbidden", "This conversation is not assigned to you.", 403)
+        labels = await change_label(self.ctx, keys, cid, label, add=add is not None, agent_id=who.user_id)
+        await audit(self.ctx.redis, keys, who, "conversation.label",
+                    {"conversation_id": cid, "added" if add is not None else "removed": label})
+        return {"ok": True, "conversation_id": cid, "labels": labels}
 
     @acked
     async def on_escalate(self, sid: str, data: Any = None) -> dict:

@@ -14,6 +14,8 @@ from gateway.api.client_address import address_subject, client_address
 from gateway.callbacks.numbers import normalise
 from gateway.conversations.closing import end_conversation
 from gateway.conversations.inbound import Customer, customer_wrote, open_conversation
+from gateway.conversations.notes import customer_visible
+from gateway.conversations.rating import parse_rating, rate_conversation, send_transcript
 from gateway.errors import ClientError
 from gateway.escalation import parse_escalation, record_escalation
 from gateway.identity import IdentityError, verify_user
@@ -25,8 +27,8 @@ from gateway.sockets.acked import acked, refuse
 from gateway.sockets.origin import check_visitor_origin
 from gateway.store.contacts import valid_email
 from gateway.store.conversations import Conversation, get_conversation
-from gateway.store.messages import read_page
-from gateway.validation import client_id_field, int_field, require_dict, text_field
+from gateway.store.messages import Page, read_page
+from gateway.validation import client_id_field, conversation_id_field, int_field, require_dict, text_field
 from gateway.visitor_token import issue_visitor_token, read_visitor_token
 
 log = logging.getLogger(__name__)
@@ -179,7 +181,8 @@ class VisitorNamespace(socketio.AsyncNamespace):
         limits = self.ctx.config.limits
         page = await read_page(self.ctx.redis, keys, cid, after, max_messages=limits.history_page_messages,
                                max_bytes=limits.history_page_bytes)
-        return page.to_wire(cid)
+        # internal notes are the staff's; the paging point stays where the unfiltered page ended
+        return Page(customer_visible(page.messages), page.next_after_seq).to_wire(cid)
 
     @acked
     async def on_typing(self, sid: str, data: Any = None) -> None:
@@ -227,4 +230,52 @@ class VisitorNamespace(socketio.AsyncNamespace):
         if conv is None or conv.state == "closed":
             return {"ok": True, "conversation_id": cid or None}
         await end_conversation(self.ctx, keys.tenant, conv, reason="visitor")
+        return {"ok": True, "conversation_id": conv.id}
+
+    @acked
+    async def on_end_chat(self, sid: str, data: Any = None) -> dict:
+        """The visitor pressed "End chat": the conversation closes with reason ``visitor_ended``
+        (the agent is told like any close); the widget then offers the rating and the transcript."""
+        keys, _, visitor = await self._whoami(sid)
+        cid = visitor.get("conversation_id")
+        conv = await get_conversation(self.ctx.redis, keys, cid) if cid else None
+        if conv is None:
+            raise ClientError("no_conversation", "There is no conversation to end.", 404)
+        if conv.state != "closed":
+            await end_conversation(self.ctx, keys.tenant, conv, reason="visitor_ended")
+        return {"ok": True, "conversation_id": conv.id}
+
+    async def _own_conversation(self, sid: str, data: dict) -> tuple[TenantKeys, Conversation]:
+        """The conversation a request names, when it is this visitor's own (else not_found)."""
+        keys, visitor_id, visitor = await self._whoami(sid)
+        cid = data.get("conversation_id") or visitor.get("conversation_id")
+        if not isinstance(cid, str) or not cid:
+            raise ClientError("not_found", "There is no such conversation.", 404)
+        cid = conversation_id_field({"conversation_id": cid})
+        conv = await get_conversation(self.ctx.redis, keys, cid)
+        if conv is None or conv.visitor_id != visitor_id:  # another visitor's conversation: never say it exists
+            raise ClientError("not_found", "There is no such conversation.", 404)
+        return keys, conv
+
+    @acked
+    async def on_rate(self, sid: str, data: Any = None) -> dict:
+        """``rate {conversation_id, score: 1..5, comment?}``: once, after the close (gateway/conversations/rating.py)."""
+        data = require_dict(data)
+        score, comment = parse_rating(data)
+        keys, conv = await self._own_conversation(sid, data)
+        rating = await rate_conversation(self.ctx, keys, conv, score=score, comment=comment, via="widget")
+        return {"ok": True, "conversation_id": conv.id, "rating": rating}
+
+    @acked
+    async def on_transcript(self, sid: str, data: Any = None) -> dict:
+        """``transcript {email, conversation_id?}``: the conversation by email (no internal notes)."""
+        data = require_dict(data)
+        email = data.get("email")
+        if not isinstance(email, str) or not valid_email(email.strip()):
+            raise ClientError("bad_email", "Please enter a valid email address.")
+        keys, conv = await self._own_conversation(sid, data)
+        session = await self.get_session(sid)
+        if not await allow(self.ctx.redis, keys, f"v:{session['visitor_id']}", self.ctx.config.limits.visitor_messages_per_10s, 10):
+            raise ClientError("rate_limited", "too many requests; wait a few seconds", 429)
+        await send_transcript(self.ctx, keys, conv, email.strip())
         return {"ok": True, "conversation_id": conv.id}

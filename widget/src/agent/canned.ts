@@ -7,7 +7,14 @@ import type { Canned } from "./types";
 const TOKEN = /(^|\s)\/([^\s/]*)$/;
 const MAX_SHOWN = 8;
 
+/** ``{{customer.name}}``, ``{{agent.name}}``… replaced by their values (unknown ones stay as typed). */
+export function fillPlaceholders(text: string, values: Record<string, string>): string {
+  return text.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (whole, key: string) => (key in values ? values[key] : whole));
+}
+
 export class CannedPicker {
+  /** What an answer's placeholders become on insert (set by the conversation view). */
+  fill: (text: string) => string = (text) => text;
   readonly el = h("ul", { class: "canned", id: "canned-list", role: "listbox", "aria-label": "Canned answers", hidden: true });
   private matches: Canned[] = [];
   private index = 0;
@@ -24,7 +31,8 @@ export class CannedPicker {
     input.setAttribute("aria-expanded", "false");
     input.addEventListener("input", () => this.update());
     input.addEventListener("click", () => this.update());
-    input.addEventListener("blur", () => setTimeout(() => this.hide(), 150));
+    // (not when the composer has the focus again by then, e.g. the "/" shortcut put it back)
+    input.addEventListener("blur", () => setTimeout(() => document.activeElement !== input && this.hide(), 150));
   }
 
   get open(): boolean {
@@ -96,8 +104,9 @@ export class CannedPicker {
     if (!c || this.tokenStart < 0) return this.hide();
     const caret = this.input.selectionStart ?? this.input.value.length;
     const value = this.input.value;
-    this.input.value = value.slice(0, this.tokenStart) + c.text + value.slice(caret);
-    const at = this.tokenStart + c.text.length;
+    const text = this.fill(c.text);
+    this.input.value = value.slice(0, this.tokenStart) + text + value.slice(caret);
+    const at = this.tokenStart + text.length;
     this.input.setSelectionRange(at, at);
     this.hide();
     this.input.focus();

@@ -14,7 +14,7 @@ import { fetchConversation } from "./history";
 import { api } from "../shared/api";
 import { settlePending, StatusBook, updateAttachment, type StatusEvent } from "./statuses";
 import { reopenWindow, shutWindow } from "./window";
-import type { AgentState, CallbackItem, CallbackOutcome, Conversation, ConversationSummary, Offer, Pending } from "./types";
+import type { AgentState, CallbackItem, CallbackOutcome, Conversation, ConversationSummary, Offer, Pending, Workspace } from "./types";
 
 export type Status = "connecting" | "online" | "reconnecting" | "failed";
 type Ack = { ok?: boolean; error?: { code?: string; message?: string } } & Record<string, any>;
@@ -50,6 +50,8 @@ export class AgentConnection {
   private readonly inFlight = new Set<string>();
   private wantedState: AgentState | null = null;
   private readonly statuses = new StatusBook();
+  /** The tenant's labels and each queue's wrap-up codes (from hello). */
+  workspace: Workspace = { labels: [], wrapup: {} };
 
   constructor(
     private readonly login: Login,
@@ -136,8 +138,9 @@ export class AgentConnection {
   private onHello(hello: {
     agent?: { name?: string }; state?: AgentState; conversations?: ConversationSummary[]; offers?: unknown[];
     callbacks?: CallbackItem[];
-  }): void {
+  } & Partial<Workspace>): void {
     if (hello.agent?.name) this.agentName = hello.agent.name;
+    this.workspace = { labels: hello.labels ?? [], wrapup: hello.wrapup ?? {} };
     this.state = hello.state ?? this.state;
     // The callbacks this agent is dialling (a reload or reconnect finds them again).
     this.callbacks.clear();
@@ -471,7 +474,23 @@ export class AgentConnection {
     return this.call("close", payload);
   }
 
-  transfer(conversationId: string, target: { queue?: string; agent?: string }): Promise<Ack> {
+  /** An internal note: stored with the conversation, never sent to the customer (arrives as a message). */
+  note(conversationId: string, text: string): Promise<Ack> {
+    return this.call("note", { conversation_id: conversationId, text, client_id: clientId() });
+  }
+
+  /** Put a label on the conversation or take it off; the ack carries the labels after it. */
+  async label(conversationId: string, change: { add?: string; remove?: string }): Promise<Ack> {
+    const ack = await this.call("label", { conversation_id: conversationId, ...change });
+    const conv = this.conversations.get(conversationId);
+    if (conv && Array.isArray(ack.labels)) {
+      conv.labels = ack.labels as string[];
+      this.listener.conversations();
+    }
+    return ack;
+  }
+
+  transfer(conversationId: string, target: { queue?: string; agent?: string; note?: string }): Promise<Ack> {
     return this.call("transfer", { conversation_id: conversationId, ...target });
   }
 

@@ -8,7 +8,8 @@ import { atBottom, KeyedList, type Entry } from "../shared/keyedlist";
 import { LengthGuard } from "../shared/length";
 import type { UploadLimits } from "../shared/upload";
 import { AttachButton } from "./attach";
-import { CannedPicker } from "./canned";
+import { CannedPicker, fillPlaceholders } from "./canned";
+import { LabelBar } from "./labels";
 import type { AgentConnection } from "./connection";
 import { EmailBars, isEmail, threadSubject } from "./email_conversation";
 import { errorSentence } from "./errors";
@@ -45,6 +46,10 @@ export class ConversationView {
   private readonly attach: AttachButton;
   private readonly email = new EmailBars();
   private readonly linked: LinkedNote;
+  readonly labels: LabelBar;
+  // Internal note mode: what is typed goes to the staff only (never the customer, no typing signal).
+  private readonly noteMode = h("input", { type: "checkbox", id: "note-mode", "data-action": "note-mode" });
+  private readonly noteError = h("p", { class: "form-error", role: "alert" });
   private conv: Conversation | null = null;
   private ownTyping = false;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -90,6 +95,16 @@ export class ConversationView {
         `This reply has ${n.toLocaleString("en-GB")} characters; the limit is ${limit.toLocaleString("en-GB")}. Shorten it or send it in parts.`,
     });
     this.picker = new CannedPicker(this.input, canned, () => this.conv?.language ?? "", () => this.typed());
+    this.picker.fill = (text) => fillPlaceholders(text, {
+      "customer.name": this.conv?.contact?.name || "", "agent.name": this.conn.agentName,
+    });
+    this.labels = new LabelBar(conn, (text) => this.noteError.replaceChildren(text));
+    this.noteMode.addEventListener("change", () => {
+      this.composer.classList.toggle("note-mode", this.noteMode.checked);
+      this.input.setAttribute("aria-label", this.noteMode.checked ? "Internal note" : "Reply");
+      this.input.placeholder = this.noteMode.checked ? "Internal note — only agents and supervisors see it" : "Reply… (type / for canned answers)";
+      if (this.noteMode.checked) this.stopTyping();
+    });
     this.input.addEventListener("keydown", (ev) => {
       if (this.picker.key(ev)) {
         ev.preventDefault();
@@ -106,6 +121,7 @@ export class ConversationView {
       { class: "composer" },
       ...this.attach.elements,
       h("div", { class: "composer-field" }, this.picker.el, this.input, this.length.counter),
+      h("label", { class: "note-switch", for: "note-mode", title: "Write an internal note (N)" }, this.noteMode, " Note"),
       h("button", { class: "btn primary", type: "submit" }, "Send"),
     );
     this.composer.addEventListener("submit", (ev) => {
@@ -116,10 +132,20 @@ export class ConversationView {
       this.length.update();
       this.drafts.delete(this.conv.conversation_id);
       this.stopTyping();
+      this.noteError.replaceChildren();
+      if (this.noteMode.checked) {
+        const cid = this.conv.conversation_id;
+        void this.conn.note(cid, text).then((ack) => {
+          if (!ack.error) return;
+          this.noteError.replaceChildren(`The note was not saved. ${errorSentence(ack.error)}`);
+          if (this.conv?.conversation_id === cid && !this.input.value) this.input.value = text;
+        });
+        return;
+      }
       this.conn.send(this.conv.conversation_id, text);
     });
     this.el.append(
-      h("header", { class: "conv-header" }, h("div", { class: "conv-title" }, this.heading, this.email.subject, this.meta), this.actionsBar),
+      h("header", { class: "conv-header" }, h("div", { class: "conv-title" }, this.heading, this.email.subject, this.meta, this.labels.el), this.actionsBar),
       this.linked.el,
       this.banner,
       this.logEl,
@@ -127,6 +153,7 @@ export class ConversationView {
       this.window.bar,
       this.length.error,
       this.attach.note,
+      this.noteError,
       this.email.composeNote,
       this.composer,
       this.window.closedPanel,
@@ -145,6 +172,7 @@ export class ConversationView {
     }
     const switched = this.conv !== conv;
     this.conv = conv;
+    this.labels.show(conv);
     this.el.classList.toggle("empty", !conv);
     if (switched) {
       this.list.clear();
@@ -159,6 +187,21 @@ export class ConversationView {
 
   focusComposer(): void {
     if (this.conv && !this.conv.closed) this.input.focus();
+  }
+
+  /** The "/" shortcut: into the composer with the canned answers open. */
+  startCanned(): void {
+    if (!this.conv || this.conv.closed || this.composer.hidden) return;
+    this.input.focus();
+    const at = this.input.value.length;
+    this.input.value += at && !/\s$/.test(this.input.value) ? " /" : "/";
+    this.input.setSelectionRange(this.input.value.length, this.input.value.length);
+    this.input.dispatchEvent(new Event("input"));
+  }
+
+  /** The open conversation, if any (the shortcuts act on it). */
+  get current(): Conversation | null {
+    return this.conv;
   }
 
   private drawHeader(): void {
@@ -261,7 +304,7 @@ export class ConversationView {
   }
 
   private typed(): void {
-    if (!this.conv || this.conv.closed) return;
+    if (!this.conv || this.conv.closed || this.noteMode.checked) return;
     if (!this.ownTyping && this.input.value) {
       this.ownTyping = true;
       this.conn.typing(this.conv.conversation_id, true);

@@ -1,6 +1,7 @@
 // The list of the agent's conversations: channel icon, customer, topic, unread count.
 
 import { h, setText } from "../shared/dom";
+import { duration } from "../shared/format";
 import { channelIcon, channelName } from "../shared/icons";
 import { KeyedList } from "../shared/keyedlist";
 import type { AgentConnection } from "./connection";
@@ -19,6 +20,7 @@ export class ConversationList {
     private readonly select: (id: string) => void,
   ) {
     this.el.append(h("h3", { id: "conv-title" }, "Conversations"), this.ul, this.empty);
+    setInterval(() => this.render(), 1000); // the waiting times run
   }
 
   render(): void {
@@ -43,6 +45,7 @@ export class ConversationList {
       { type: "button", class: "conv-item", "data-conversation-id": c.conversation_id, onclick: () => this.select(c.conversation_id) },
       channelIcon(type, true),
       h("span", { class: "conv-text" }, h("span", { class: "conv-name" }), h("span", { class: "conv-sub" })),
+      h("span", { class: "conv-wait", title: "How long the customer has waited for a reply" }),
       h("span", { class: "unread" }),
     );
     const li = h("li", null, button);
@@ -64,9 +67,25 @@ export class ConversationList {
       button.querySelector(".conv-sub")!,
       c.typing ? "typing…" : c.closed ? "closed" : last ? last.text : `${channelName(type)} · ${this.topicName(c.topic)}`,
     );
+    const wait = button.querySelector(".conv-wait") as HTMLElement;
+    const since = c.closed ? null : waitingSince(c);
+    wait.hidden = since === null;
+    setText(wait, since === null ? null : duration(Math.max(0, Date.now() / 1000 - since)));
+    wait.setAttribute("aria-label", since === null ? "" : `Waiting for a reply for ${wait.textContent}`);
     const unread = button.querySelector(".unread") as HTMLElement;
     unread.hidden = !c.unread;
     setText(unread, c.unread || null);
     unread.setAttribute("aria-label", `${c.unread} unread`);
   }
+}
+
+/** When the customer's unanswered messages began (epoch s), or null when the last word is ours. */
+export function waitingSince(c: Conversation): number | null {
+  let since: number | null = null;
+  for (const m of c.log.list()) {
+    const kind = m.author?.kind;
+    if (kind === "agent") since = null;
+    else if (kind === "visitor" && since === null) since = m.ts;
+  }
+  return since;
 }

@@ -42,7 +42,7 @@ function modal(title: string, body: (HTMLElement | null)[], submitLabel: string,
 const value = (form: HTMLFormElement, name: string): string =>
   ((form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement | null)?.value ?? "").trim();
 
-export function transferDialog(directory: Directory, selfId: string | null | undefined, onTransfer: (target: { queue?: string; agent?: string }) => Promise<string | null>): void {
+export function transferDialog(directory: Directory, selfId: string | null | undefined, onTransfer: (target: { queue?: string; agent?: string; note?: string }) => Promise<string | null>): void {
   const select = h(
     "select",
     { id: "transfer-target", name: "target", required: true },
@@ -55,9 +55,12 @@ export function transferDialog(directory: Directory, selfId: string | null | und
         .map((a) => h("option", { value: `agent:${a.id}` }, `${a.name || a.id}${a.state ? ` (${a.state})` : ""}`)),
     ),
   );
-  modal("Transfer conversation", [h("label", { for: "transfer-target" }, "To"), select], "Transfer", (form) => {
+  const note = h("textarea", { id: "transfer-note", name: "note", rows: 3, maxlength: 4096, placeholder: "What the next agent should know (the customer never sees it)" });
+  modal("Transfer conversation", [h("label", { for: "transfer-target" }, "To"), select,
+    h("label", { for: "transfer-note" }, "Handover note"), note], "Transfer", (form) => {
     const [kind, id] = value(form, "target").split(/:(.*)/s);
-    return onTransfer(kind === "agent" ? { agent: id } : { queue: id });
+    const text = value(form, "note").trim();
+    return onTransfer({ ...(kind === "agent" ? { agent: id } : { queue: id }), ...(text ? { note: text } : {}) });
   });
 }
 
@@ -128,10 +131,10 @@ export function escalateDialog(
   if (emailAllowed && !known) email.focus();
 }
 
-export function closeDialog(codes: Directory["wrapup_codes"], onClose: (code: string | null) => Promise<string | null>): void {
+export function closeDialog(codes: Directory["wrapup_codes"], onClose: (code: string | null) => Promise<string | null>, required = false): void {
   const select = h(
     "select",
-    { id: "wrapup-code", name: "code" },
+    { id: "wrapup-code", name: "code", required },
     h("option", { value: "" }, codes.length ? "— choose —" : "(none)"),
     codes.map((c) =>
       typeof c === "string" ? h("option", { value: c }, c) : h("option", { value: c.id }, c.label ?? c.name ?? c.id),

@@ -16,6 +16,7 @@ import { errorSentence } from "./errors";
 import { Notifier } from "./notify";
 import { OfferList } from "./offers";
 import { searchBox } from "./search";
+import { installShortcuts } from "./shortcuts";
 import { StateSwitch } from "./state";
 import type { AgentState, Canned, Conversation, Directory } from "./types";
 
@@ -167,15 +168,25 @@ function runConsole(login: Login): void {
         );
         return null;
       }, !isEmail(conv), conv.channel === "messaging" ? { channelType: conv.channel_type } : null),
-    close: (conv) =>
-      closeDialog(directory.wrapup_codes, async (code) => {
+    close: (conv) => {
+      const queue = conn.workspace.wrapup[conv.queue ?? ""]; // the queue's codes by name, maybe required
+      closeDialog(queue?.codes.length ? queue.codes : directory.wrapup_codes, async (code) => {
         const ack = await conn.close(conv.conversation_id, code);
         if (ack.error) return errorSentence(ack.error, "The conversation could not be closed. Please try again.");
         done(conv, "Conversation closed.");
         return null;
-      }),
+      }, !!queue?.required);
+    },
     dismiss: (conv) => done(conv, "Conversation removed from the list."),
   }, () => messageChars, login.token, () => uploadLimits);
+  installShortcuts({
+    nextUnread: () => {
+      const ids = [...conn.conversations.values()].filter((c) => c.unread > 0).map((c) => c.conversation_id);
+      const next = ids.find((id) => id !== activeId) ?? ids[0];
+      if (next) select(next);
+    },
+    canned: () => view.startCanned(),
+  });
 
   replace(
     root,

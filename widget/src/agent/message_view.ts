@@ -7,6 +7,7 @@ import { h } from "../shared/dom";
 import { autoLabel, isAutomatic, mailHeader, quotedToggle } from "./email_message";
 import { clockTime } from "../shared/format";
 import type { Entry } from "../shared/keyedlist";
+import { linkified } from "../shared/links";
 import type { Message } from "../shared/messages";
 
 export const ATTACHMENT_TEXTS: AttachmentTexts = {
@@ -70,9 +71,9 @@ function textPart(m: Message, ctx: MessageContext): HTMLElement {
       ev.preventDefault();
       ctx.reveal(target);
     });
-    return h("div", { class: "text" }, link, `: ${m.text}`);
+    return h("div", { class: "text" }, link, ": ", linkified(m.text));
   }
-  return h("div", { class: "text" }, m.text);
+  return h("div", { class: "text" }, linkified(m.text));
 }
 
 function draw(m: Message, ctx: MessageContext): HTMLElement {
@@ -105,6 +106,10 @@ function draw(m: Message, ctx: MessageContext): HTMLElement {
       "div",
       { class: "meta" },
       h("span", { class: "author" }, name),
+      kind === "note"
+        ? h("span", { class: "note-tag", title: "Only agents and supervisors see this" },
+            (m as { whisper?: boolean }).whisper ? "Supervisor whisper" : "Internal note")
+        : null,
       h("time", { datetime: new Date(m.ts * 1000).toISOString() }, clockTime(m.ts)),
       mail?.auto ? autoLabel(mail) : null,
     ),

@@ -72,6 +72,8 @@ export class OfferList {
         h("span", { class: "lang" }, (offer.language || "").toUpperCase()),
       ),
       offer.callback ? h("div", { class: "offer-meta offer-callback" }, `Callback to ${offer.callback.phone} · attempt ${offer.callback.attempt}`) : null,
+      offer.preview ? h("p", { class: "offer-preview", title: "The customer's first message" }, offer.preview) : null,
+      offer.note ? h("p", { class: "offer-note", title: "Handover note from the previous agent" }, h("strong", null, "Note: "), offer.note) : null,
       h("div", { class: "offer-times" }, h("span", null, "Waited ", wait), left),
       h("div", { class: "countdown", "aria-hidden": "true" }, bar),
       h("div", { class: "offer-actions" }, accept, decline),

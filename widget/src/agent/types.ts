@@ -34,6 +34,8 @@ export interface ConversationSummary {
   linked_to?: string | null;
   /** Email conversations: the subject of the thread, when the gateway names it. */
   subject?: string;
+  /** Label ids on the conversation (names in Workspace.labels). */
+  labels?: string[];
 }
 
 /** The callback a voice offer/item is about (attempt counts from 1). */
@@ -64,6 +66,10 @@ export interface Offer {
   waited_s: number;
   expires_in_s: number;
   contact: Contact;
+  /** The customer's first message, bounded (shown as text). */
+  preview?: string;
+  /** The handover note of a transfer ("" = none). */
+  note?: string;
   /** performance.now() when it arrived: countdowns run from there. */
   received: number;
 }
@@ -101,3 +107,9 @@ export interface Canned {
 }
 
 export type AgentState = "available" | "away" | "offline";
+
+/** The tenant's labels and each queue's wrap-up codes, from `hello`. */
+export interface Workspace {
+  labels: { id: string; name: string }[];
+  wrapup: Record<string, { required: boolean; codes: { id: string; name: string }[] }>;
+}

@@ -14,6 +14,7 @@ import { privacyCard } from "./privacy";
 import { waitingChart } from "./chart";
 import { agentTable, channelBroken, channelTable, conversationTable, longWait, queueTable, slBreached, waitBreached } from "./tables";
 import type { Snapshot } from "./types";
+import { mountDrilldown } from "./drilldown";
 
 const ROLE = "supervisor";
 const root = document.getElementById("app") ?? document.body;
@@ -116,6 +117,7 @@ function runDashboard(login: Login): void {
 
   const socket = io("/supervisor", { path: "/socket.io/", auth: { token: login.token }, reconnectionDelay: 500, reconnectionDelayMax: 5000 });
   reconnectWhenOnline(() => socket);
+  mountDrilldown(root, { socket, snapshot: () => last, say: () => {} }, login.token);
   socket.on("connect", () => {
     connEl.dataset.status = "online";
     setText(connEl, "Connected");

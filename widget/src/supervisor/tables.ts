@@ -4,6 +4,7 @@
 import { h } from "../shared/dom";
 import { duration, percent } from "../shared/format";
 import { channelIcon, channelName } from "../shared/icons";
+import { stateLabel } from "./actions";
 import type { AgentRow, ChannelRow, LiveConversation, QueueRow } from "./types";
 
 const secs = (s: number | null | undefined) => (s === null || s === undefined || Number.isNaN(s) ? "–" : duration(s));
@@ -43,7 +44,7 @@ export function queueTable(queues: QueueRow[]): HTMLElement {
           cell(`${percent(q.service_level)}${q.sla_target !== undefined ? ` / ${percent(q.sla_target)}` : ""}`, sl, "below target"),
           cell(String(q.abandoned ?? 0)),
           cell(secs(q.asa_s)),
-          cell(secs(q.aht_s)),
+          cell(q.aht_measured === false ? "—" : secs(q.aht_s)),
           cell(num(q.agents_needed)),
         );
       }),
@@ -83,7 +84,7 @@ export function agentTable(agents: AgentRow[], now: number): HTMLElement {
           "tr",
           { "data-agent": a.id },
           h("th", { scope: "row" }, a.name || a.id),
-          h("td", null, h("span", { class: `pill state-${a.state}` }, a.state)),
+          h("td", null, h("span", { class: `pill state-${a.state}`, "data-connected": a.connected ? "true" : "false" }, stateLabel(a.state, a.connected))),
           h("td", { class: "num since", "data-since": a.state_since ?? "" }, a.state_since ? duration(now - a.state_since) : "–"),
           h("td", null, loadBars(a)),
           h(

@@ -8,6 +8,8 @@ export interface AgentRow {
   load: Record<string, number>;
   capacity: Record<string, number>;
   occupancy: number;
+  /** A console is open (or the agent is not offline): "logged in but not available" vs "not logged in". */
+  connected?: boolean;
 }
 
 export interface QueueRow {
@@ -22,6 +24,8 @@ export interface QueueRow {
   abandoned?: number;
   asa_s?: number | null;
   aht_s?: number | null;
+  /** false while no conversation was handled yet (aht_s is then only the configured guess). */
+  aht_measured?: boolean;
   agents_needed?: number | null;
 }
 

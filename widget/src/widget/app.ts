@@ -13,6 +13,7 @@ import { prechatForm } from "./prechat";
 import { VisitorConnection, type ConnectionStatus } from "./reconnect";
 import { TenantStorage, type Profile } from "./storage";
 import { CSS } from "./styles";
+import { followVisualViewport } from "./viewport";
 
 const CHAT_ICON = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z";
 
@@ -35,6 +36,11 @@ export class Widget {
   private readonly closeButton: HTMLButtonElement;
   private readonly banner = h("div", { class: "banner", role: "status" });
   private readonly slot = h("div", { class: "body" });
+  // the tenant's look (config.look): hidden until the config says otherwise
+  private readonly root = h("div", { class: "root" });
+  private readonly logo = h("img", { class: "logo", alt: "", hidden: true, referrerpolicy: "no-referrer" }) as HTMLImageElement;
+  private readonly launcherLabel = h("span", { class: "launcher-text", hidden: true });
+  private readonly privacy = h("p", { class: "privacy", hidden: true });
 
   constructor(private readonly info: ScriptInfo) {
     this.storage = new TenantStorage(info.tenant);
@@ -68,6 +74,7 @@ export class Widget {
     }, info.user);
     this.launcher = h("button", { class: "launcher", type: "button", "aria-expanded": "false", "aria-controls": "or-panel" },
       svg("svg", { viewBox: "0 0 24 24", "aria-hidden": "true" }, svg("path", { d: CHAT_ICON })),
+      this.launcherLabel,
       this.badge,
     );
     this.launcher.addEventListener("click", () => this.toggle());
@@ -75,9 +82,10 @@ export class Widget {
     this.panel = h(
       "section",
       { class: "panel", id: "or-panel", role: "dialog", "aria-labelledby": "or-title", hidden: true },
-      h("div", { class: "head" }, h("div", { class: "titles" }, this.title, this.sub), this.closeButton),
+      h("div", { class: "head" }, this.logo, h("div", { class: "titles" }, this.title, this.sub), this.closeButton),
       this.banner,
       this.slot,
+      this.privacy,
     );
     this.panel.addEventListener("keydown", (ev) => {
       if (ev.key === "Escape") {
@@ -104,7 +112,11 @@ export class Widget {
     } catch {
       shadow.appendChild(h("style", null, CSS));
     }
-    shadow.appendChild(h("div", { class: "root", lang: this.lang }, this.panel, this.launcher));
+    const root = this.root;
+    root.setAttribute("lang", this.lang);
+    root.append(this.panel, this.launcher);
+    shadow.appendChild(root);
+    followVisualViewport(root);
     document.body.appendChild(host);
     this.updateTexts();
     // A returning visitor resumes at once, so messages that came meanwhile show up (and count).
@@ -141,6 +153,7 @@ export class Widget {
     this.isOpen = true;
     this.storage.open = true;
     this.panel.hidden = false;
+    this.panel.parentElement?.classList.add("open");
     this.launcher.setAttribute("aria-expanded", "true");
     this.updateTexts();
     this.renderBody();
@@ -152,6 +165,7 @@ export class Widget {
     this.isOpen = false;
     this.storage.open = false;
     this.panel.hidden = true;
+    this.panel.parentElement?.classList.remove("open");
     this.launcher.setAttribute("aria-expanded", "false");
     this.updateTexts();
     this.launcher.focus();
@@ -243,6 +257,31 @@ export class Widget {
     this.closeButton.setAttribute("aria-label", t.close);
     this.setStatus(this.status);
     this.updateHeader();
+    this.applyLook();
+  }
+
+  /** The tenant's colour, logo, corner, launcher label and privacy line (all checked in config.ts;
+   * texts go in as text, the logo only as an http(s) image address). */
+  private applyLook(): void {
+    const look = this.config?.look;
+    if (!look) return;
+    if (look.colour) {
+      this.root.style.setProperty("--accent", look.colour);
+      this.root.style.setProperty("--accent-dark", `color-mix(in srgb, ${look.colour} 80%, black)`);
+    }
+    this.root.classList.toggle("left", look.position === "left");
+    if (look.logo_url) {
+      this.logo.src = look.logo_url;
+      this.logo.alt = this.config?.name ?? "";
+      this.logo.hidden = false;
+    }
+    const label = look.launcher_text[this.lang] ?? "";
+    setText(this.launcherLabel, label || null);
+    this.launcherLabel.hidden = !label;
+    this.launcher.classList.toggle("with-text", Boolean(label));
+    const notice = look.privacy_notice[this.lang] ?? "";
+    setText(this.privacy, notice || null);
+    this.privacy.hidden = !notice;
   }
 
   private updateHeader(): void {

@@ -8,12 +8,14 @@ import { atBottom, KeyedList, type Entry } from "../shared/keyedlist";
 import { LengthGuard } from "../shared/length";
 import type { Message } from "../shared/messages";
 import type { UploadLimits } from "../shared/upload";
+import { Aftercare } from "./aftercare";
 import { attachmentTexts, VisitorAttach, visitorMedia } from "./attach";
 import { EscalationOffer, type SlotSource } from "./escalation";
 import { waitText, type Lang, type Texts } from "./i18n";
 import type { Notice, NoticeBook } from "./notices";
 import type { QueueInfo, VisitorConnection } from "./reconnect";
 import type { PendingMessage } from "./storage";
+import { linkified } from "../shared/links";
 
 const TYPING_IDLE_MS = 2500;
 const TYPING_SHOW_MS = 8000;
@@ -21,6 +23,7 @@ const TYPING_SHOW_MS = 8000;
 export class ChatView {
   readonly el: HTMLElement;
   readonly offer: EscalationOffer;
+  readonly aftercare: Aftercare;
   private readonly log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions", tabindex: "0" });
   private readonly list = new KeyedList(this.log);
   private readonly queueBox = h("div", { class: "queue", role: "status", "aria-live": "polite" });
@@ -94,6 +97,10 @@ export class ChatView {
       h("p", { role: "status" }, t.closed),
       h("button", { class: "secondary", type: "button", onclick: () => this.onNewChat() }, t.newChat),
     );
+    this.aftercare = new Aftercare(lang, conn, visitorEmail);
+    this.aftercare.opened(!!conn.conversationId);
+    this.endedBox.appendChild(this.aftercare.el);
+    this.composer.appendChild(this.aftercare.endButton);
     this.el = h("div", { class: "body" }, this.log, this.typingBox, this.queueBox, this.offer.el, this.endedBox, this.length.error, this.attach.note, this.composer);
   }
 
@@ -148,7 +155,7 @@ export class ChatView {
             h("span", { class: "author" }, own ? this.t.you : m.author?.name || this.t.agentFallback),
             h("time", { datetime: new Date(m.ts * 1000).toISOString() }, clockTime(m.ts, this.lang)),
           ),
-          h("div", { class: "text" }, m.text),
+          h("div", { class: "text" }, linkified(m.text)),
           m.attachments?.length
             ? h("div", { class: "attachments" }, m.attachments.map((a) => attachmentView(a, this.media, this.fileTexts)))
             : null,
@@ -244,6 +251,7 @@ export class ChatView {
     this.offer.hide();
     this.endedBox.hidden = false;
     this.composer.hidden = true;
+    this.aftercare.closed(conversationId);
   }
 
   /** The server moved this visitor to another conversation (e.g. another tab started one). */
@@ -251,6 +259,7 @@ export class ChatView {
     if (conversationId && !this.endedBox.hidden && !this.notices.has(`n:closed:${conversationId}`)) {
       this.reopen(false);
     }
+    if (this.endedBox.hidden) this.aftercare.opened(!!conversationId);
   }
 
   /** After "start a new chat": the composer comes back, the old messages stay above. */
@@ -258,6 +267,7 @@ export class ChatView {
     this.agentName = "";
     this.endedBox.hidden = true;
     this.composer.hidden = false;
+    this.aftercare.opened(false);
     if (focus) this.input.focus();
   }
 

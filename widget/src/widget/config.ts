@@ -7,6 +7,48 @@ export interface Topic {
   label: Record<string, string>;
 }
 
+/** The tenant's look; checked again here, since it goes into the customer's page. */
+export interface Look {
+  colour: string | null;
+  logo_url: string | null;
+  position: "right" | "left";
+  launcher_text: Record<string, string>;
+  privacy_notice: Record<string, string>;
+}
+
+const COLOUR = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
+
+function texts(value: unknown, limit: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (value && typeof value === "object") {
+    for (const [lang, text] of Object.entries(value as Record<string, unknown>)) {
+      if (typeof text === "string") out[lang] = text.slice(0, limit);
+    }
+  }
+  return out;
+}
+
+function httpUrl(value: unknown): string | null {
+  if (typeof value !== "string" || !value) return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+export function parseLook(raw: unknown): Look {
+  const l = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
+  return {
+    colour: typeof l.colour === "string" && COLOUR.test(l.colour) ? l.colour : null,
+    logo_url: httpUrl(l.logo_url),
+    position: l.position === "left" ? "left" : "right",
+    launcher_text: texts(l.launcher_text, 40),
+    privacy_notice: texts(l.privacy_notice, 300),
+  };
+}
+
 export interface WidgetConfig {
   tenant: string;
   name: string;
@@ -24,6 +66,7 @@ export interface WidgetConfig {
   open: boolean;
   /** When it opens again (ISO time), null while open or when no opening is scheduled. */
   next_open: string | null;
+  look: Look;
 }
 
 export const DEFAULT_MESSAGE_CHARS = 4096;
@@ -45,6 +88,7 @@ export async function loadConfig(origin: string, tenant: string): Promise<Widget
     upload_types: Array.isArray(c.upload_types) ? c.upload_types.filter((t) => typeof t === "string") : [],
     open: c.open !== false, // an older gateway does not say: treat it as open
     next_open: typeof c.next_open === "string" ? c.next_open : null,
+    look: parseLook(c.look),
   };
 }
 

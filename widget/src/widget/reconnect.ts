@@ -340,6 +340,16 @@ export class VisitorConnection {
     }
   }
 
+  /** Any acknowledged request ("end_chat", "rate", "transcript"): the server's ack, or an error. */
+  async request(event: string, data: object): Promise<{ ok?: boolean; error?: { code: string; message: string } }> {
+    if (!this.connected) return { error: { code: "offline", message: "" } };
+    try {
+      return (await this.socket!.timeout(ACK_TIMEOUT_MS).emitWithAck(event, data)) ?? {};
+    } catch {
+      return { error: { code: "timeout", message: "" } };
+    }
+  }
+
   /** After a closed conversation: the next message opens a new one. */
   startNewConversation(): void {
     this.conversationId = null;

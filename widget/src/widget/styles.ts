@@ -20,6 +20,10 @@ button, input, select, textarea { font: inherit; color: inherit; }
   display: grid; place-items: center;
 }
 .launcher:hover { background: var(--accent-dark); }
+.launcher.with-text { width: auto; border-radius: 28px; padding: 0 18px 0 15px; display: flex; gap: 8px; align-items: center; font-weight: 600; }
+.root.left { right: auto; left: 20px; align-items: flex-start; }
+.logo { height: 28px; max-width: 96px; object-fit: contain; border-radius: 4px; background: #fff; }
+.privacy { margin: 0; padding: 6px 14px; font-size: 11px; color: var(--muted); border-top: 1px solid var(--line); }
 .launcher svg { width: 26px; height: 26px; fill: currentColor; }
 .badge {
   position: absolute; top: -4px; right: -4px; min-width: 20px; height: 20px; padding: 0 6px;
@@ -99,9 +103,25 @@ form.prechat p { margin: 0; color: var(--muted); }
 .upload-note.error { color: var(--danger); }
 .ended { padding: 12px 14px; border-top: 1px solid var(--line); display: flex; flex-direction: column; gap: 8px; align-items: flex-start; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.end-chat { background: none; border: 0; color: var(--muted); text-decoration: underline; cursor: pointer; font-size: 12px; flex: none; align-self: center; }
+.aftercare { display: flex; flex-direction: column; gap: 8px; width: 100%; }
+.aftercare form { display: flex; flex-direction: column; gap: 6px; }
+.aftercare form p, .aftercare label { margin: 0; font-weight: 600; font-size: 13px; }
+.aftercare textarea, .aftercare input { border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; width: 100%; }
+.aftercare .row { display: flex; gap: 8px; }
+.stars { display: flex; gap: 4px; }
+.star { background: none; border: 0; font-size: 26px; line-height: 1; color: #c3c8d2; cursor: pointer; padding: 2px; }
+.star.on { color: #e8a200; }
+.after-status { margin: 0; font-size: 13px; }
+.after-status:empty { display: none; }
+/* a phone: the open panel takes the whole (visual) viewport; 16px inputs keep iOS from zooming in */
 @media (max-width: 480px) {
   .root { right: 10px; bottom: 10px; left: 10px; }
-  .panel { width: 100%; height: calc(100vh - 90px); }
+  .root.open { inset: 0; }
+  .root.open .launcher { display: none; }
+  .panel { position: fixed; left: 0; right: 0; top: var(--vv-top, 0px); width: 100%;
+    height: var(--vv-height, 100dvh); border-radius: 0; }
+  input, select, textarea { font-size: 16px !important; }
 }
 @media (prefers-reduced-motion: no-preference) {
   .panel { animation: pop .15s ease-out; }
