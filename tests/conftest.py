@@ -140,9 +140,10 @@ def demo_config():
 
 
 @contextlib.asynccontextmanager
-async def running_gateway(config, redis_url: str) -> AsyncIterator[Gateway]:
-    """A gateway process (in this event loop) with ``config`` on ``redis_url``, on a free loopback port."""
-    server = TestServer(create_app(config, redis_url=redis_url), host="127.0.0.1", port=0)
+async def running_gateway(config, redis_url: str, database: str | None = None) -> AsyncIterator[Gateway]:
+    """A gateway process (in this event loop) with ``config`` on ``redis_url``, on a free loopback port
+    (archiving into the history ``database`` when one is given)."""
+    server = TestServer(create_app(config, redis_url=redis_url, database=database), host="127.0.0.1", port=0)
     await server.start_server()
     gw = Gateway(server)
     try:
