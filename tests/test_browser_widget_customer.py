@@ -45,3 +45,22 @@ async def test_phone_full_screen_end_chat_and_rate(gateway_server, browser, redi
     events = [f for _, f in replies.entries(await redis.xrange(AcdKeys("demo").events())) if f.get("ev") == "rated"]
     assert [(e["task"], e["score"], e["agent"]) for e in events] == [(offer["conversation_id"], "4", "anna")]
     watch.assert_clean()
+
+
+async def test_the_agent_sees_the_customers_rating_as_text(gateway_server, browser):
+    from browser_helpers import accept_offer, agent_available, socket_visitor
+
+    _, anna, watch = await new_page(browser, "anna's console", width=1400, height=820)
+    await agent_available(anna, gateway_server.url, "anna")
+    visitor, inbox, _ = await socket_visitor(gateway_server, "Rita Rater", ["Thanks in advance"], topic="billing")
+    await accept_offer(anna, "Rita Rater")
+    session = await inbox.next("session", lambda d: d.get("conversation_id"))
+    cid = session["conversation_id"]
+    assert (await visitor.call("end_chat", {}, namespace="/visitor"))["ok"]
+    ack = await visitor.call("rate", {"conversation_id": cid, "score": 4, "comment": "<b>quick</b> help"},
+                             namespace="/visitor")
+    assert "error" not in ack, ack
+    toast = anna.locator(".toast")
+    await expect(toast).to_contain_text("Rita Rater rated the conversation ★★★★☆ (4/5)")
+    await expect(toast).to_contain_text("“<b>quick</b> help”")  # the comment as typed, never markup
+    watch.assert_clean()

@@ -32,6 +32,8 @@ export interface AgentListener {
   unauthorized(message: string): void;
   /** The conversation was taken away (transfer, agent went offline …). */
   unassigned(conversationId: string, reason: string): void;
+  /** A customer rated a conversation this agent served (1–5, with their comment, as text). */
+  rated(conversationId: string, customer: string, score: number, comment: string): void;
   isActive(conversationId: string): boolean;
 }
 
@@ -109,6 +111,12 @@ export class AgentConnection {
       this.listener.unassigned(u.conversation_id, u.reason ?? "");
     });
     socket.on("callback", (e: CallbackItem) => this.onCallback(e));
+    socket.on("rated", (e: { conversation_id: string; rating?: { score?: number; comment?: string } }) => {
+      const score = Number(e.rating?.score);
+      if (!Number.isInteger(score) || score < 1 || score > 5) return;
+      const name = this.conversations.get(e.conversation_id)?.contact?.name || "A customer";
+      this.listener.rated(e.conversation_id, name, score, String(e.rating?.comment ?? ""));
+    });
     socket.on("message", (m: Message) => this.receive(m, true));
     socket.on("typing", (t: { conversation_id: string; on: boolean }) => this.setTyping(t.conversation_id, !!t.on));
     socket.on("message_status", (e: StatusEvent) => {

@@ -90,6 +90,9 @@ function runConsole(login: Login): void {
     },
     unassigned: (_id, reason) => toast(`A conversation was moved away${reason ? ` (${reason.replace(/_/g, " ")})` : ""}.`),
     isActive: (id) => id === activeId,
+    rated: (_id, name, score, comment) =>
+      toast(`${name} rated the conversation ${"★".repeat(score)}${"☆".repeat(5 - score)} (${score}/5)` +
+        (comment ? `: “${comment.slice(0, 140)}”` : ".")),
   });
 
   const select = (id: string | null) => {
