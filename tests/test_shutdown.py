@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import socketio
 from aiohttp import web
 
@@ -50,4 +53,24 @@ async def test_the_last_socket_closing_on_its_own_leaves_nothing_to_do(monkeypat
     app[K.SIO] = sio
     monkeypatch.setattr(shutdown.log, "info", lambda *a, **k: sio.eio.sockets.clear())
     await shutdown.disconnect_clients(app)  # used to raise "Set of Tasks/Futures is empty"
+    assert sio.eio.sockets == {}
+
+
+class GoneClient(ClosingSocket):
+    """A socket whose client has already gone: its send queue never drains."""
+
+    async def close(self, reason: str = "", wait: bool = True, **_: object) -> None:
+        await super().close(reason)
+        if wait:
+            await asyncio.Event().wait()  # what queue.join() does for a client that reads nothing more
+
+
+async def test_a_client_that_is_already_gone_does_not_hold_up_the_stop():
+    sio = socketio.AsyncServer(async_mode="aiohttp")
+    sio.eio.sockets = {"gone": GoneClient(), "here": ClosingSocket()}
+    app = web.Application()
+    app[K.SIO] = sio
+    started = time.monotonic()
+    await shutdown.disconnect_clients(app)
+    assert time.monotonic() - started < shutdown.DISCONNECT_BOUND_S / 2  # not the bound: no wait at all
     assert sio.eio.sockets == {}
