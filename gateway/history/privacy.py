@@ -13,11 +13,9 @@ Erasing again finds nothing and changes nothing but the audit trail."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import json
 import logging
-import os
 import time
 import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -37,7 +35,7 @@ from gateway.history.archive import GROUP
 from gateway.history.rows import conversation_fields, message_fields
 from gateway.history.subject import Subject, find_subject, media_ids
 from gateway.keys import TenantKeys
-from gateway.media.storage import MediaMissing, file_path
+from gateway.media.storage import MediaMissing, delete_files, file_path
 from gateway.store.conversations import Conversation, get_conversation
 
 log = logging.getLogger(__name__)
@@ -85,7 +83,7 @@ async def erase_contact(redis: Redis, pool: asyncpg.Pool, tenant: str, contact_i
         subject = await find_subject(redis, pool, tenant, subject.contact_id)
     await _erase_rows(pool, subject)  # 2.
     await _erase_redis(redis, keys, subject)  # 3.
-    files = await _erase_files(media_root, tenant, subject.media)  # 4.
+    files = await delete_files(media_root, tenant, subject.media)  # 4.
     result = Erasure(subject.contact_id, len(subject.contacts), len(subject.conversations), files, erased_before)
     await audit(redis, keys, who, "contact.erase", {  # 5. ids and counts only: nothing of the person
         "contact_id": subject.contact_id, "contacts": sorted(subject.contacts),
@@ -169,18 +167,6 @@ async def _erase_redis(redis: Redis, keys: TenantKeys, subject: Subject) -> None
             args=[len(chunk), len(tasks), GROUP, len(ids), *ids, *mem],
         )
         first = False
-
-
-async def _erase_files(root: Path, tenant: str, media: set[str]) -> int:
-    def unlink_all() -> int:
-        gone = 0
-        for media_id in media:
-            with contextlib.suppress(FileNotFoundError, MediaMissing):
-                os.unlink(file_path(root, tenant, media_id))
-                gone += 1
-        return gone
-
-    return await asyncio.to_thread(unlink_all)
 
 
 # --- export ----------------------------------------------------------------------------------

@@ -10,11 +10,8 @@ newest cutoff also makes the database drop archive writes of older messages (000
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -26,7 +23,7 @@ from redis.asyncio import Redis
 from acd import replies
 from gateway.history.subject import media_ids
 from gateway.keys import TenantKeys
-from gateway.media.storage import MediaMissing, file_path
+from gateway.media.storage import delete_files
 
 log = logging.getLogger(__name__)
 
@@ -108,16 +105,7 @@ async def _delete_files(redis: Redis, root: Path, tenant: str, media: set[str]) 
     keys = TenantKeys(tenant)
     if media:
         await redis.delete(*[keys.media(m) for m in media])
-
-    def unlink_all() -> int:
-        gone = 0
-        for media_id in media:
-            with contextlib.suppress(FileNotFoundError, MediaMissing):
-                os.unlink(file_path(root, tenant, media_id))
-                gone += 1
-        return gone
-
-    return await asyncio.to_thread(unlink_all)
+    return await delete_files(root, tenant, media)
 
 
 async def retention_step(redis: Redis, pool: asyncpg.Pool, tenants: dict[str, int], media_root: Path) -> None:

@@ -40,6 +40,19 @@ def file_path(root: Path, tenant: str, media_id: str) -> Path:
     return root / tenant / media_id
 
 
+async def delete_files(root: Path, tenant: str, media_ids: set[str]) -> int:
+    """Remove the stored files of these media (retention, erasure); how many were there."""
+    def unlink_all() -> int:
+        gone = 0
+        for media_id in media_ids:
+            with contextlib.suppress(FileNotFoundError, MediaMissing):
+                os.unlink(file_path(root, tenant, media_id))
+                gone += 1
+        return gone
+
+    return await asyncio.to_thread(unlink_all)
+
+
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
