@@ -15,6 +15,8 @@ from aiohttp import web
 from acd import lua_runner
 from gateway import appkeys as K
 from gateway.abandonment import close_abandoned
+from gateway.admin import routes as admin_routes
+from gateway.admin.contexts import admin_settings_ctx, admin_sync_ctx
 from gateway.api import audit, callback_slots, conversations, directory, login, openapi, ops, privacy
 from gateway.api import reports as reports_api
 from gateway.api import search as search_api
@@ -101,6 +103,7 @@ def create_app(
     app.add_routes(reports_api.routes)
     app.add_routes(ops.routes)
     app.add_routes(openapi.routes)
+    app.add_routes(admin_routes.routes)
     app.add_routes(media_routes.routes)
     app.add_routes(media_uploads.routes)
     app.add_routes(page_routes)
@@ -115,7 +118,9 @@ def create_app(
     app.cleanup_ctx.append(_redis)
     if database is not None:
         app.cleanup_ctx.append(_history(database, Path(data_dir or os.environ.get("OMNIRELAY_DATA_DIR", "var")).resolve()))
+    app.cleanup_ctx.append(admin_settings_ctx)  # the admin's stored settings in effect before routing starts
     app.cleanup_ctx.append(_routing)
+    app.cleanup_ctx.append(admin_sync_ctx)
     app.cleanup_ctx.append(_timers)
     app.cleanup_ctx.append(bridges_ctx)
     app.cleanup_ctx.append(media_routes.media_ctx)  # after bridges_ctx: it fetches through the live channels

@@ -6,6 +6,7 @@ import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 
+from gateway.admin.service import AdminSettings
 from gateway.auth import Sessions
 from gateway.background import Background
 from gateway.config.schema import Config
@@ -29,6 +30,7 @@ BACKGROUND = web.AppKey("background", Background)
 ROUTER = web.AppKey("router", Router)
 SERVICES = web.AppKey("services", Services)
 HISTORY = web.AppKey("history", History)  # the history database (gateway/history), when the app has one
+ADMIN = web.AppKey("admin", AdminSettings)  # the admin settings (gateway/admin), when the app has a database
 
 # Bridges (gateway/webhooks, gateway/outbound.py): the live channels, the workers, and the two
 # callables the conversation service provides (set them before the bridges' cleanup_ctx runs).

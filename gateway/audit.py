@@ -9,7 +9,12 @@ What is recorded (``action``; ``details`` hold ids, never what a person wrote or
   (a supervisor, or an agent in the 360° view)
 - ``contact.merge``, ``contact.export``, ``contact.erase`` (the erasure keeps only the contact id)
 - ``supervisor.agent_state``, ``supervisor.logout_agent``, ``supervisor.assign``, ``supervisor.move``,
-  ``supervisor.monitor``, ``supervisor.whisper``, ``supervisor.barge`` — a supervisor acting"""
+  ``supervisor.monitor``, ``supervisor.whisper``, ``supervisor.barge`` — a supervisor acting
+- ``admin.agent.create``, ``admin.agent.update``, ``admin.agent.password``, ``admin.queue.save``,
+  ``admin.queue.delete``, ``admin.topic.save``, ``admin.topic.delete``, ``admin.canned.save``,
+  ``admin.canned.delete``, ``admin.label.save``, ``admin.label.delete``, ``admin.hours.save``,
+  ``admin.widget.save``, ``admin.revert`` — an admin's change of the settings (gateway/admin); details
+  hold the kind, the item id, the names of the fields changed and the new revision, never a password"""
 
 from __future__ import annotations
 
@@ -34,19 +39,34 @@ ACTIONS = (
     # a supervisor's actions (gateway/sockets/supervisor.py)
     "supervisor.agent_state", "supervisor.logout_agent", "supervisor.assign", "supervisor.move",
     "supervisor.monitor", "supervisor.whisper", "supervisor.barge",
+    # an admin's changes of the settings (gateway/admin)
+    "admin.agent.create", "admin.agent.update", "admin.agent.password", "admin.queue.save", "admin.queue.delete",
+    "admin.topic.save", "admin.topic.delete", "admin.canned.save", "admin.canned.delete", "admin.label.save",
+    "admin.label.delete", "admin.hours.save", "admin.widget.save", "admin.revert",
 )
 _READ_PAGE = 1000
 
 
-async def audit(redis: Redis, keys: TenantKeys, who: Principal, action: str, details: dict) -> None:
-    """Append one entry: actor, role, action and its details."""
-    entry: dict[Any, Any] = {
+def audit_entry(who: Principal, action: str, details: dict) -> dict[str, str]:
+    """One entry: actor, role, action and its details, with the id the history database keeps it under."""
+    return {
         "ts": repr(time.time()), "actor": who.user_id, "role": who.role, "action": action,
         "details": json.dumps(details), "archive_id": new_id("a"),
     }
+
+
+async def audit(redis: Redis, keys: TenantKeys, who: Principal, action: str, details: dict) -> None:
+    """Append one entry: actor, role, action and its details."""
+    await append_entry(redis, keys, audit_entry(who, action, details))
+
+
+async def append_entry(redis: Redis, keys: TenantKeys, entry: dict[str, str]) -> None:
+    """Append a built entry to the live stream and the archive outbox (an entry the database holds
+    already is not written twice: the archive skips known ids)."""
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.xadd(keys.audit(), entry, maxlen=AUDIT_MAXLEN, approximate=True)
-        pipe.xadd(keys.archive(), {"k": "audit", **entry})  # to PostgreSQL (gateway/history)
+        fields: dict[Any, Any] = dict(entry)
+        pipe.xadd(keys.audit(), fields, maxlen=AUDIT_MAXLEN, approximate=True)
+        pipe.xadd(keys.archive(), {"k": "audit", **fields})  # to PostgreSQL (gateway/history)
         await pipe.execute()
 
 

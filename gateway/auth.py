@@ -109,7 +109,8 @@ def find_user(config: Config, username: str, tenant: str | None) -> tuple[Tenant
     for t in tenants:
         if username in t.agents:
             a = t.agents[username]
-            hits.append((t, "agent", a.name, a.password_hash))
+            if not a.disabled:  # a disabled agent gets the same answer as a wrong password
+                hits.append((t, "agent", a.name, a.password_hash))
         elif username in t.supervisors:
             s = t.supervisors[username]
             hits.append((t, "supervisor", s.name, s.password_hash))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 # Installation-wide (not tenant data): the live gateway processes.
 GATEWAY_NODES = "omnirelay:nodes"  # ZSET node id -> lease expiry (epoch s); renewed every 0.5 s
+ADMIN_SETTINGS = "omnirelay:admin-settings"  # PUB/SUB channel "<tenant> <revision>" after an admin change (gateway/admin)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,9 @@ CSP = (
     "style-src 'self' 'unsafe-inline'; media-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
+# The admin screens: the dashboard's policy, except that the widget-look preview shows the tenant's
+# logo from the http(s) address the admin typed (an <img> only; no script or style from there).
+ADMIN_CSP = CSP.replace("img-src 'self' data: blob:", "img-src 'self' data: blob: https: http:")
 DEMO_CSP = (
     "default-src 'self'; script-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; "
     "style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'"
@@ -56,6 +59,11 @@ async def agent(request: web.Request) -> web.StreamResponse:
 @routes.get("/supervisor")
 async def supervisor(request: web.Request) -> web.StreamResponse:
     return _page("supervisor.html", CSP)
+
+
+@routes.get("/admin")
+async def admin(request: web.Request) -> web.StreamResponse:
+    return _page("admin.html", ADMIN_CSP)
 
 
 @routes.get("/")

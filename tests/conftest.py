@@ -183,7 +183,7 @@ from gateway.history import migrate  # noqa: E402
 from gateway.history.embedded import EmbeddedPostgres  # noqa: E402
 
 HISTORY_TABLES = ("conversations, messages, attachments, contacts, identities, acd_events, audit, "
-                  "erased_contacts, erased_conversations, retention_runs")
+                  "erased_contacts, erased_conversations, retention_runs, admin_settings, admin_revisions")
 
 
 @pytest.fixture(scope="session")

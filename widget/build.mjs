@@ -1,6 +1,6 @@
 // Builds the front ends into ../gateway/static/, which the gateway serves:
 //   widget.js (at /widget.js), demo.html (/demo), agent.html (/agent), supervisor.html
-//   (/supervisor), and the rest at /static/<name>. `--watch` rebuilds on change.
+//   (/supervisor), admin.html (/admin), and the rest at /static/<name>. `--watch` rebuilds on change.
 import { build, context } from "esbuild";
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
@@ -27,9 +27,10 @@ const bundles = [
   { ...common, entryPoints: [join(here, "src/widget/index.ts")], outfile: join(out, "widget.js"), format: "iife" },
   { ...common, entryPoints: [join(here, "src/agent/main.ts")], outfile: join(out, "agent.js"), format: "iife" },
   { ...common, entryPoints: [join(here, "src/supervisor/main.ts")], outfile: join(out, "supervisor.js"), format: "iife" },
+  { ...common, entryPoints: [join(here, "src/admin/main.ts")], outfile: join(out, "admin.js"), format: "iife" },
   {
     ...common,
-    entryPoints: [join(here, "src/agent/agent.css"), join(here, "src/supervisor/supervisor.css")],
+    entryPoints: [join(here, "src/agent/agent.css"), join(here, "src/supervisor/supervisor.css"), join(here, "src/admin/admin.css")],
     outdir: out,
     entryNames: "[name]",
   },

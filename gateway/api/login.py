@@ -76,7 +76,14 @@ async def login(request: web.Request) -> web.Response:
     return web.json_response({
         "token": token, "role": who.role, "agent_id": who.user_id if who.role == "agent" else None,
         "user_id": who.user_id, "tenant": who.tenant, "name": who.name, "expires_at": who.expires_at,
+        "admin": _is_admin(config, who),
     })
+
+
+def _is_admin(config, who) -> bool:
+    """A supervisor with the admin permission (looked up now: taking it away takes effect at once)."""
+    sup = config.tenants[who.tenant].supervisors.get(who.user_id) if who.role == "supervisor" else None
+    return bool(sup and sup.admin)
 
 
 @routes.post("/api/v1/logout")
@@ -98,4 +105,5 @@ async def me(request: web.Request) -> web.Response:
     who = await principal(request)
     return web.json_response({
         "user_id": who.user_id, "role": who.role, "tenant": who.tenant, "name": who.name, "expires_at": who.expires_at,
+        "admin": _is_admin(request.config_dict[CONFIG], who),
     })

@@ -123,6 +123,7 @@ class AgentConfig:
     auto_accept: bool = False
     email: str = ""
     phone: str = ""  # where a callback rings the agent first (SIP URI, extension or number); "" = sip:<id>
+    disabled: bool = False  # True: cannot log in, and nothing is routed to them (set in the admin screens)
 
 
 @dataclass
@@ -130,6 +131,7 @@ class SupervisorConfig:
     id: str
     name: str
     password_hash: str
+    admin: bool = False  # True: may use the admin screens (agents, queues, topics, … stored in the database)
 
 
 @dataclass

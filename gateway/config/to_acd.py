@@ -43,8 +43,9 @@ def _queue(q: QueueConfig) -> Queue:
 
 
 def _agent(a: AgentConfig) -> Agent:
-    # no password hash, no email: the engine routes, it does not log anyone in
+    # no password hash, no email: the engine routes, it does not log anyone in; a disabled agent
+    # keeps the profile but has no capacity, so nothing is routed to them
     return Agent(
         id=a.id, name=a.name, languages=tuple(a.languages), skills=dict(a.skills),
-        capacity=dict(a.capacity), auto_accept=a.auto_accept,
+        capacity={} if a.disabled else dict(a.capacity), auto_accept=a.auto_accept,
     )

@@ -57,6 +57,11 @@ def validate(config: Config) -> list[_Issue]:
     return issues
 
 
+def tenant_issues(tenant: TenantConfig) -> list[_Issue]:
+    """The problems of one tenant on its own (the admin settings check every change with this)."""
+    return list(_tenant(tenant))
+
+
 def _webhook_ids(config: Config) -> Iterator[_Issue]:
     """A webhook URL names only the channel (/webhooks/<type>/<id>), so a bridged channel's id is
     unique across tenants."""

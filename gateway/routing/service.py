@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from acd.effects import Effect
 from acd.engine import Engine
 from acd.model import Task
-from gateway.config.schema import Config
+from gateway.config.schema import Config, TenantConfig
 from gateway.config.to_acd import to_acd
 from gateway.conversations.offer_details import offer_details
 from gateway.emitter import Emitter
@@ -50,6 +50,17 @@ class Router:
         now = time.time()
         for engine in self.engines.values():
             await engine.sync_config(now)
+        await loops.flip_hours(self)
+
+    async def reconfigure(self, tenant: TenantConfig) -> None:
+        """Route by a changed tenant config from now on (the admin settings): queues and agent profiles
+        re-synced keeping live state, and the queues' business hours looked at again at once."""
+        engine = self.engines[tenant.id]
+        engine.config = to_acd(tenant)
+        await self.effects.apply(tenant.id, await engine.sync_config(time.time()))
+        for key in [k for k in self.hours_due if k[0] == tenant.id]:
+            del self.hours_due[key]
+        self.lines_moved.add(tenant.id)
         await loops.flip_hours(self)
 
     async def _decide(self, tenant: str, op: str, call: Callable[[float], Awaitable[list[Effect]]],

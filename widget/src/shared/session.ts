@@ -3,6 +3,8 @@
 
 import { api, ApiError } from "./api";
 import { h, replace } from "./dom";
+import { langSwitch } from "./lang_switch";
+import { sharedTexts } from "./strings";
 
 export interface Login {
   token: string;
@@ -11,6 +13,7 @@ export interface Login {
   tenant?: string;
   name?: string;
   expires_at?: number;
+  admin?: boolean; // a supervisor who may open the admin screens (/admin)
 }
 
 const KEY = (role: string) => `omnirelay:${role}:login`;
@@ -38,18 +41,19 @@ export async function logout(role: string, login: Login | null): Promise<void> {
 
 /** Show the login form in `root`; resolves once a login with the wanted role succeeded. */
 export function loginForm(root: HTMLElement, role: "agent" | "supervisor", title: string, notice = ""): Promise<Login> {
+  const t = sharedTexts();
   return new Promise((resolve) => {
     const username = h("input", { id: "login-username", name: "username", autocomplete: "username", required: true });
     const password = h("input", { id: "login-password", name: "password", type: "password", autocomplete: "current-password", required: true });
     const error = h("p", { class: "form-error", role: "alert", id: "login-error" }, notice);
-    const submit = h("button", { class: "btn primary", type: "submit" }, "Log in");
+    const submit = h("button", { class: "btn primary", type: "submit" }, t.login);
     const form = h(
       "form",
       { class: "login-card", "aria-labelledby": "login-title" },
-      h("h1", { id: "login-title" }, title),
-      h("label", { for: "login-username" }, "Username"),
+      h("div", { class: "login-head" }, h("h1", { id: "login-title" }, title), langSwitch("login-lang")),
+      h("label", { for: "login-username" }, t.username),
       username,
-      h("label", { for: "login-password" }, "Password"),
+      h("label", { for: "login-password" }, t.password),
       password,
       error,
       submit,
@@ -63,7 +67,7 @@ export function loginForm(root: HTMLElement, role: "agent" | "supervisor", title
           body: { username: username.value.trim(), password: password.value },
         });
         if (login.role !== role) {
-          error.textContent = role === "supervisor" ? "This login is not a supervisor." : "This login is not an agent.";
+          error.textContent = role === "supervisor" ? t.notSupervisor : t.notAgent;
           return;
         }
         sessionStorage.setItem(KEY(role), JSON.stringify(login));
@@ -71,10 +75,10 @@ export function loginForm(root: HTMLElement, role: "agent" | "supervisor", title
       } catch (err) {
         error.textContent =
           err instanceof ApiError && err.status === 401
-            ? "Wrong username or password."
+            ? t.wrongLogin
             : err instanceof ApiError && err.status === 429
-              ? "Too many attempts. Wait a minute."
-              : "The server cannot be reached.";
+              ? t.tooManyAttempts
+              : t.unreachable;
       } finally {
         submit.disabled = false;
       }
