@@ -36,20 +36,24 @@ async def visitor_wrote(redis: Redis, keys: TenantKeys, visitor_id: str, ttl_s: 
 
 async def visitor_arrived(
     redis: Redis, keys: TenantKeys, visitor_id: str, sid: str, conversation_id: str | None, ttl_s: int = _SOCKETS_TTL_S
-) -> None:
-    """A tab opened: remember it (for ``ttl_s`` at most), and call off a pending abandonment."""
+) -> int:
+    """A tab opened: remember it (for ``ttl_s`` at most), and call off a pending abandonment.
+    Returns how many tabs the visitor has open now (1: they came back)."""
     async with redis.pipeline(transaction=True) as pipe:
         pipe.sadd(keys.visitor_sockets(visitor_id), sid)
+        pipe.scard(keys.visitor_sockets(visitor_id))
         pipe.expire(keys.visitor_sockets(visitor_id), ttl_s)
         if conversation_id:
             pipe.zrem(keys.abandon_due(), conversation_id)
-        await pipe.execute()
+        tabs = (await pipe.execute())[1]
+    return int(tabs)
 
 
 async def visitor_left(
     redis: Redis, keys: TenantKeys, visitor_id: str, sid: str, conversation_id: str | None, grace_s: float
-) -> None:
-    """A tab closed: when it was the last one and the conversation still waits, start the grace period."""
+) -> int:
+    """A tab closed: when it was the last one and the conversation still waits, start the grace period.
+    Returns how many tabs the visitor still has open (0: they left)."""
     async with redis.pipeline(transaction=True) as pipe:
         pipe.srem(keys.visitor_sockets(visitor_id), sid)
         pipe.scard(keys.visitor_sockets(visitor_id))
@@ -57,6 +61,7 @@ async def visitor_left(
         _, left, state = await pipe.execute()
     if conversation_id and left == 0 and state in ("queued", "offered"):
         await redis.zadd(keys.abandon_due(), {conversation_id: time.time() + grace_s})
+    return int(left)
 
 
 async def due_abandonments(redis: Redis, keys: TenantKeys, now: float) -> list[str]:

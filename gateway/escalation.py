@@ -21,6 +21,7 @@ from gateway.services import Services
 from gateway.store.contacts import resolve_contact, valid_email
 from gateway.store.conversations import Conversation, update_conversation
 from gateway.store.messages import Message, post_message
+from gateway.texts import in_language
 
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{6,24}$")
 _AT_MAX_CHARS = 40
@@ -73,7 +74,7 @@ def parse_escalation(data: dict, now: float | None = None) -> dict:
 
 def escalation_text(request: dict, language: str) -> str:
     """The line written into the conversation, in its language (English when there is none)."""
-    t = _TEXTS.get(language, _TEXTS["en"])
+    t = in_language(_TEXTS, language)
     if request["to"] == "email":
         return t["email"].format(email=request["email"])
     at = request.get("at")

@@ -38,8 +38,11 @@ function A.set_state(g, new, reason, now)
         A.release(T, g, now, false)
         T.head = 1
         A.set(T, 'head', 1, 'agent', '', 'state', 'between')
-        -- a supervisor's logout hands the customer on like a transfer (nothing alarming to tell)
-        local why = (reason == 'supervisor_logout') and 'transferred' or 'agent_offline'
+        -- a supervisor's logout or forced offline ("set by <name>…", gateway/sockets/supervisor.py)
+        -- and an agent handing its conversations back on purpose (handed_back) pass the customer
+        -- on like a transfer (nothing alarming to tell)
+        local by_supervisor = reason == 'supervisor_logout' or string.sub(reason, 1, 7) == 'set by '
+        local why = (by_supervisor or reason == 'handed_back') and 'transferred' or 'agent_offline'
         A.emit({kind = 'task_requeued', task_id = T.id, queue = T.queue, reason = why, agent_id = g.id})
         A.log('requeue', now, {'task', T.id, 'q', T.queue, 'agent', g.id, 'reason', why})
         A.enter_steps(T, T.step, now, true)

@@ -25,6 +25,80 @@ def _obj(**props: str) -> dict:
     return {"type": "object", "properties": {k: {"type": v} for k, v in props.items()}}
 
 
+def _path(*names: str) -> list[dict]:
+    return [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
+
+
+def _html(summary: str, *codes: int, form: dict | None = None) -> dict:
+    """A page for people (no login): HTML for 200 and for each refusal in ``codes``."""
+    page = {"content": {"text/html": {"schema": {"type": "string"}}}}
+    op: dict = {"summary": summary, "responses": {"200": {"description": "the page", **page},
+                                                  **{str(c): {"description": "refused", **page} for c in codes}}}
+    if form:
+        op["requestBody"] = {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": form}}}
+    return op
+
+
+def _upload(summary: str, *, auth: bool) -> dict:
+    op = _op(summary, _obj(id="string", conversation_id="string", seq="integer", ts="number", media="array"),
+             auth=auth, errors=(400, 401, 403, 404, 409, 413, 415, 429))
+    op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": _obj(
+        file="string", text="string", client_id="string")}}}
+    return op
+
+
+_ADMIN_ERROR = {"$ref": "#/components/schemas/AdminError"}
+
+
+def _admin(summary: str, ok: dict | None, *, body: dict | None = None, status: int = 200,
+           errors: tuple[int, ...] = (400, 401, 403, 409, 503)) -> dict:
+    """An /api/v1/admin/… operation (supervisors with admin: true); writes answer with X-Revision."""
+    op = _op(summary, ok, body=body, errors=())
+    if status != 200:
+        op["responses"] = {str(status): {**op["responses"]["200"], "description": "done"}}
+    for code in errors:
+        op["responses"][str(code)] = {"description": "Error", "content": {"application/json": {"schema": _ADMIN_ERROR}}}
+    op["parameters"] = [{"name": "If-Match", "in": "header", "schema": {"type": "string"},
+                         "description": "the revision the change is based on: 409 stale when it moved"}]
+    return op
+
+
+_ADMIN_ITEM = _obj(source="string", changed_at="string", changed_by="string", config_differs="boolean", problem="string")
+_ADMIN = {
+    "/api/v1/admin/settings": {"get": _op(
+        "The tenant's editable settings as in effect (YAML overlaid with the admin's), each item with source, "
+        "changed_at/by, config_differs and problem (admins)", _obj(
+            revision="integer", work_channels="array", languages="array", skills="array", policies="array",
+            agents="array", queues="array", topics="array", canned="array", labels="array", hours="object",
+            widget="object", deleted="array"), errors=(401, 403, 503))},
+    "/api/v1/admin/agents": {"post": _admin(
+        "Create an agent (the password is stored as an argon2 hash)", _ADMIN_ITEM, status=201, body=_obj(
+            id="string", name="string", password="string", languages="array", skills="object", capacity="object",
+            auto_accept="boolean", email="string", phone="string"))},
+    "/api/v1/admin/agents/{id}": {"parameters": _path("id"), "patch": _admin(
+        "Change an agent's profile; disabled: true ends their logins and requeues their conversations", _ADMIN_ITEM,
+        body=_obj(name="string", languages="array", skills="object", capacity="object", auto_accept="boolean",
+                  email="string", phone="string", disabled="boolean"), errors=(400, 401, 403, 404, 409, 503))},
+    "/api/v1/admin/agents/{id}/password": {"parameters": _path("id"), "post": _admin(
+        "Set an agent's password (ends their sessions)", None, status=204, body=_obj(password="string"),
+        errors=(400, 401, 403, 404, 409, 503))},
+    **{f"/api/v1/admin/{section}/{{id}}": {
+        "parameters": _path("id"),
+        "put": _admin(f"Create or replace a {kind} (the whole body as GET /api/v1/admin/settings shows it)",
+                      _ADMIN_ITEM, body={"type": "object"}),
+        "delete": _admin(f"Delete a {kind} (a config file's one is hidden by a marker; 409 in_use while named or busy)",
+                         None, status=204, errors=(401, 403, 404, 409, 503)),
+    } for section, kind in (("queues", "queue"), ("topics", "topic"), ("canned", "canned answer"), ("labels", "label"))},
+    "/api/v1/admin/hours": {"put": _admin("Set the tenant's business hours (null: always open)", _obj(
+        hours="object", hours_meta="object"), body={"type": ["object", "null"]})},
+    "/api/v1/admin/widget": {"put": _admin("Set the widget's look (colour, logo_url, position, launcher_text, "
+                                           "privacy_notice, greeting)", _ADMIN_ITEM, body={"type": "object"})},
+    "/api/v1/admin/overrides/{kind}/{id}": {"parameters": _path("kind", "id"), "delete": _admin(
+        "Drop the admin's version: the config file's is in effect again (id '-' for hours and widget)", None,
+        status=204, errors=(401, 403, 404, 409, 503))},
+}
+
+
 SPEC = {
     "openapi": "3.1.0",
     "info": {"title": "omnirelay", "version": "1", "description": "REST API of the omnirelay gateway. Real-time traffic uses Socket.IO (see README)."},
@@ -34,6 +108,7 @@ SPEC = {
             "Error": {"type": "object", "properties": {"error": _obj(code="string", message="string")}},
             "Message": _obj(id="string", conversation_id="string", seq="integer", author="object", text="string", ts="number"),
             "Contact": _obj(id="string", name="string", email="string", phone="string", identities="array"),
+            "AdminError": _obj(error="string", message="string", field="string"),
         },
     },
     "paths": {
@@ -103,6 +178,62 @@ SPEC = {
                            "contact.merge, contact.export, contact.erase"),
                 ("from", "at or after: ISO 8601 or epoch seconds"), ("to", "before: ISO 8601 or epoch seconds"),
                 ("limit", "entries per page, 1-1000 (default 100)"), ("offset", "entries to skip (default 0)"))]}},
+        "/api/v1/contacts/{id}/merge": {"post": {**_op(
+            "The agent serving this contact (or a supervisor) says another contact is the same person: the older "
+            "survives and both ids lead to it (audited)", {"$ref": "#/components/schemas/Contact"},
+            body=_obj(**{"from": "string"}), errors=(401, 404, 409)), "parameters": _path("id")}},
+        "/api/v1/conversations/{id}/attachments": {"post": {**_upload(
+            "The agent holding the conversation sends a file (multipart: file, text?, client_id?)", auth=True),
+            "parameters": _path("id")}},
+        "/api/v1/widget/attachments": {"post": {**_upload(
+            "A widget visitor sends a file into their open conversation (header X-Visitor-Token)", auth=False),
+            "parameters": [{"name": "X-Visitor-Token", "in": "header", "required": True, "schema": {"type": "string"}}]}},
+        "/api/v1/media/{id}": {"get": {**_op(
+            "A file of a conversation (Bearer token, or X-Visitor-Token for the visitor's own); its record with meta=1; "
+            "409 while still being fetched, 410 when it failed or is gone", errors=(401, 404, 409, 410)),
+            "parameters": [*_path("id"), {"name": "meta", "in": "query", "schema": {"type": "string", "enum": ["1"]}}]}},
+        **_ADMIN,
+        "/api/v1/openapi.json": {"get": _op("This description (OpenAPI 3.1)", {"type": "object"}, auth=False, errors=())},
+        "/rate/{tenant}/{cid}/{sig}": {
+            "parameters": [*_path("tenant", "cid", "sig")],
+            "get": {**_html("The rating page of an email's signed link: shows the score and a form; records nothing "
+                            "(mail scanners follow links)", 404),
+                    "parameters": [{"name": "score", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 5}}]},
+            "post": _html("Record the customer's rating once (404 forged or foreign link, 400 bad score or comment, "
+                          "409 already rated or not ended, 410 too late)", 400, 404, 409, 410,
+                          form=_obj(score="integer", comment="string")),
+        },
+        "/callbacks/{callback_id}": {
+            "parameters": _path("callback_id"),
+            "get": {**_html("The customer's callback page of a signed link: the callback, times to move it to, "
+                            "cancel; changes nothing", 403, 404),
+                    "parameters": [{"name": n, "in": "query", "required": True, "schema": {"type": "string"}}
+                                   for n in ("tenant", "sig")]},
+            "post": _html("Move or cancel the callback (403 forged, 409 too late: the call is being placed)",
+                          400, 403, 404, 409, 413, form=_obj(tenant="string", sig="string", action="string", slot="string")),
+        },
+        "/callbacks/{callback_id}/cancel": {"get": {**_html("The same page as GET /callbacks/{callback_id} "
+                                                            "(links sent before it existed)", 403, 404),
+                                                    "parameters": [*_path("callback_id"), *[
+                                                        {"name": n, "in": "query", "required": True,
+                                                         "schema": {"type": "string"}} for n in ("tenant", "sig")]]}},
+        "/webhooks/{type}/{channel}": {
+            "parameters": _path("type", "channel"),
+            "get": {"summary": "A platform's webhook verification handshake (e.g. WhatsApp's hub.challenge)",
+                    "responses": {"200": {"description": "the challenge"}, "403": {"description": "refused"}}},
+            "post": {"summary": "A platform's deliveries, checked by the channel's signature or secret, answered 200 "
+                                "once stored (docs/channels.md)",
+                     "responses": {"200": {"description": "stored"}, "400": {"description": "unreadable body"},
+                                   "401": {"description": "bad signature"}, "404": {"description": "no such channel"},
+                                   "413": {"description": "body too large"},
+                                   "503": {"description": "storage unavailable: the platform retries"}}},
+        },
+        "/webhooks/dialer/{channel}": {"post": {"summary": "A callback dialer's signed report of a call attempt "
+                                                           "(docs/callbacks.md)", "parameters": _path("channel"),
+                                                "responses": {"200": {"description": "recorded"},
+                                                              "400": {"description": "unreadable report"},
+                                                              "401": {"description": "bad signature"},
+                                                              "404": {"description": "no such dialer"}}}},
         "/healthz": {"get": _op("Liveness and channel health; 503 when Redis is unreachable", _obj(status="string", channels="object"), auth=False, errors=(503,))},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text format"}}}},
     },

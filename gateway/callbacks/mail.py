@@ -13,6 +13,7 @@ from gateway.services import Services
 from gateway.store.contacts import normalise_email
 from gateway.store.conversations import Conversation
 from gateway.store.messages import Message
+from gateway.texts import in_language
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ async def mail_gave_up(svc: Services, keys: TenantKeys, conv: Conversation, addr
         return
     channel_id, channel = found
     address = normalise_email(address)
-    t = _TEXTS.get(conv.language, _TEXTS["en"])
+    t = in_language(_TEXTS, conv.language)
     subject = t["subject"].format(name=channel.display_name or svc.config.tenants[keys.tenant].name or keys.tenant)
     await start_thread(svc.redis, keys, conv.id, address=address, subject=subject)
     await svc.redis.hset(keys.platform_chat(channel_id, address), mapping={

@@ -30,6 +30,7 @@ from gateway.keys import TenantKeys
 from gateway.services import Services
 from gateway.store.conversations import Conversation, get_conversation
 from gateway.store.messages import post_message
+from gateway.texts import in_language
 
 OFFER_TTL_S = 24 * 3600
 MESSENGERS = ("telegram", "whatsapp", "messenger")
@@ -87,7 +88,7 @@ _CANCEL = {"en": {"cancel", "cancel callback", "cancel the callback", "stop call
 
 
 def _t(language: str, key: str, **values: str) -> str:
-    return _TEXTS.get(language, _TEXTS["en"])[key].format(**values)
+    return in_language(_TEXTS, language)[key].format(**values)
 
 
 def _forms(table: dict[str, set[str]], language: str) -> set[str]:

@@ -13,6 +13,7 @@ from aiohttp import web
 from gateway.callbacks.records import Callback
 from gateway.callbacks.slots import Slot
 from gateway.callbacks.texts import when_text
+from gateway.texts import in_language
 
 _T = {
     "en": {
@@ -47,7 +48,7 @@ _T = {
 
 
 def texts(language: str) -> dict:
-    return _T.get(language, _T["en"])
+    return in_language(_T, language)
 
 
 def _doc(status: int, title: str, *body: str) -> web.Response:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bridges.base import Button
+from gateway.texts import in_language
 
 _TEXTS = {
     "en": {
@@ -41,7 +42,7 @@ _CANCEL_LABEL = {"en": "Cancel callback", "de": "Rückruf stornieren", "fr": "An
 def cancel_button(callback_id: str, language: str) -> Button:
     """The button sent with a messenger customer's confirmation: a tap cancels the callback
     (gateway/callbacks/messenger.py reads it), like the signed page."""
-    return Button(f"cb:cancel:{callback_id}", _CANCEL_LABEL.get(language, _CANCEL_LABEL["en"]))
+    return Button(f"cb:cancel:{callback_id}", in_language(_CANCEL_LABEL, language))
 
 
 def when_text(due: float, timezone: str) -> str:
@@ -51,4 +52,4 @@ def when_text(due: float, timezone: str) -> str:
 
 
 def text(language: str, kind: str, **values: str) -> str:
-    return _TEXTS.get(language, _TEXTS["en"])[kind].format(**values)
+    return in_language(_TEXTS, language)[kind].format(**values)

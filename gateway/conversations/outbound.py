@@ -14,6 +14,7 @@ import time
 
 from acd import replies
 from bridges.base import Template
+from gateway.customer_presence import tell_presence
 from gateway.email.compose import reply_context
 from gateway.errors import ClientError
 from gateway.keys import TenantKeys
@@ -79,5 +80,8 @@ async def report_delivery(svc: Services, report: DeliveryReport) -> None:
     if report.outcome is Outcome.SENT and report.platform_id:
         channel = replies.maybe_text(await svc.redis.hget(keys.conv(report.conversation), "channel")) or ""
         await remember_platform_id(svc.redis, keys, channel, report.platform_id, report.message_id)
-    for changed in await set_status(svc.redis, keys, report.conversation, seq, report.outcome.value, report.reason):
+    changed_seqs = await set_status(svc.redis, keys, report.conversation, seq, report.outcome.value, report.reason)
+    for changed in changed_seqs:
         await tell_status(svc, report.tenant, report.conversation, changed, report.outcome.value, report.reason)
+    if report.outcome is Outcome.FAILED and changed_seqs:  # the platform would not take it to the customer
+        await tell_presence(svc, keys, report.conversation, "unreachable", report.reason)

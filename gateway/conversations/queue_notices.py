@@ -16,6 +16,7 @@ from gateway.keys import TenantKeys
 from gateway.services import Services
 from gateway.store.conversations import get_conversation
 from gateway.store.messages import post_message
+from gateway.texts import in_language
 
 log = logging.getLogger(__name__)
 CHECK_S = 5.0
@@ -29,7 +30,7 @@ _TEXTS = {
 
 def notice_text(language: str, position: int, ewt_s: float | None) -> str:
     """The line a waiting messenger customer receives (English when the language is not known)."""
-    first, wait_line, short, minutes = _TEXTS.get(language, _TEXTS["en"])
+    first, wait_line, short, minutes = in_language(_TEXTS, language)
     text = first.format(position=position)
     if ewt_s is not None:
         wait = short if ewt_s < 60 else minutes.format(m=max(1, round(ewt_s / 60)))

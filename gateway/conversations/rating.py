@@ -32,6 +32,7 @@ from gateway.rooms import agent_room
 from gateway.services import Services
 from gateway.store.conversations import Conversation, get_conversation, update_conversation
 from gateway.store.messages import post_message, read_messages
+from gateway.texts import in_language
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ _TEXTS = {
 
 
 def texts(language: str) -> dict[str, str]:
-    return _TEXTS.get(language[:2], _TEXTS["en"])
+    return in_language(_TEXTS, language)
 
 
 def parse_rating(data: dict) -> tuple[int, str]:

@@ -23,8 +23,20 @@ from gateway.errors import ClientError
 from gateway.keys import TenantKeys
 from gateway.store.conversations import Conversation, get_conversation
 from gateway.store.ids import is_id
+from gateway.texts import in_language
 
 routes = web.RouteTableDef()
+# why a POST recorded nothing, in the conversation's language (the page's other words are in it too)
+_REFUSED = {
+    "en": {"bad_score": "choose a score from 1 to 5.", "too_long": f"the comment is longer than {COMMENT_MAX} characters.",
+           "not_closed": "the conversation has not ended yet.", "already_rated": "you have rated this conversation already.",
+           "too_late": "the conversation can no longer be rated."},
+    "de": {"bad_score": "Bitte wählen Sie eine Bewertung von 1 bis 5.",
+           "too_long": f"Der Kommentar ist länger als {COMMENT_MAX} Zeichen.",
+           "not_closed": "Das Gespräch ist noch nicht beendet.",
+           "already_rated": "Sie haben dieses Gespräch bereits bewertet.",
+           "too_late": "Das Gespräch kann nicht mehr bewertet werden."},
+}
 CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
 
 
@@ -79,6 +91,7 @@ async def record(request: web.Request) -> web.Response:
             raise ClientError("too_long", f"the comment is longer than {COMMENT_MAX} characters")
         await rate_conversation(svc, TenantKeys(conv.tenant), conv, score=score, comment=comment.strip(), via="email")
     except ClientError as err:
-        body = f'<p role="alert">{html.escape(t["page_refused"].format(reason=err.message))}</p>'
+        reason = in_language(_REFUSED, conv.language).get(err.code, err.message)
+        body = f'<p role="alert">{html.escape(t["page_refused"].format(reason=reason))}</p>'
         return _page(conv.language, body, status=err.status)
     return _page(conv.language, f'<p role="status">{html.escape(t["page_done"])}</p>')

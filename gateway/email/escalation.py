@@ -14,6 +14,7 @@ from gateway.services import Services
 from gateway.store.contacts import normalise_email
 from gateway.store.conversations import Conversation
 from gateway.store.messages import Message
+from gateway.texts import in_language
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ _TEXTS = {
 
 
 def texts(language: str) -> dict[str, str]:
-    return _TEXTS.get(language, _TEXTS["en"])
+    return in_language(_TEXTS, language)
 
 
 async def escalate_to_email(svc: Services, keys: TenantKeys, conv: Conversation, address: str, line: Message) -> None:

@@ -41,6 +41,7 @@ from gateway.store.conversations import (
 )
 from gateway.store.locks import held_lock
 from gateway.store.messages import ConversationClosed, Posted, post_message
+from gateway.texts import line
 
 log = logging.getLogger(__name__)
 
@@ -162,10 +163,11 @@ async def _create(svc: Services, keys: TenantKeys, channel_id: str, event: Messa
         await update_conversation(svc.redis, keys, conv.id, linked_to=linked.id)
         if own:
             await copy_thread(svc.redis, keys, linked.id, conv.id)
-            here, there = f"Continues conversation {linked.id} by email.", f"Continued by email in conversation {conv.id}."
+            here = line(conv.language, "email_continues", other=linked.id)
+            there = line(linked.language, "email_continued", other=conv.id)
         else:
-            here = f"{sender} answered conversation {linked.id}, which belongs to another address: opened as a new conversation."
-            there = f"A mail from another address ({sender}) answered this conversation: it is in conversation {conv.id}."
+            here = line(conv.language, "email_other_sender_here", sender=sender, other=linked.id)
+            there = line(linked.language, "email_other_sender_there", sender=sender, other=conv.id)
         for cid, text in ((conv.id, here), (linked.id, there)):
             posted = await post_message(svc.redis, keys, cid, author_kind="system", author_name="omnirelay", text=text,
                                         extra={"linked": {"conversation_id": linked.id if cid == conv.id else conv.id}},

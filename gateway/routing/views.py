@@ -12,6 +12,7 @@ from acd.engine import Engine
 from gateway.callbacks.figures import callback_figures
 from gateway.channels_health import channel_health, live_states
 from gateway.config.schema import Config, TenantConfig
+from gateway.customer_presence import visitor_present
 from gateway.keys import TenantKeys
 from gateway.reply_window import window_of
 from gateway.store.contacts import get_contact
@@ -37,8 +38,10 @@ async def describe(redis: Redis, config: Config, tenant: str, conv: Conversation
     """What an agent's console shows of an assigned conversation (with a messenger's reply window)."""
     contact = await get_contact(redis, TenantKeys(tenant), conv.contact_id)
     window = await window_of(redis, config, conv)
+    present = await visitor_present(redis, TenantKeys(tenant), conv)
     return {
         **window.wire(),
+        **({} if present is None else {"customer_present": present}),  # a widget visitor with a tab open
         "conversation_id": conv.id, "channel": conv.work_channel, "channel_type": conv.channel_type,
         "channel_id": conv.channel, "topic": conv.topic, "language": conv.language, "queue": conv.queue,
         "state": conv.state, "last_seq": conv.seq, "created_at": conv.created_at, "linked_to": conv.linked_to,

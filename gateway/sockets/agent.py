@@ -12,7 +12,7 @@ from typing import Any
 
 import socketio
 
-from acd.effects import Assigned
+from acd.effects import Assigned, TaskRequeued
 from acd.errors import InvalidState
 from gateway.audit import audit
 from gateway.auth import Principal
@@ -140,14 +140,23 @@ class AgentNamespace(socketio.AsyncNamespace):
 
     @acked
     async def on_state(self, sid: str, data: Any = None) -> dict:
+        """``state {state, hand_back?}``: available | away | offline. Offline gives the open
+        conversations back to the head of their queues; with ``hand_back: true`` (the console asked
+        the agent first) the customers are told they are being transferred, not that the agent dropped out."""
         who, d = await self._who(sid), require_dict(data if data is not None else {})
         state = d.get("state")
         if state not in _STATES:
             raise ClientError("bad_request", f"'state' must be one of {', '.join(_STATES)}")
-        await self.ctx.router.set_state(who.tenant, who.user_id, state)
+        hand_back = d.get("hand_back", False)
+        if not isinstance(hand_back, bool) or (hand_back and state != "offline"):
+            raise ClientError("bad_request", "'hand_back' is true or false, and true only with 'state': 'offline'")
+        effects = await self.ctx.router.set_state(who.tenant, who.user_id, state,
+                                                  "handed_back" if hand_back else "requested")
+        handed = [e.task_id for e in effects if isinstance(e, TaskRequeued)]
         info = await self.ctx.router.engine(who.tenant).agent(who.user_id)
-        await audit(self.ctx.redis, TenantKeys(who.tenant), who, "agent.state", {"state": state})
-        return {"state": info.get("state", state)}
+        await audit(self.ctx.redis, TenantKeys(who.tenant), who, "agent.state",
+                    {"state": state, **({"handed_back": handed} if handed else {})})
+        return {"state": info.get("state", state), "handed_back": handed}
 
     @staticmethod
     def _offer_id(d: dict) -> str:
@@ -246,8 +255,11 @@ class AgentNamespace(socketio.AsyncNamespace):
         if not isinstance(code, str) or not code or len(code) > 64:
             raise ClientError("bad_request", "'wrapup_code' must be a short text")
         conv = await get_conversation(self.ctx.redis, TenantKeys(who.tenant), cid)
-        if conv is not None:
-            self._wrapup_code(who.tenant, conv.queue, code)
+        if conv is None:
+            raise ClientError("not_found", "There is no such conversation.", 404)
+        if conv.agent_id != who.user_id:  # the ACD answers "closed" to anyone: the code is the holder's to give
+            raise ClientError("forbidden", "This conversation is not assigned to you.", 403)
+        self._wrapup_code(who.tenant, conv.queue, code)
         try:
             await self.ctx.router.wrapup_done(who.tenant, who.user_id, cid, code)
         except InvalidState as err:  # an open conversation ends through close (with the code), never here

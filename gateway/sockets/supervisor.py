@@ -20,6 +20,7 @@ from acd.effects import TaskRequeued
 from gateway.audit import audit
 from gateway.auth import Principal
 from gateway.conversations.delivery import fan_out
+from gateway.conversations.handover_notice import tell_handed_on
 from gateway.conversations.notes import monitor_room, post_note
 from gateway.conversations.outbound import reply_outbound
 from gateway.errors import ClientError
@@ -31,6 +32,7 @@ from gateway.sockets.acked import acked
 from gateway.sockets.authenticate import authenticate
 from gateway.store.conversations import Conversation, get_conversation
 from gateway.store.messages import ConversationClosed, ConversationMissing, post_message, read_page
+from gateway.texts import line
 from gateway.validation import client_id_field, conversation_id_field, require_dict, text_field
 
 FORCED_STATES = ("away", "offline")
@@ -94,8 +96,10 @@ class SupervisorNamespace(socketio.AsyncNamespace):
         if state not in FORCED_STATES:
             raise ClientError("bad_request", f"'state' must be one of {', '.join(FORCED_STATES)}")
         why = text_field(d, "reason", max_chars=REASON_CHARS, required=False).strip()
+        # "set by " tells the ACD a supervisor did it: requeued customers are told "transferred"
         reason = f"set by {who.name}" + (f": {why}" if why else "")
-        await self.ctx.router.set_state(who.tenant, agent_id, state, reason)
+        effects = await self.ctx.router.set_state(who.tenant, agent_id, state, reason)
+        await tell_handed_on(self.ctx, who.tenant, effects)  # offline: its customers are back in line
         info = await self.ctx.router.engine(who.tenant).agent(agent_id)
         await self._audit(who, "supervisor.agent_state", {"agent_id": agent_id, "state": state})
         return {"ok": True, "agent_id": agent_id, "state": info.get("state", state)}
@@ -114,6 +118,7 @@ class SupervisorNamespace(socketio.AsyncNamespace):
                 ended += await self.ctx.redis.delete(key)
         effects = await self.ctx.router.set_state(who.tenant, agent_id, "offline", "supervisor_logout")
         requeued = [e.task_id for e in effects if isinstance(e, TaskRequeued)]
+        await tell_handed_on(self.ctx, who.tenant, effects)
         await self.ctx.sio.emit("session_ended", {"reason": "logged_out_by_supervisor"},
                                 room=agent_room(who.tenant, agent_id), namespace="/agent")
         for other, (namespace, owner) in list(self.ctx.live.sockets.items()):
@@ -225,7 +230,7 @@ class SupervisorNamespace(socketio.AsyncNamespace):
         if added:  # once per supervisor: a second click does not announce again
             try:
                 posted = await post_message(self.ctx.redis, keys, conv.id, author_kind="system", author_name="omnirelay",
-                                            text=f"{who.name} joined the conversation.",
+                                            text=line(conv.language, "barged", name=who.name),
                                             extra={"joined": {"name": who.name}})
             except (ConversationMissing, ConversationClosed) as err:
                 raise ClientError("closed", "The conversation is closed.", 409) from err

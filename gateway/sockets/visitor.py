@@ -16,6 +16,7 @@ from gateway.conversations.closing import end_conversation
 from gateway.conversations.inbound import Customer, customer_wrote, open_conversation
 from gateway.conversations.notes import customer_visible
 from gateway.conversations.rating import parse_rating, rate_conversation, send_transcript
+from gateway.customer_presence import tell_presence
 from gateway.errors import ClientError
 from gateway.escalation import parse_escalation, record_escalation
 from gateway.identity import IdentityError, verify_user
@@ -33,6 +34,7 @@ from gateway.visitor_token import issue_visitor_token, read_visitor_token
 
 log = logging.getLogger(__name__)
 NAME_MAX = 100
+TRANSCRIPTS_PER_CONVERSATION = 3  # per day
 
 
 class VisitorNamespace(socketio.AsyncNamespace):
@@ -79,7 +81,9 @@ class VisitorNamespace(socketio.AsyncNamespace):
             "conversation_id": conversation_id, "address": address_subject(client_address(request)) if request is not None else "?",
         })
         await self.enter_room(sid, visitor_room(tenant.id, visitor_id))
-        await visitor_arrived(self.ctx.redis, keys, visitor_id, sid, conversation_id, min(ttl, 24 * 3600))
+        tabs = await visitor_arrived(self.ctx.redis, keys, visitor_id, sid, conversation_id, min(ttl, 24 * 3600))
+        if conversation_id and tabs == 1:  # the first tab again: the agent sees the customer is back
+            await tell_presence(self.ctx, keys, conversation_id, "back")
         self.ctx.metrics.sockets.labels("/visitor").inc()
         await self.emit("session", {"visitor_token": token, "conversation_id": conversation_id or None}, to=sid)
         if conversation_id:
@@ -94,7 +98,9 @@ class VisitorNamespace(socketio.AsyncNamespace):
         keys = TenantKeys(session["tenant"])
         grace = self.ctx.config.tenants[keys.tenant].widget.abandon_after_s
         current = replies.maybe_text(await self.ctx.redis.hget(keys.visitor(session["visitor_id"]), "conversation_id"))
-        await visitor_left(self.ctx.redis, keys, session["visitor_id"], sid, current, grace)
+        tabs = await visitor_left(self.ctx.redis, keys, session["visitor_id"], sid, current, grace)
+        if current and tabs == 0:  # the last tab closed: the agent should not wait for an answer
+            await tell_presence(self.ctx, keys, current, "left")
 
     def _profile(self, tenant: Any, auth: dict) -> dict[str, str]:
         """What the visitor typed in the pre-chat form, bounded; the email is only a claim."""
@@ -277,5 +283,9 @@ class VisitorNamespace(socketio.AsyncNamespace):
         session = await self.get_session(sid)
         if not await allow(self.ctx.redis, keys, f"v:{session['visitor_id']}", self.ctx.config.limits.visitor_messages_per_10s, 10):
             raise ClientError("rate_limited", "too many requests; wait a few seconds", 429)
+        # each request mails an address nobody verified: a few per conversation, not a mail cannon
+        if not await allow(self.ctx.redis, keys, f"transcript:{conv.id}", TRANSCRIPTS_PER_CONVERSATION, 86400):
+            raise ClientError("too_many_transcripts", f"The transcript of this conversation was sent "
+                              f"{TRANSCRIPTS_PER_CONVERSATION} times already.", 429)
         await send_transcript(self.ctx, keys, conv, email.strip())
         return {"ok": True, "conversation_id": conv.id}

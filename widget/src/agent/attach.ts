@@ -5,13 +5,10 @@
 import { h, setText, svg } from "../shared/dom";
 import { clientId } from "../shared/format";
 import { acceptAttribute, refusal, uploadFile, type UploadLimits, type UploadTexts } from "../shared/upload";
+import { sharedTexts } from "../shared/strings";
+import { t } from "./strings";
 
-const TEXTS: UploadTexts = {
-  tooLarge: (name, limit) => `${name} is too large to send${limit ? `; files up to ${limit} are accepted` : ""}.`,
-  typeNotAllowed: (name) => `Files of this type cannot be sent (${name}). Send an image, a PDF or another accepted type.`,
-  failed: "The file could not be uploaded. Please try again.",
-  lang: "en",
-};
+const TEXTS: UploadTexts = sharedTexts().upload;
 
 const CLIP = "M16.5 6.5 8.6 14.4a1.5 1.5 0 0 0 2.1 2.1l7.9-7.9a3 3 0 0 0-4.2-4.2l-8.1 8.1a4.5 4.5 0 0 0 6.4 6.4l7-7";
 
@@ -36,7 +33,7 @@ export class AttachButton {
   ) {
     this.button = h(
       "button",
-      { class: "btn attach", type: "button", "aria-label": "Attach a file", title: "Attach a file", "data-action": "attach" },
+      { class: "btn attach", type: "button", "aria-label": t.attachFile, title: t.attachFile, "data-action": "attach" },
       svg("svg", { viewBox: "0 0 24 24", class: "clip", "aria-hidden": "true" }, svg("path", { d: CLIP })),
     );
     this.button.addEventListener("click", () => {
@@ -70,7 +67,7 @@ export class AttachButton {
     if (refused) return this.say(refused, true);
     this.busy = true;
     this.button.disabled = true;
-    this.say(`Uploading ${file.name}…`);
+    this.say(t.uploading(file.name));
     const result = await uploadFile(
       `/api/v1/conversations/${encodeURIComponent(target.conversationId)}/attachments`,
       { Authorization: `Bearer ${this.token}` },

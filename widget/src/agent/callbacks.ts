@@ -9,13 +9,9 @@ import type { AgentConnection } from "./connection";
 import { errorSentence } from "./errors";
 import { allMessages } from "./history";
 import type { CallbackItem, CallbackOutcome } from "./types";
+import { t } from "./strings";
 
-const OUTCOMES: [CallbackOutcome, string][] = [
-  ["reached", "Reached"],
-  ["no_answer", "No answer"],
-  ["busy", "Busy"],
-  ["wrong_number", "Wrong number"],
-];
+const OUTCOMES: [CallbackOutcome, string][] = (["reached", "no_answer", "busy", "wrong_number"] as CallbackOutcome[]).map((o) => [o, t.outcomes[o]]);
 
 export class CallbackList {
   readonly el = h("section", { class: "callbacks", "aria-labelledby": "callbacks-title" });
@@ -28,7 +24,7 @@ export class CallbackList {
     private readonly token: string,
     private readonly toast: (text: string) => void,
   ) {
-    this.el.append(h("h3", { id: "callbacks-title" }, "Callbacks"), this.list);
+    this.el.append(h("h2", { id: "callbacks-title", class: "section-title" }, t.callbacks), this.list);
     this.el.hidden = true;
   }
 
@@ -51,7 +47,7 @@ export class CallbackList {
 
   private card(item: CallbackItem): HTMLElement {
     const { phone, attempt } = item.callback;
-    const transcript = h("ol", { class: "callback-transcript", "aria-label": "Conversation so far" }, h("li", { class: "muted" }, "Loading the conversation…"));
+    const transcript = h("ol", { class: "callback-transcript", "aria-label": t.soFar }, h("li", { class: "muted" }, t.loadingConversation));
     const error = h("p", { class: "callback-error", role: "alert" });
     const buttons = OUTCOMES.map(([outcome, label]) =>
       h("button", { class: `btn small${outcome === "reached" ? " primary" : ""}`, type: "button", "data-outcome": outcome }, label),
@@ -63,25 +59,25 @@ export class CallbackList {
         const outcome = button.dataset.outcome as CallbackOutcome;
         const ack = await this.conn.callbackOutcome(item.conversation_id, outcome);
         if (ack.error) {
-          setText(error, errorSentence(ack.error, "The outcome could not be saved. Please try again."));
+          setText(error, errorSentence(ack.error, t.outcomeFailed));
           for (const b of buttons) b.disabled = false;
         } else {
-          this.toast(ack.settled === false ? "This call was already settled." : `Call marked: ${button.textContent ?? outcome}.`);
+          this.toast(ack.settled === false ? t.alreadySettled : t.callMarked(button.textContent ?? outcome));
         }
       });
     }
     const el = h(
       "li",
-      { class: "callback-item", "data-callback-id": item.callback.id, "data-conversation-id": item.conversation_id, "aria-label": `Callback to ${phone}` },
+      { class: "callback-item", "data-callback-id": item.callback.id, "data-conversation-id": item.conversation_id, "aria-label": t.callbackToLabel(phone) },
       h(
         "div",
         { class: "callback-head" },
         channelIcon("voice"),
         h("a", { class: "callback-phone", href: `tel:${phone.replace(/[^+\d]/g, "")}` }, phone),
-        h("span", { class: "callback-attempt muted" }, `Attempt ${attempt}`),
+        h("span", { class: "callback-attempt muted" }, t.attempt(attempt)),
       ),
       transcript,
-      h("div", { class: "callback-actions", role: "group", "aria-label": "How did the call go?" }, ...buttons),
+      h("div", { class: "callback-actions", role: "group", "aria-label": t.howDidItGo }, ...buttons),
       error,
     );
     void this.load(item.conversation_id, transcript);
@@ -91,9 +87,9 @@ export class CallbackList {
   private async load(conversationId: string, transcript: HTMLElement): Promise<void> {
     try {
       const messages = await allMessages(conversationId, this.token);
-      replace(transcript, ...(messages.length ? messages.map(line) : [h("li", { class: "muted" }, "No messages yet.")]));
+      replace(transcript, ...(messages.length ? messages.map(line) : [h("li", { class: "muted" }, t.noMessagesYet)]));
     } catch {
-      replace(transcript, h("li", { class: "muted" }, "The conversation could not be loaded."));
+      replace(transcript, h("li", { class: "muted" }, t.conversationNotLoaded));
     }
   }
 }
@@ -103,13 +99,13 @@ function keyOf(item: CallbackItem): string {
 }
 
 function line(m: Message): HTMLElement {
-  const who = m.author?.kind === "system" ? "" : `${m.author?.name || (m.author?.kind === "visitor" ? "Customer" : "Agent")}: `;
+  const who = m.author?.kind === "system" ? "" : `${m.author?.name || (m.author?.kind === "visitor" ? t.customer : t.agent)}: `;
   return h(
     "li",
     { class: `callback-line by-${m.author?.kind ?? "system"}` },
-    h("time", { class: "muted" }, m.ts ? clockTime(m.ts) : ""),
+    h("time", { class: "muted" }, m.ts ? clockTime(m.ts, t.lang) : ""),
     " ",
     who ? h("strong", null, who) : null,
-    m.text || (m.attachments?.length ? "[attachment]" : ""),
+    m.text || (m.attachments?.length ? t.attachmentMark : ""),
   );
 }

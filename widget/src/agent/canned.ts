@@ -3,6 +3,7 @@
 
 import { h, replace } from "../shared/dom";
 import type { Canned } from "./types";
+import { t } from "./strings";
 
 const TOKEN = /(^|\s)\/([^\s/]*)$/;
 const MAX_SHOWN = 8;
@@ -15,7 +16,7 @@ export function fillPlaceholders(text: string, values: Record<string, string>): 
 export class CannedPicker {
   /** What an answer's placeholders become on insert (set by the conversation view). */
   fill: (text: string) => string = (text) => text;
-  readonly el = h("ul", { class: "canned", id: "canned-list", role: "listbox", "aria-label": "Canned answers", hidden: true });
+  readonly el = h("ul", { class: "canned", id: "canned-list", role: "listbox", "aria-label": t.cannedAnswers, hidden: true });
   private matches: Canned[] = [];
   private index = 0;
   private tokenStart = -1;
@@ -27,8 +28,9 @@ export class CannedPicker {
     private readonly inserted: () => void,
   ) {
     input.setAttribute("aria-autocomplete", "list");
+    // (no aria-expanded: a textarea is a textbox, which has none; the active option is announced
+    // through aria-activedescendant and the list is hidden when closed)
     input.setAttribute("aria-controls", "canned-list");
-    input.setAttribute("aria-expanded", "false");
     input.addEventListener("input", () => this.update());
     input.addEventListener("click", () => this.update());
     // (not when the composer has the focus again by then, e.g. the "/" shortcut put it back)
@@ -74,7 +76,6 @@ export class CannedPicker {
     if (!this.matches.length) return this.hide();
     this.index = Math.min(this.index, this.matches.length - 1);
     this.el.hidden = false;
-    this.input.setAttribute("aria-expanded", "true");
     this.draw();
   }
 
@@ -116,7 +117,6 @@ export class CannedPicker {
   hide(): void {
     this.el.hidden = true;
     this.index = 0;
-    this.input.setAttribute("aria-expanded", "false");
     this.input.removeAttribute("aria-activedescendant");
   }
 }

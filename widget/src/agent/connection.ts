@@ -12,9 +12,11 @@ import type { Login } from "../shared/session";
 import { errorSentence } from "./errors";
 import { fetchConversation } from "./history";
 import { api } from "../shared/api";
+import { PresenceBook, type PresenceEvent } from "./presence";
 import { settlePending, StatusBook, updateAttachment, type StatusEvent } from "./statuses";
 import { reopenWindow, shutWindow } from "./window";
 import type { AgentState, CallbackItem, CallbackOutcome, Conversation, ConversationSummary, Offer, Pending, Workspace } from "./types";
+import { t } from "./strings";
 
 export type Status = "connecting" | "online" | "reconnecting" | "failed";
 type Ack = { ok?: boolean; error?: { code?: string; message?: string } } & Record<string, any>;
@@ -52,6 +54,10 @@ export class AgentConnection {
   private readonly inFlight = new Set<string>();
   private wantedState: AgentState | null = null;
   private readonly statuses = new StatusBook();
+  private readonly presence = new PresenceBook((id) => {
+    this.listener.messages(id);
+    this.listener.conversations();
+  });
   /** The tenant's labels and each queue's wrap-up codes (from hello). */
   workspace: Workspace = { labels: [], wrapup: {} };
 
@@ -90,7 +96,7 @@ export class AgentConnection {
     socket.on("session_ended", (e: { reason?: string }) => {
       socket.disconnect();
       this.listener.status("failed");
-      this.listener.unauthorized(e?.reason === "expired" ? "Your session has expired." : "You were logged out.");
+      this.listener.unauthorized(e?.reason === "expired" ? t.sessionExpired : t.loggedOut);
     });
     socket.on("hello", (hello) => this.onHello(hello));
     socket.on("state", (s: { state: AgentState; reason?: string }) => {
@@ -119,6 +125,10 @@ export class AgentConnection {
     });
     socket.on("message", (m: Message) => this.receive(m, true));
     socket.on("typing", (t: { conversation_id: string; on: boolean }) => this.setTyping(t.conversation_id, !!t.on));
+    socket.on("customer_presence", (e: PresenceEvent) => {
+      const conv = this.conversations.get(e?.conversation_id);
+      if (conv) this.presence.apply(conv, e);
+    });
     socket.on("message_status", (e: StatusEvent) => {
       const conv = this.conversations.get(e?.conversation_id);
       if (conv && this.statuses.apply(conv.log, e)) this.listener.messages(conv.conversation_id);
@@ -214,6 +224,7 @@ export class AgentConnection {
   private upsert(summary: ConversationSummary): Conversation {
     const existing = this.conversations.get(summary.conversation_id);
     if (existing) {
+      this.presence.reset(existing); // the summary's customer_present is the news now
       Object.assign(existing, summary, { closed: false, closeReason: "" });
       this.listener.conversations();
       return existing;
@@ -289,7 +300,10 @@ export class AgentConnection {
     this.statuses.adopt(m);
     if (!conv.log.add(m)) return false;
     // A customer's new message reopens a messenger's window (history's windows come from the server).
-    if (countUnread && m.author?.kind === "visitor") reopenWindow(conv, m.ts);
+    if (countUnread && m.author?.kind === "visitor") {
+      reopenWindow(conv, m.ts);
+      this.presence.customerWrote(conv); // whoever writes is there
+    }
     if (countUnread && m.author?.kind !== "agent" && (!this.listener.isActive(conv.conversation_id) || document.hidden)) {
       conv.unread += 1;
     }
@@ -406,11 +420,11 @@ export class AgentConnection {
   // ---- actions -----------------------------------------------------------------------------
 
   private async call(event: string, payload: Record<string, unknown>): Promise<Ack> {
-    if (!this.socket?.connected) return { error: { code: "offline", message: "Not connected." } };
+    if (!this.socket?.connected) return { error: { code: "offline", message: t.notConnected } };
     try {
       return ((await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload)) ?? {}) as Ack;
     } catch {
-      return { error: { code: "timeout", message: "The server did not answer." } };
+      return { error: { code: "timeout", message: t.noAnswer } };
     }
   }
 
@@ -425,14 +439,16 @@ export class AgentConnection {
     if (this.socket?.connected) this.socket.emit("typing", { conversation_id: conversationId, on });
   }
 
-  async setState(state: AgentState): Promise<Ack> {
-    if (!this.socket?.connected) {
+  /** `handBack`: going offline hands the open conversations back as a hand-over (never deferred:
+   * it needs the server now). */
+  async setState(state: AgentState, handBack = false): Promise<Ack> {
+    if (!this.socket?.connected && !handBack) {
       // Chosen before the socket is up: applied right after the next hello.
       this.wantedState = state;
       this.listener.state(state, "");
       return { ok: true, state };
     }
-    const ack = await this.call("state", { state });
+    const ack = await this.call("state", handBack ? { state, hand_back: true } : { state });
     if (!ack.error && ack.state) {
       this.state = ack.state;
       this.listener.state(this.state, "");

@@ -17,6 +17,8 @@ import { LinkedNote } from "./linked";
 import { messageEntry, type MessageContext } from "./message_view";
 import type { Canned, Conversation, Pending } from "./types";
 import { ReplyWindow } from "./window";
+import { t, word } from "./strings";
+import { presenceOf, presenceSentence } from "./presence";
 
 const TYPING_IDLE_MS = 2500;
 
@@ -33,10 +35,11 @@ export class ConversationView {
   private readonly meta = h("div", { class: "conv-meta" });
   private readonly actionsBar = h("div", { class: "conv-actions" });
   private readonly banner = h("div", { class: "conv-banner", role: "status" });
-  private readonly logEl = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages", tabindex: "0" });
+  private readonly logEl = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": t.messages, tabindex: "0" });
   private readonly list = new KeyedList(this.logEl);
   private readonly typingEl = h("div", { class: "typing", "aria-live": "polite" });
-  private readonly input = h("textarea", { id: "composer-input", rows: 3, "aria-label": "Reply", placeholder: "Reply… (type / for canned answers)" });
+  private readonly presenceEl = h("div", { class: "presence", "aria-live": "polite" }); // the customer left, is back, unreachable
+  private readonly input = h("textarea", { id: "composer-input", rows: 3, "aria-label": t.reply, placeholder: t.replyPlaceholder });
   private readonly picker: CannedPicker;
   private readonly composer: HTMLFormElement;
   private readonly length: LengthGuard;
@@ -70,7 +73,7 @@ export class ConversationView {
       {
         sendTemplate: async (c) => {
           const ack = await this.conn.sendTemplate(c.conversation_id);
-          return ack.error ? errorSentence(ack.error, "The template could not be sent. Please try again.") : null;
+          return ack.error ? errorSentence(ack.error, t.templateFailed) : null;
         },
         escalate: (c) => this.actions.escalate(c),
       },
@@ -90,9 +93,8 @@ export class ConversationView {
       };
     });
     this.length = new LengthGuard(this.input, messageChars, {
-      counter: (n, limit) => `${n.toLocaleString("en-GB")} / ${limit.toLocaleString("en-GB")}`,
-      tooLong: (n, limit) =>
-        `This reply has ${n.toLocaleString("en-GB")} characters; the limit is ${limit.toLocaleString("en-GB")}. Shorten it or send it in parts.`,
+      counter: t.counter,
+      tooLong: t.tooLong,
     });
     this.picker = new CannedPicker(this.input, canned, () => this.conv?.language ?? "", () => this.typed());
     this.picker.fill = (text) => fillPlaceholders(text, {
@@ -101,8 +103,8 @@ export class ConversationView {
     this.labels = new LabelBar(conn, (text) => this.noteError.replaceChildren(text));
     this.noteMode.addEventListener("change", () => {
       this.composer.classList.toggle("note-mode", this.noteMode.checked);
-      this.input.setAttribute("aria-label", this.noteMode.checked ? "Internal note" : "Reply");
-      this.input.placeholder = this.noteMode.checked ? "Internal note — only agents and supervisors see it" : "Reply… (type / for canned answers)";
+      this.input.setAttribute("aria-label", this.noteMode.checked ? t.internalNote : t.reply);
+      this.input.placeholder = this.noteMode.checked ? t.notePlaceholder : t.replyPlaceholder;
       if (this.noteMode.checked) this.stopTyping();
     });
     this.input.addEventListener("keydown", (ev) => {
@@ -121,8 +123,8 @@ export class ConversationView {
       { class: "composer" },
       ...this.attach.elements,
       h("div", { class: "composer-field" }, this.picker.el, this.input, this.length.counter),
-      h("label", { class: "note-switch", for: "note-mode", title: "Write an internal note (N)" }, this.noteMode, " Note"),
-      h("button", { class: "btn primary", type: "submit" }, "Send"),
+      h("label", { class: "note-switch", for: "note-mode", title: t.noteSwitchTitle }, this.noteMode, t.noteSwitch),
+      h("button", { class: "btn primary", type: "submit" }, t.send),
     );
     this.composer.addEventListener("submit", (ev) => {
       ev.preventDefault();
@@ -137,7 +139,7 @@ export class ConversationView {
         const cid = this.conv.conversation_id;
         void this.conn.note(cid, text).then((ack) => {
           if (!ack.error) return;
-          this.noteError.replaceChildren(`The note was not saved. ${errorSentence(ack.error)}`);
+          this.noteError.replaceChildren(t.noteNotSaved(errorSentence(ack.error)));
           if (this.conv?.conversation_id === cid && !this.input.value) this.input.value = text;
         });
         return;
@@ -150,6 +152,7 @@ export class ConversationView {
       this.banner,
       this.logEl,
       this.typingEl,
+      this.presenceEl,
       this.window.bar,
       this.length.error,
       this.attach.note,
@@ -208,12 +211,12 @@ export class ConversationView {
     const c = this.conv;
     this.actionsBar.replaceChildren();
     if (!c) {
-      setText(this.heading, "No conversation open");
+      setText(this.heading, t.noConversation);
       setText(this.meta, null);
       return;
     }
     const type = c.channel_type || c.channel;
-    setText(this.heading, c.contact?.name || "Customer");
+    setText(this.heading, c.contact?.name || t.customer);
     this.meta.replaceChildren(
       channelIcon(type),
       h("span", null, channelName(type)),
@@ -224,14 +227,14 @@ export class ConversationView {
       h("button", { class: cls, type: "button", "data-action": action, onclick: fn }, label);
     if (c.closed) {
       this.actionsBar.append(
-        button("Wrap up", "wrapup", () => this.actions.close(c)),
-        button("Dismiss", "dismiss", () => this.actions.dismiss(c)),
+        button(t.wrapUp, "wrapup", () => this.actions.close(c)),
+        button(t.dismiss, "dismiss", () => this.actions.dismiss(c)),
       );
     } else {
       this.actionsBar.append(
-        button("Transfer", "transfer", () => this.actions.transfer(c)),
-        button("Escalate", "escalate", () => this.actions.escalate(c)),
-        button("Close", "close", () => this.actions.close(c), "btn danger"),
+        button(t.transfer, "transfer", () => this.actions.transfer(c)),
+        button(t.escalate, "escalate", () => this.actions.escalate(c)),
+        button(t.close, "close", () => this.actions.close(c), "btn danger"),
       );
     }
   }
@@ -242,6 +245,7 @@ export class ConversationView {
     if (!c) {
       this.list.clear();
       setText(this.typingEl, null);
+      setText(this.presenceEl, null);
       setText(this.banner, null);
       this.composer.hidden = true;
       this.window.show(null);
@@ -262,8 +266,11 @@ export class ConversationView {
     for (const p of c.outbox) entries.push(this.pendingEntry(c, p));
     const added = this.list.sync(entries);
     if (added && stick) this.logEl.scrollTop = this.logEl.scrollHeight;
-    setText(this.typingEl, c.typing ? `${c.contact?.name || "Customer"} is typing…` : null);
-    setText(this.banner, c.closed ? `This conversation has ended${c.closeReason ? ` (${c.closeReason})` : ""}.` : null);
+    setText(this.typingEl, c.typing ? t.typing(c.contact?.name || t.customer) : null);
+    const presence = presenceSentence(c);
+    setText(this.presenceEl, presence);
+    this.presenceEl.dataset.presence = presence ? presenceOf(c) : "";
+    setText(this.banner, c.closed ? t.ended(word(t.closeReasons, c.closeReason)) : null);
     const wasHidden = this.composer.hidden;
     this.window.show(c);
     this.composer.hidden = c.closed || this.window.shut;
@@ -285,9 +292,9 @@ export class ConversationView {
     const state = (el: HTMLElement) => {
       el.dataset.state = p.state;
       const line = el.querySelector(".state") as HTMLElement;
-      line.replaceChildren(p.state === "failed" ? `Not sent.${p.error ? ` ${p.error}` : ""} ` : "Sending…");
+      line.replaceChildren(p.state === "failed" ? t.notSent(p.error ?? "") : t.sending);
       if (p.state === "failed") {
-        line.append(h("button", { class: "btn small", type: "button", onclick: () => this.conn.retry(c.conversation_id, p.client_id) }, "Retry"));
+        line.append(h("button", { class: "btn small", type: "button", onclick: () => this.conn.retry(c.conversation_id, p.client_id) }, t.retry));
       }
     };
     return {

@@ -4,14 +4,17 @@ import { h, setText } from "../shared/dom";
 import { duration } from "../shared/format";
 import { channelIcon, channelName } from "../shared/icons";
 import { KeyedList } from "../shared/keyedlist";
+import { titleUnread } from "./announce";
 import type { AgentConnection } from "./connection";
+import { presenceOf } from "./presence";
 import type { Conversation } from "./types";
+import { t } from "./strings";
 
 export class ConversationList {
   readonly el = h("nav", { class: "conversations", "aria-labelledby": "conv-title" });
   private readonly ul = h("ul", { class: "conv-list", role: "list" });
   private readonly list = new KeyedList(this.ul);
-  private readonly empty = h("p", { class: "muted empty" }, "No conversations. Set yourself available to get offers.");
+  private readonly empty = h("p", { class: "muted empty" }, t.noConversations);
 
   constructor(
     private readonly conn: AgentConnection,
@@ -19,7 +22,7 @@ export class ConversationList {
     private readonly active: () => string | null,
     private readonly select: (id: string) => void,
   ) {
-    this.el.append(h("h3", { id: "conv-title" }, "Conversations"), this.ul, this.empty);
+    this.el.append(h("h2", { id: "conv-title", class: "section-title" }, t.conversations), this.ul, this.empty);
     setInterval(() => this.render(), 1000); // the waiting times run
   }
 
@@ -34,7 +37,7 @@ export class ConversationList {
       })),
     );
     const total = convs.reduce((n, c) => n + c.unread, 0);
-    document.title = `${total ? `(${total}) ` : ""}omnirelay · Agent console`;
+    titleUnread(total); // the tab's title (a pending offer goes first: announce.ts)
   }
 
   // The button stays the same element across updates, so keyboard focus is not lost.
@@ -45,7 +48,7 @@ export class ConversationList {
       { type: "button", class: "conv-item", "data-conversation-id": c.conversation_id, onclick: () => this.select(c.conversation_id) },
       channelIcon(type, true),
       h("span", { class: "conv-text" }, h("span", { class: "conv-name" }), h("span", { class: "conv-sub" })),
-      h("span", { class: "conv-wait", title: "How long the customer has waited for a reply" }),
+      h("span", { class: "conv-wait", title: t.waitTitle }),
       h("span", { class: "unread" }),
     );
     const li = h("li", null, button);
@@ -62,20 +65,21 @@ export class ConversationList {
     else button.removeAttribute("aria-current");
     const messages = c.log.list();
     const last = messages[messages.length - 1];
-    setText(button.querySelector(".conv-name")!, c.contact?.name || "Customer");
+    const away = { left: t.leftShort, unreachable: t.unreachableShort }[presenceOf(c) as string] ?? "";
+    setText(button.querySelector(".conv-name")!, c.contact?.name || t.customer);
     setText(
       button.querySelector(".conv-sub")!,
-      c.typing ? "typing…" : c.closed ? "closed" : last ? last.text : `${channelName(type)} · ${this.topicName(c.topic)}`,
+      c.typing ? t.typingShort : c.closed ? t.closedShort : away ? away : last ? last.text : `${channelName(type)} · ${this.topicName(c.topic)}`,
     );
     const wait = button.querySelector(".conv-wait") as HTMLElement;
     const since = c.closed ? null : waitingSince(c);
     wait.hidden = since === null;
     setText(wait, since === null ? null : duration(Math.max(0, Date.now() / 1000 - since)));
-    wait.setAttribute("aria-label", since === null ? "" : `Waiting for a reply for ${wait.textContent}`);
+    wait.setAttribute("aria-label", since === null ? "" : t.waitingFor(wait.textContent ?? ""));
     const unread = button.querySelector(".unread") as HTMLElement;
     unread.hidden = !c.unread;
     setText(unread, c.unread || null);
-    unread.setAttribute("aria-label", `${c.unread} unread`);
+    unread.setAttribute("aria-label", t.unread(c.unread));
   }
 }
 

@@ -8,6 +8,7 @@ import type { Message } from "../shared/messages";
 import { transcriptDialog } from "./dialogs";
 import { allMessages } from "./history";
 import type { Contact, Conversation } from "./types";
+import { t, word } from "./strings";
 
 interface PastConversation {
   id: string;
@@ -39,7 +40,7 @@ export class CustomerPanel {
   clear(): void {
     this.shownFor = null;
     this.contact = null;
-    replace(this.el, h("h3", { id: "customer-title" }, "Customer"), h("p", { class: "muted" }, "Open a conversation to see the customer."));
+    replace(this.el, h("h2", { id: "customer-title", class: "section-title" }, t.customer), h("p", { class: "muted" }, t.openToSee));
   }
 
   async show(conv: Conversation, force = false): Promise<void> {
@@ -62,27 +63,27 @@ export class CustomerPanel {
 
   private draw(conv: Conversation, contact: Contact | null, past: PastConversation[] | null): void {
     const rows: [string, string | undefined, HTMLElement | null][] = [
-      ["Name", contact?.name, null],
-      ["Email", contact?.email, contact?.email_verified ? null : unverified()],
-      ["Phone", contact?.phone, contact?.phone_verified ? null : unverified()],
-      ["Language", conv.language?.toUpperCase(), null],
-      ["Topic", this.topicName(conv.topic), null],
+      [t.name, contact?.name, null],
+      [t.email, contact?.email, contact?.email_verified ? null : unverified()],
+      [t.phone, contact?.phone, contact?.phone_verified ? null : unverified()],
+      [t.language, conv.language?.toUpperCase(), null],
+      [t.topic, this.topicName(conv.topic), null],
     ];
     const identities = (contact?.identities ?? []).map(identityText).filter(Boolean);
     const earlier = (past ?? []).filter((p) => p.id !== conv.conversation_id);
     replace(
       this.el,
-      h("h3", { id: "customer-title" }, "Customer"),
+      h("h2", { id: "customer-title", class: "section-title" }, t.customer),
       h("dl", { class: "details" }, rows.filter(([, v]) => v).flatMap(([k, v, marker]) => [h("dt", null, k), h("dd", null, v!, marker ? [" ", marker] : null)])),
       identities.length
-        ? [h("h3", null, "Known as"), h("ul", { class: "identities" }, identities.map((i) => h("li", null, i)))]
+        ? [h("h3", null, t.knownAs), h("ul", { class: "identities" }, identities.map((i) => h("li", null, i)))]
         : null,
-      h("h3", null, "Earlier conversations"),
+      h("h3", null, t.earlier),
       past === null
-        ? h("p", { class: "muted" }, "Loading…")
+        ? h("p", { class: "muted" }, t.loading)
         : earlier.length
           ? h("ul", { class: "history", role: "list" }, earlier.map((p) => this.pastItem(p)))
-          : h("p", { class: "muted" }, "None."),
+          : h("p", { class: "muted" }, t.noneFound),
     );
   }
 
@@ -93,14 +94,14 @@ export class CustomerPanel {
       "button",
       { type: "button", class: "history-item", "data-conversation-id": p.id },
       h("span", { class: "history-head" }, channelIcon(type, true), h("span", null, `${channelName(type)} · ${this.topicName(p.topic)}`)),
-      h("span", { class: "muted" }, `${p.created_at ? dateTime(p.created_at) : ""} · ${p.state}`),
+      h("span", { class: "muted" }, `${p.created_at ? dateTime(p.created_at, t.lang) : ""} · ${word(t.convStates, p.state)}`),
       last ? h("span", { class: "history-last" }, last) : null,
     );
     button.addEventListener("click", async () => {
       try {
-        transcriptDialog(`${channelName(type)} · ${p.created_at ? dateTime(p.created_at) : ""}`, await allMessages(p.id, this.token));
+        transcriptDialog(`${channelName(type)} · ${p.created_at ? dateTime(p.created_at, t.lang) : ""}`, await allMessages(p.id, this.token));
       } catch {
-        transcriptDialog("Conversation", []);
+        transcriptDialog(t.conversation, []);
       }
     });
     return h("li", null, button);
@@ -110,7 +111,7 @@ export class CustomerPanel {
 // Typed emails and phone numbers are claims: anyone can type any address into the widget, so the
 // agent must not take them as proof of who the customer is.
 function unverified(): HTMLElement {
-  return h("span", { class: "unverified", title: "Typed by the customer; not verified." }, "unverified");
+  return h("span", { class: "unverified", title: t.unverifiedTitle }, t.unverified);
 }
 
 function identityText(identity: unknown): string {

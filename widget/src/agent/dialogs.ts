@@ -5,6 +5,7 @@ import { h, replace } from "../shared/dom";
 import { clockTime } from "../shared/format";
 import type { Message } from "../shared/messages";
 import type { Contact, Directory } from "./types";
+import { t, word } from "./strings";
 
 type Submit = (form: HTMLFormElement) => Promise<string | null>; // error text, or null when done
 
@@ -18,7 +19,7 @@ function modal(title: string, body: (HTMLElement | null)[], submitLabel: string,
     h("h2", { id: "dialog-title" }, title),
     ...body,
     error,
-    h("div", { class: "row" }, h("button", { class: "btn", type: "button", onclick: () => dialog.close() }, "Cancel"), submit),
+    h("div", { class: "row" }, h("button", { class: "btn", type: "button", onclick: () => dialog.close() }, t.cancel), submit),
   );
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -46,18 +47,18 @@ export function transferDialog(directory: Directory, selfId: string | null | und
   const select = h(
     "select",
     { id: "transfer-target", name: "target", required: true },
-    h("optgroup", { label: "Queues" }, directory.queues.map((q) => h("option", { value: `queue:${q.id}` }, q.name || q.id))),
+    h("optgroup", { label: t.queues }, directory.queues.map((q) => h("option", { value: `queue:${q.id}` }, q.name || q.id))),
     h(
       "optgroup",
-      { label: "Agents" },
+      { label: t.agents },
       directory.agents
         .filter((a) => a.id !== selfId)
-        .map((a) => h("option", { value: `agent:${a.id}` }, `${a.name || a.id}${a.state ? ` (${a.state})` : ""}`)),
+        .map((a) => h("option", { value: `agent:${a.id}` }, `${a.name || a.id}${a.state ? ` (${word(t.stateWords, a.state)})` : ""}`)),
     ),
   );
-  const note = h("textarea", { id: "transfer-note", name: "note", rows: 3, maxlength: 4096, placeholder: "What the next agent should know (the customer never sees it)" });
-  modal("Transfer conversation", [h("label", { for: "transfer-target" }, "To"), select,
-    h("label", { for: "transfer-note" }, "Handover note"), note], "Transfer", (form) => {
+  const note = h("textarea", { id: "transfer-note", name: "note", rows: 3, maxlength: 4096, placeholder: t.transferNotePlaceholder });
+  modal(t.transferTitle, [h("label", { for: "transfer-target" }, t.to), select,
+    h("label", { for: "transfer-note" }, t.handoverNote), note], t.transfer, (form) => {
     const [kind, id] = value(form, "target").split(/:(.*)/s);
     const text = value(form, "note").trim();
     return onTransfer({ ...(kind === "agent" ? { agent: id } : { queue: id }), ...(text ? { note: text } : {}) });
@@ -82,8 +83,8 @@ export function escalateDialog(
   const to = h(
     "select",
     { id: "esc-to", name: "to" },
-    emailAllowed ? h("option", { value: "email" }, "Continue by email") : null,
-    messaging ? h("option", { value: "callback_offer" }, "Offer a callback") : h("option", { value: "callback" }, "Call back"),
+    emailAllowed ? h("option", { value: "email" }, t.continueByEmail) : null,
+    messaging ? h("option", { value: "callback_offer" }, t.offerCallback) : h("option", { value: "callback" }, t.callBack),
   );
   const known = contact?.email ?? "";
   const email = h("input", { id: "esc-email", name: "email", type: "email", value: known, placeholder: "name@example.com", autocomplete: "off" });
@@ -92,18 +93,18 @@ export function escalateDialog(
   const whatsapp = messaging?.channelType === "whatsapp";
   const phone = h("input", { id: "esc-phone", name: "phone", type: "tel", value: messaging && !whatsapp ? "" : own });
   const at = h("input", { id: "esc-at", name: "at", type: "datetime-local" });
-  const ask = known ? null : h("p", { class: "field-hint", id: "esc-email-hint" }, "The customer has not given an email address. Ask them for it and enter it here.");
+  const ask = known ? null : h("p", { class: "field-hint", id: "esc-email-hint" }, t.askForEmail);
   if (ask) email.setAttribute("aria-describedby", "esc-email-hint");
-  const emailRow = h("div", { class: "field" }, h("label", { for: "esc-email" }, "Email"), email, ask);
+  const emailRow = h("div", { class: "field" }, h("label", { for: "esc-email" }, t.email), email, ask);
   let phoneRow: HTMLElement;
   if (messaging) {
     const hint = whatsapp
-      ? "The customer gets buttons to confirm this number, give another one, or decline."
-      : "Optional. Without a number the customer gets a button to share theirs, or types it.";
+      ? t.whatsappHint
+      : t.offerHint;
     phone.setAttribute("aria-describedby", "esc-offer-hint");
-    phoneRow = h("div", { class: "field" }, h("label", { for: "esc-phone" }, "Number to propose"), phone, h("p", { class: "field-hint", id: "esc-offer-hint" }, hint));
+    phoneRow = h("div", { class: "field" }, h("label", { for: "esc-phone" }, t.numberToPropose), phone, h("p", { class: "field-hint", id: "esc-offer-hint" }, hint));
   } else {
-    phoneRow = h("div", { class: "field" }, h("label", { for: "esc-phone" }, "Phone"), phone, h("label", { for: "esc-at" }, "When (optional)"), at);
+    phoneRow = h("div", { class: "field" }, h("label", { for: "esc-phone" }, t.phone), phone, h("label", { for: "esc-at" }, t.whenOptional), at);
   }
   const sync = (): void => {
     emailRow.hidden = to.value !== "email";
@@ -111,18 +112,18 @@ export function escalateDialog(
   };
   to.addEventListener("change", sync);
   sync();
-  const dialog = modal("Escalate", [h("label", { for: "esc-to" }, "How"), to, emailRow, phoneRow], messaging ? "Send" : "Escalate", (form) => {
+  const dialog = modal(t.escalateTitle, [h("label", { for: "esc-to" }, t.how), to, emailRow, phoneRow], messaging ? t.send : t.escalate, (form) => {
     if (value(form, "to") === "email") {
       const address = value(form, "email");
-      if (!address) return Promise.resolve("An email address is needed: ask the customer for one.");
-      if (!EMAIL.test(address)) return Promise.resolve("Enter a valid email address.");
+      if (!address) return Promise.resolve(t.emailNeeded);
+      if (!EMAIL.test(address)) return Promise.resolve(t.emailInvalid);
       return onEscalate({ to: "email", email: address });
     }
     if (value(form, "to") === "callback_offer") {
       const proposed = value(form, "phone");
       return onEscalate({ to: "callback_offer", ...(proposed ? { phone: proposed } : {}) });
     }
-    if (!value(form, "phone")) return Promise.resolve("A phone number is needed.");
+    if (!value(form, "phone")) return Promise.resolve(t.phoneNeeded);
     const when = value(form, "at");
     return onEscalate({ to: "callback", phone: value(form, "phone"), ...(when ? { at: new Date(when).toISOString() } : {}) });
   });
@@ -135,12 +136,12 @@ export function closeDialog(codes: Directory["wrapup_codes"], onClose: (code: st
   const select = h(
     "select",
     { id: "wrapup-code", name: "code", required },
-    h("option", { value: "" }, codes.length ? "— choose —" : "(none)"),
+    h("option", { value: "" }, codes.length ? t.choose : t.none),
     codes.map((c) =>
-      typeof c === "string" ? h("option", { value: c }, c) : h("option", { value: c.id }, c.label ?? c.name ?? c.id),
+      typeof c === "string" ? h("option", { value: c }, word(t.wrapupCodes, c)) : h("option", { value: c.id }, c.label ?? c.name ?? c.id),
     ),
   );
-  modal("Close conversation", [h("label", { for: "wrapup-code" }, "Wrap-up code"), select], "Close", (form) =>
+  modal(t.closeTitle, [h("label", { for: "wrapup-code" }, t.wrapupCode), select], t.close, (form) =>
     onClose(value(form, "code") || null),
   );
 }
@@ -155,7 +156,7 @@ export function transcriptDialog(title: string, messages: Message[], problem = "
       h(
         "li",
         { class: `t-${m.author?.kind ?? "system"}` },
-        h("span", { class: "t-meta" }, `${m.author?.name || m.author?.kind || ""} · ${clockTime(m.ts)}`),
+        h("span", { class: "t-meta" }, `${m.author?.name || m.author?.kind || ""} · ${clockTime(m.ts, t.lang)}`),
         h("span", { class: "t-text" }, m.text),
       ),
     ),
@@ -165,8 +166,8 @@ export function transcriptDialog(title: string, messages: Message[], problem = "
       "div",
       { class: "transcript-body" },
       h("h2", { id: "transcript-title" }, title),
-      messages.length ? list : problem ? h("p", { class: "form-error", role: "alert" }, problem) : h("p", { class: "muted" }, "No messages."),
-      h("div", { class: "row" }, h("button", { class: "btn", type: "button", onclick: () => dialog.close() }, "Close")),
+      messages.length ? list : problem ? h("p", { class: "form-error", role: "alert" }, problem) : h("p", { class: "muted" }, t.noMessages),
+      h("div", { class: "row" }, h("button", { class: "btn", type: "button", onclick: () => dialog.close() }, t.close)),
     ),
   );
   dialog.addEventListener("close", () => dialog.remove());

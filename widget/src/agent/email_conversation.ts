@@ -5,6 +5,7 @@
 import { h, setText } from "../shared/dom";
 import { baseSubject } from "./email_message";
 import type { Conversation } from "./types";
+import { t } from "./strings";
 
 /** True for a conversation held by email (the composer's reply becomes a mail). */
 export function isEmail(c: Conversation | null): boolean {
@@ -38,11 +39,11 @@ export class EmailBars {
     this.composeNote.replaceChildren(
       ...(email
         ? [
-            h("span", { class: "how" }, "Reply by email"),
+            h("span", { class: "how" }, t.replyByEmail),
             " · ",
-            h("span", { class: "re" }, subject ? `Re: ${subject}` : "(no subject)"),
+            h("span", { class: "re" }, subject ? `Re: ${subject}` : t.noSubject),
             " · ",
-            h("span", { class: "threaded", title: "Sent in the customer's thread: In-Reply-To and References name their last mail." }, "threaded"),
+            h("span", { class: "threaded", title: t.threadedTitle }, t.threaded),
           ]
         : []),
     );

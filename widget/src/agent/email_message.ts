@@ -5,17 +5,8 @@
 
 import { h } from "../shared/dom";
 import type { MailAddress, MailDetails, Message } from "../shared/messages";
+import { t } from "./strings";
 
-// Why the gateway took a mail for automatic (its `email.auto`), in words for agents.
-const AUTO_WORDS: Record<string, string> = {
-  out_of_office: "out of office",
-  autoreply: "auto-reply",
-  auto_submitted: "sent automatically",
-  auto_response_suppress: "sent automatically",
-  precedence: "bulk mail",
-  mailer_daemon: "from the mail system",
-  noreply: "from a no-reply address",
-};
 
 // Reply and forward prefixes of the common clients (English, German, Nordic, Outlook's [n] counter).
 const PREFIX = /^\s*(re|aw|antw|fw|fwd|wg|sv|vs)(\s*\[\d+\])?\s*:\s*/i;
@@ -48,19 +39,19 @@ export function isAutomatic(m: Message): boolean {
 
 /** "Automatic reply (out of office)". */
 export function autoLabel(mail: MailDetails): HTMLElement {
-  const why = AUTO_WORDS[mail.auto ?? ""];
-  return h("span", { class: "auto-label", "data-auto": mail.auto ?? "" }, `Automatic reply${why ? ` (${why})` : ""}`);
+  const why = t.autoWords[mail.auto ?? ""];
+  return h("span", { class: "auto-label", "data-auto": mail.auto ?? "" }, t.automaticReply(why ?? ""));
 }
 
 /** From, To and Cc of one mail; its subject too when it is not the thread's. */
 export function mailHeader(mail: MailDetails, threadSubject: string): HTMLElement {
   const rows: [string, string, string][] = [
-    ["from", "From", addressText(mail.from)],
-    ["to", "To", addressList(mail.to)],
-    ["cc", "Cc", addressList(mail.cc)],
+    ["from", t.mailFrom, addressText(mail.from)],
+    ["to", t.mailTo, addressList(mail.to)],
+    ["cc", t.mailCc, addressList(mail.cc)],
   ];
   const subject = (mail.subject ?? "").trim();
-  if (subject && baseSubject(subject) !== threadSubject) rows.push(["subject", "Subject", subject]);
+  if (subject && baseSubject(subject) !== threadSubject) rows.push(["subject", t.mailSubject, subject]);
   return h(
     "dl",
     { class: "mail-head" },
@@ -86,7 +77,7 @@ export function quotedToggle(m: Message): HTMLElement | null {
     const open = opened.has(key);
     pre.hidden = !open;
     button.setAttribute("aria-expanded", String(open));
-    button.textContent = open ? "Hide quoted text" : "Show quoted text";
+    button.textContent = open ? t.hideQuoted : t.showQuoted;
   };
   button.addEventListener("click", () => {
     if (opened.has(key)) opened.delete(key);

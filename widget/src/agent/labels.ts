@@ -5,9 +5,10 @@ import { h } from "../shared/dom";
 import type { AgentConnection } from "./connection";
 import { errorSentence } from "./errors";
 import type { Conversation } from "./types";
+import { t } from "./strings";
 
 export class LabelBar {
-  readonly el = h("div", { class: "labels", "aria-label": "Labels" });
+  readonly el = h("div", { class: "labels", "aria-label": t.labels });
   private conv: Conversation | null = null;
 
   constructor(private readonly conn: AgentConnection, private readonly toast: (text: string) => void) {}
@@ -24,7 +25,7 @@ export class LabelBar {
   private async change(change: { add?: string; remove?: string }): Promise<void> {
     if (!this.conv) return;
     const ack = await this.conn.label(this.conv.conversation_id, change);
-    if (ack.error) this.toast(`The label could not be changed. ${errorSentence(ack.error)}`);
+    if (ack.error) this.toast(t.labelFailed(errorSentence(ack.error)));
     this.draw();
   }
 
@@ -36,12 +37,12 @@ export class LabelBar {
     const on = c.labels ?? [];
     const chips = on.map((id) =>
       h("span", { class: "label-chip", "data-label": id }, this.name(id),
-        h("button", { class: "label-remove", type: "button", "aria-label": `Remove label ${this.name(id)}`,
+        h("button", { class: "label-remove", type: "button", "aria-label": t.removeLabel(this.name(id)),
           onclick: () => void this.change({ remove: id }) }, "×")),
     );
     const free = all.filter((l) => !on.includes(l.id));
-    const picker = h("select", { class: "label-add", "aria-label": "Add a label" },
-      h("option", { value: "" }, "+ Label"), free.map((l) => h("option", { value: l.id }, l.name)));
+    const picker = h("select", { class: "label-add", "aria-label": t.addLabel },
+      h("option", { value: "" }, t.labelOption), free.map((l) => h("option", { value: l.id }, l.name)));
     picker.addEventListener("change", () => {
       if (picker.value) void this.change({ add: picker.value });
     });

@@ -8,6 +8,7 @@ import { dateTime } from "../shared/format";
 import { transcriptDialog } from "./dialogs";
 import { allMessages } from "./history";
 import type { Conversation } from "./types";
+import { t } from "./strings";
 
 export class LinkedNote {
   readonly el = h("div", { class: "linked", role: "note", hidden: true });
@@ -23,8 +24,8 @@ export class LinkedNote {
     this.el.replaceChildren(
       ...(target
         ? [
-            h("span", null, "Linked to an earlier conversation"),
-            h("button", { class: "btn small", type: "button", "data-action": "open-linked", "data-conversation-id": target, onclick: () => this.open(target) }, "Open transcript"),
+            h("span", null, t.linkedNote),
+            h("button", { class: "btn small", type: "button", "data-action": "open-linked", "data-conversation-id": target, onclick: () => this.open(target) }, t.openTranscript),
           ]
         : []),
     );
@@ -34,10 +35,10 @@ export class LinkedNote {
     try {
       const messages = await allMessages(id, this.token);
       const first = messages[0];
-      transcriptDialog(`Linked conversation${first ? ` · ${dateTime(first.ts)}` : ""}`, messages);
+      transcriptDialog(`${t.linkedConversation}${first ? ` · ${dateTime(first.ts, t.lang)}` : ""}`, messages);
     } catch (err) {
       const denied = err instanceof ApiError && (err.status === 403 || err.status === 404);
-      transcriptDialog("Linked conversation", [], denied ? "You may not read that conversation, or it no longer exists." : "The transcript could not be loaded. Please try again.");
+      transcriptDialog(t.linkedConversation, [], denied ? t.linkedDenied : t.linkedFailed);
     }
   }
 }

@@ -5,6 +5,7 @@ import { api } from "../shared/api";
 import { h, replace, setText } from "../shared/dom";
 import { forgetLogin, loginForm, logout, storedLogin, type Login } from "../shared/session";
 import type { UploadLimits } from "../shared/upload";
+import { OfferAnnouncer, titleOffers } from "./announce";
 import { CallbackList } from "./callbacks";
 import { AgentConnection } from "./connection";
 import { ConversationList } from "./conversations";
@@ -13,12 +14,15 @@ import { CustomerPanel } from "./customer";
 import { closeDialog, escalateDialog, transferDialog } from "./dialogs";
 import { isEmail } from "./email_conversation";
 import { errorSentence } from "./errors";
+import { Leaving } from "./leaving";
 import { Notifier } from "./notify";
 import { OfferList } from "./offers";
 import { searchBox } from "./search";
 import { installShortcuts } from "./shortcuts";
 import { StateSwitch } from "./state";
 import type { AgentState, Canned, Conversation, Directory } from "./types";
+import { langSwitch } from "../shared/lang_switch";
+import { t, word } from "./strings";
 
 const ROLE = "agent";
 const root = document.getElementById("app") ?? document.body;
@@ -26,7 +30,7 @@ const notifier = new Notifier();
 
 
 async function start(notice = ""): Promise<void> {
-  const login = storedLogin(ROLE) ?? (await loginForm(root, ROLE, "Agent console", notice));
+  const login = storedLogin(ROLE) ?? (await loginForm(root, ROLE, t.consoleTitle, notice));
   notifier.unlock();
   runConsole(login);
 }
@@ -34,7 +38,7 @@ async function start(notice = ""): Promise<void> {
 function runConsole(login: Login): void {
   let canned: Canned[] = [];
   let directory: Directory = { queues: [], agents: [], wrapup_codes: [] };
-  // Topic labels come from the tenant's public widget config (English labels in the console).
+  // Topic labels come from the tenant's public widget config (in the console's language when it has one).
   const topicNames: Record<string, string> = {};
   const topicName = (id: string) => topicNames[id] ?? id;
   // The gateway's message length limit, from the same public config (its default until loaded).
@@ -61,12 +65,13 @@ function runConsole(login: Login): void {
   const conn = new AgentConnection(login, {
     status: (s) => {
       connEl.dataset.status = s;
-      setText(connEl, { connecting: "Connecting…", online: "Connected", reconnecting: "Reconnecting…", failed: "Disconnected" }[s]);
+      setText(connEl, t.conn[s]);
     },
     hello: () => setText(nameEl, conn.agentName),
     conversations: () => {
       convList.render();
       if (activeId && !conn.conversations.has(activeId)) select(null);
+      leaving.settle(); // finishing first: the last one closed
     },
     messages: (id) => {
       if (id === activeId) {
@@ -74,25 +79,32 @@ function runConsole(login: Login): void {
         if (!document.hidden) conn.markRead(id);
       }
     },
-    offers: () => offerList.render(),
+    offers: () => {
+      offerList.render();
+      titleOffers(conn.offers.size);
+    },
     callbacks: () => callbackList.render(),
-    newOffer: (o) => notifier.offer("New offer", `${o.contact?.name || "Customer"} · ${topicName(o.topic)}`),
+    newOffer: (o) => {
+      notifier.offer(t.newOffer, `${o.contact?.name || t.customer} · ${topicName(o.topic)}`);
+      announcer.announce(t.offerAnnounce(o.channel, o.contact?.name || t.customer, topicName(o.topic)));
+    },
     state: (s, reason) => {
       stateSwitch.set(s);
       // Only changes the agent did not ask for are worth a word (e.g. away after missed offers).
-      if (reason && reason !== "requested" && s !== requestedState) toast(`You were set ${s}: ${reason.replace(/_/g, " ")}.`);
+      if (reason && reason !== "requested" && s !== requestedState) toast(t.setBy(word(t.stateWords, s), word(t.reasons, reason)));
       requestedState = s;
     },
     unauthorized: () => {
       forgetLogin(ROLE);
       conn.stop();
-      void start("Your session has ended. Please log in again.");
+      void start(t.sessionEnded);
     },
-    unassigned: (_id, reason) => toast(`A conversation was moved away${reason ? ` (${reason.replace(/_/g, " ")})` : ""}.`),
+    unassigned: (id, reason) => {
+      if (!leaving.handedBack(id)) toast(t.movedAway(word(t.reasons, reason)));
+    },
     isActive: (id) => id === activeId,
     rated: (_id, name, score, comment) =>
-      toast(`${name} rated the conversation ${"★".repeat(score)}${"☆".repeat(5 - score)} (${score}/5)` +
-        (comment ? `: “${comment.slice(0, 140)}”` : ".")),
+      toast(t.rated(name, `${"★".repeat(score)}${"☆".repeat(5 - score)}`, score, comment ? comment.slice(0, 140) : "")),
   });
 
   const select = (id: string | null) => {
@@ -110,33 +122,51 @@ function runConsole(login: Login): void {
   };
 
   const stateSwitch = new StateSwitch(async (s: AgentState) => {
+    if (s === "offline") return leaving.request("offline"); // asks first when conversations are open
+    leaving.cancel();
     requestedState = s;
     const ack = await conn.setState(s);
-    if (ack.error) toast(`Could not change state. ${errorSentence(ack.error)}`);
+    if (ack.error) toast(t.stateFailed(errorSentence(ack.error)));
   });
+  const changeState = async (s: AgentState, handBack = false): Promise<string | null> => {
+    requestedState = s;
+    const ack = await conn.setState(s, handBack);
+    return ack.error ? t.stateFailed(errorSentence(ack.error)) : null;
+  };
+  const leaving = new Leaving(conn, {
+    leave: async (goal, handBack) => {
+      if (goal === "offline" || handBack) {
+        const problem = await changeState("offline", handBack);
+        if (problem || goal === "offline") return problem;
+      }
+      conn.stop();
+      await logout(ROLE, login); // offline in the ACD at once (gateway/api/login.py)
+      location.reload();
+      return null;
+    },
+    away: () => changeState("away"),
+    toast: (text) => toast(text),
+  });
+  const announcer = new OfferAnnouncer();
   const nameEl = h("span", { class: "agent-name" }, login.name ?? "");
   const connEl = h("span", { class: "conn", role: "status" });
   const mute = h("button", { class: "btn small", type: "button", "aria-pressed": "false", "data-action": "mute" });
   const drawMute = () => {
     mute.setAttribute("aria-pressed", String(notifier.muted));
-    setText(mute, notifier.muted ? "Sound off" : "Sound on");
+    setText(mute, notifier.muted ? t.soundOff : t.soundOn);
   };
   mute.addEventListener("click", () => {
     notifier.setMuted(!notifier.muted);
     drawMute();
   });
   drawMute();
-  const notifyButton = h("button", { class: "btn small", type: "button", hidden: !notifier.canAskPermission }, "Desktop alerts");
+  const notifyButton = h("button", { class: "btn small", type: "button", hidden: !notifier.canAskPermission }, t.desktopAlerts);
   notifyButton.addEventListener("click", async () => {
     await notifier.askPermission();
     notifyButton.hidden = !notifier.canAskPermission;
   });
-  const logoutButton = h("button", { class: "btn small", type: "button" }, "Log out");
-  logoutButton.addEventListener("click", async () => {
-    conn.stop();
-    await logout(ROLE, login);
-    location.reload();
-  });
+  const logoutButton = h("button", { class: "btn small", type: "button" }, t.logout);
+  logoutButton.addEventListener("click", () => leaving.request("logout")); // asks first when conversations are open
 
   const offerList = new OfferList(conn, topicName, (id) => select(id), toast);
   const callbackList = new CallbackList(conn, login.token, toast);
@@ -153,21 +183,21 @@ function runConsole(login: Login): void {
       await loadDirectory(); // agents' states change: show them as they are now
       transferDialog(directory, login.agent_id, async (target) => {
         const ack = await conn.transfer(conv.conversation_id, target);
-        if (ack.error) return errorSentence(ack.error, "The transfer did not work. Please try again.");
-        done(conv, "Conversation transferred.");
+        if (ack.error) return errorSentence(ack.error, t.transferFailed);
+        done(conv, t.transferred);
         return null;
       });
     },
     escalate: (conv) =>
       escalateDialog(customer.current ?? conv.contact, async (request) => {
         const ack = await conn.escalate(conv.conversation_id, request);
-        if (ack.error) return errorSentence(ack.error, "The escalation did not work. Please try again.");
+        if (ack.error) return errorSentence(ack.error, t.escalateFailed);
         toast(
           request.to === "email"
-            ? "The customer will be answered by email."
+            ? t.answeredByEmail
             : request.to === "callback_offer"
-              ? "Callback offered: the customer confirms it on their messenger."
-              : "Callback requested.",
+              ? t.callbackOffered
+              : t.callbackRequested,
         );
         return null;
       }, !isEmail(conv), conv.channel === "messaging" ? { channelType: conv.channel_type } : null),
@@ -175,12 +205,12 @@ function runConsole(login: Login): void {
       const queue = conn.workspace.wrapup[conv.queue ?? ""]; // the queue's codes by name, maybe required
       closeDialog(queue?.codes.length ? queue.codes : directory.wrapup_codes, async (code) => {
         const ack = await conn.close(conv.conversation_id, code);
-        if (ack.error) return errorSentence(ack.error, "The conversation could not be closed. Please try again.");
-        done(conv, "Conversation closed.");
+        if (ack.error) return errorSentence(ack.error, t.closeFailed);
+        done(conv, t.closed);
         return null;
       }, !!queue?.required);
     },
-    dismiss: (conv) => done(conv, "Conversation removed from the list."),
+    dismiss: (conv) => done(conv, t.removed),
   }, () => messageChars, login.token, () => uploadLimits);
   installShortcuts({
     nextUnread: () => {
@@ -199,18 +229,20 @@ function runConsole(login: Login): void {
       h(
         "header",
         { class: "topbar" },
-        h("span", { class: "brand" }, "omnirelay", h("small", null, "Agent console")),
+        h("h1", { class: "brand" }, "omnirelay", h("small", null, t.consoleTitle)),
         stateSwitch.el,
         h("span", { class: "spacer" }),
         searchBox(login.token),
         connEl,
+        langSwitch(),
         notifyButton,
         mute,
         nameEl,
         logoutButton,
       ),
-      h("div", { class: "agent-main" }, h("div", { class: "sidebar" }, offerList.el, callbackList.el, convList.el), view.el, customer.el),
+      h("main", { class: "agent-main" }, h("div", { class: "sidebar" }, offerList.el, callbackList.el, convList.el), view.el, customer.el),
       toastEl,
+      announcer.el,
     ),
   );
   stateSwitch.set("offline");
@@ -229,7 +261,9 @@ function runConsole(login: Login): void {
     `/api/v1/widget/config?tenant=${encodeURIComponent(login.tenant ?? "demo")}`,
   )
     .then((c) => {
-      for (const t of c?.topics ?? []) topicNames[t.id] = t.label?.en ?? Object.values(t.label ?? {})[0] ?? t.id;
+      for (const topic of c?.topics ?? []) {
+        topicNames[topic.id] = topic.label?.[t.lang] ?? topic.label?.en ?? Object.values(topic.label ?? {})[0] ?? topic.id;
+      }
       if (typeof c?.message_chars === "number" && c.message_chars > 0) messageChars = c.message_chars;
       if (typeof c?.upload_bytes === "number" && c.upload_bytes > 0) uploadLimits.bytes = c.upload_bytes;
       if (Array.isArray(c?.upload_types)) uploadLimits.types = c.upload_types.filter((t) => typeof t === "string");

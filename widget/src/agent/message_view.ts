@@ -9,16 +9,10 @@ import { clockTime } from "../shared/format";
 import type { Entry } from "../shared/keyedlist";
 import { linkified } from "../shared/links";
 import type { Message } from "../shared/messages";
+import { sharedTexts } from "../shared/strings";
+import { t } from "./strings";
 
-export const ATTACHMENT_TEXTS: AttachmentTexts = {
-  loading: "Loading file…",
-  unavailable: (reason) => `File unavailable: ${reason}`,
-  tooLarge: (name, size) => `${name}${size ? ` (${size})` : ""} is too large to fetch`,
-  fetchFailed: "the gateway could not serve it",
-  openImage: (name) => `Open image ${name}`,
-  fallbackName: "file",
-  lang: "en",
-};
+export const ATTACHMENT_TEXTS: AttachmentTexts = sharedTexts().attachments;
 
 export interface MessageContext {
   selfId: string | null;
@@ -35,22 +29,22 @@ export interface MessageContext {
 }
 
 const STATUS: Record<string, { mark: string; words: string }> = {
-  sent: { mark: "✓", words: "Sent" },
-  delivered: { mark: "✓✓", words: "Delivered" },
-  read: { mark: "✓✓", words: "Read" },
-  held: { mark: "", words: "Waiting for the channel" },
+  sent: { mark: "✓", words: t.statusWords.sent },
+  delivered: { mark: "✓✓", words: t.statusWords.delivered },
+  read: { mark: "✓✓", words: t.statusWords.read },
+  held: { mark: "", words: t.statusWords.held },
 };
 
 const snippet = (m: Message | undefined) => {
-  if (!m) return "an earlier message";
-  const text = m.text || m.attachments?.[0]?.name || "a file";
+  if (!m) return t.earlierMessage;
+  const text = m.text || m.attachments?.[0]?.name || t.aFile;
   return `“${text.length > 40 ? `${text.slice(0, 39)}…` : text}”`;
 };
 
 function statusLine(m: Message): HTMLElement | null {
   if (!m.status) return null;
   if (m.status === "failed") {
-    return h("div", { class: "status", "data-status": "failed", role: "note" }, `⚠ Not delivered${m.status_reason ? `: ${m.status_reason}` : "."}`);
+    return h("div", { class: "status", "data-status": "failed", role: "note" }, t.notDelivered(m.status_reason ?? ""));
   }
   const s = STATUS[m.status];
   if (!s) return null;
@@ -63,10 +57,10 @@ function statusLine(m: Message): HTMLElement | null {
 }
 
 function textPart(m: Message, ctx: MessageContext): HTMLElement {
-  if (m.unsupported) return h("div", { class: "text unsupported" }, `Unsupported message type: ${m.unsupported}`);
+  if (m.unsupported) return h("div", { class: "text unsupported" }, t.unsupported(m.unsupported));
   if (typeof m.edit_of === "number") {
     const target = m.edit_of;
-    const link = h("a", { class: "edit-of", href: `#msg-${target}`, title: `Changes ${snippet(ctx.lookup(target))}` }, "edited");
+    const link = h("a", { class: "edit-of", href: `#msg-${target}`, title: t.changes(snippet(ctx.lookup(target))) }, t.edited);
     link.addEventListener("click", (ev) => {
       ev.preventDefault();
       ctx.reveal(target);
@@ -81,10 +75,10 @@ function draw(m: Message, ctx: MessageContext): HTMLElement {
   if (kind === "system") {
     return h("div", { class: "msg system", "data-seq": m.seq, "data-author": kind }, h("span", { class: "text" }, m.text));
   }
-  const name = m.author?.name || (kind === "visitor" ? "Customer" : "Agent");
+  const name = m.author?.name || (kind === "visitor" ? t.customer : t.agent);
   if (m.reaction) {
     const { emoji, target_seq } = m.reaction;
-    const words = emoji ? `${name} reacted ${emoji} to ${snippet(ctx.lookup(target_seq))}` : `${name} removed a reaction from ${snippet(ctx.lookup(target_seq))}`;
+    const words = emoji ? t.reacted(name, emoji, snippet(ctx.lookup(target_seq))) : t.unreacted(name, snippet(ctx.lookup(target_seq)));
     return h("div", { class: "msg reaction", "data-seq": m.seq, "data-author": kind }, h("span", { class: "text" }, words));
   }
   const authorId = (m.author as { id?: string } | undefined)?.id;
@@ -107,10 +101,10 @@ function draw(m: Message, ctx: MessageContext): HTMLElement {
       { class: "meta" },
       h("span", { class: "author" }, name),
       kind === "note"
-        ? h("span", { class: "note-tag", title: "Only agents and supervisors see this" },
-            (m as { whisper?: boolean }).whisper ? "Supervisor whisper" : "Internal note")
+        ? h("span", { class: "note-tag", title: t.staffOnly },
+            (m as { whisper?: boolean }).whisper ? t.whisper : t.noteTag)
         : null,
-      h("time", { datetime: new Date(m.ts * 1000).toISOString() }, clockTime(m.ts)),
+      h("time", { datetime: new Date(m.ts * 1000).toISOString() }, clockTime(m.ts, t.lang)),
       mail?.auto ? autoLabel(mail) : null,
     ),
     mail ? mailHeader(mail, ctx.threadSubject) : null,

@@ -7,6 +7,7 @@ import { channelIcon, channelName } from "../shared/icons";
 import type { AgentConnection } from "./connection";
 import { errorSentence } from "./errors";
 import type { Offer } from "./types";
+import { t } from "./strings";
 
 export class OfferList {
   readonly el = h("section", { class: "offers", "aria-labelledby": "offers-title" });
@@ -20,7 +21,7 @@ export class OfferList {
     private readonly onAccepted: (conversationId: string) => void,
     private readonly toast: (text: string) => void,
   ) {
-    this.el.append(h("h3", { id: "offers-title" }, "Offers ", this.count), this.list);
+    this.el.append(h("h2", { id: "offers-title", class: "section-title" }, `${t.offers} `, this.count), this.list);
     setInterval(() => this.tick(), 250);
   }
 
@@ -44,13 +45,13 @@ export class OfferList {
     const wait = h("span", { class: "waited" });
     const left = h("span", { class: "left" });
     const bar = h("span", { class: "bar" });
-    const accept = h("button", { class: "btn primary small", type: "button", "data-action": "accept" }, "Accept");
-    const decline = h("button", { class: "btn small", type: "button", "data-action": "decline" }, "Decline");
-    const name = offer.contact?.name || "Customer";
+    const accept = h("button", { class: "btn primary small", type: "button", "data-action": "accept" }, t.accept);
+    const decline = h("button", { class: "btn small", type: "button", "data-action": "decline" }, t.decline);
+    const name = offer.contact?.name || t.customer;
     accept.addEventListener("click", async () => {
       accept.disabled = decline.disabled = true;
       const ack = await this.conn.accept(offer.offer_id);
-      if (ack.error) this.toast(`Could not accept. ${errorSentence(ack.error)}`);
+      if (ack.error) this.toast(t.acceptFailed(errorSentence(ack.error)));
       // A callback becomes a voice item in the sidebar, not the open conversation.
       else if (offer.channel !== "voice" && (ack.conversation?.conversation_id || offer.conversation_id)) {
         this.onAccepted(ack.conversation?.conversation_id ?? offer.conversation_id);
@@ -62,7 +63,7 @@ export class OfferList {
     });
     const el = h(
       "li",
-      { class: "offer-card", "data-offer-id": offer.offer_id, "aria-label": `Offer: ${name}` },
+      { class: "offer-card", "data-offer-id": offer.offer_id, "aria-label": t.offerLabel(name) },
       h("div", { class: "offer-head" }, channelIcon(type), h("strong", { class: "offer-name" }, name)),
       h(
         "div",
@@ -71,10 +72,10 @@ export class OfferList {
         h("span", null, this.topicName(offer.topic)),
         h("span", { class: "lang" }, (offer.language || "").toUpperCase()),
       ),
-      offer.callback ? h("div", { class: "offer-meta offer-callback" }, `Callback to ${offer.callback.phone} · attempt ${offer.callback.attempt}`) : null,
-      offer.preview ? h("p", { class: "offer-preview", title: "The customer's first message" }, offer.preview) : null,
-      offer.note ? h("p", { class: "offer-note", title: "Handover note from the previous agent" }, h("strong", null, "Note: "), offer.note) : null,
-      h("div", { class: "offer-times" }, h("span", null, "Waited ", wait), left),
+      offer.callback ? h("div", { class: "offer-meta offer-callback" }, t.callbackTo(offer.callback.phone, offer.callback.attempt)) : null,
+      offer.preview ? h("p", { class: "offer-preview", title: t.firstMessage }, offer.preview) : null,
+      offer.note ? h("p", { class: "offer-note", title: t.handoverNoteTitle }, h("strong", null, t.notePrefix), offer.note) : null,
+      h("div", { class: "offer-times" }, h("span", null, t.waited, wait), left),
       h("div", { class: "countdown", "aria-hidden": "true" }, bar),
       h("div", { class: "offer-actions" }, accept, decline),
     );
@@ -91,7 +92,7 @@ export class OfferList {
       const elapsed = (now - offer.received) / 1000;
       const remaining = Math.max(0, (offer.expires_in_s ?? 0) - elapsed);
       setText(card.wait, duration((offer.waited_s ?? 0) + elapsed));
-      setText(card.left, `${Math.ceil(remaining)} s left`);
+      setText(card.left, t.secondsLeft(Math.ceil(remaining)));
       card.left.classList.toggle("urgent", remaining <= 5);
       card.bar.style.width = offer.expires_in_s ? `${(remaining / offer.expires_in_s) * 100}%` : "0";
       if (remaining <= 0) card.el.classList.add("expired");

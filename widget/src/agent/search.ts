@@ -10,6 +10,7 @@ import { dateTime } from "../shared/format";
 import { channelIcon, channelName } from "../shared/icons";
 import { transcriptDialog } from "./dialogs";
 import { allMessages } from "./history";
+import { t, word } from "./strings";
 
 export interface SnippetPart {
   text: string;
@@ -35,15 +36,15 @@ interface SearchPage {
   next: string | null;
 }
 
-const FIELDS: [name: string, label: string, type: string][] = [
-  ["q", "Words", "search"],
-  ["contact", "Customer (name, email, phone, messenger id)", "text"],
-  ["channel", "Channel", "text"],
-  ["queue", "Queue", "text"],
-  ["agent", "Agent", "text"],
-  ["wrapup_code", "Wrap-up code", "text"],
-  ["from", "From", "date"],
-  ["to", "To", "date"],
+const FIELDS: [name: string, type: string][] = [
+  ["q", "search"],
+  ["contact", "text"],
+  ["channel", "text"],
+  ["queue", "text"],
+  ["agent", "text"],
+  ["wrapup_code", "text"],
+  ["from", "date"],
+  ["to", "date"],
 ];
 
 /** The snippet as text nodes, its matches in <mark>. */
@@ -56,7 +57,7 @@ export class SearchPanel {
   private readonly form: HTMLFormElement;
   private readonly status = h("p", { class: "search-status muted", role: "status", "aria-live": "polite" });
   private readonly list = h("ul", { class: "search-results", role: "list" });
-  private readonly more = h("button", { class: "btn small", type: "button", hidden: true, "data-action": "search-more" }, "More results");
+  private readonly more = h("button", { class: "btn small", type: "button", hidden: true, "data-action": "search-more" }, t.moreResults);
   private next: string | null = null;
   private params = new URLSearchParams();
   private generation = 0;
@@ -69,15 +70,15 @@ export class SearchPanel {
     this.form = h(
       "form",
       { class: "search-form", role: "search" },
-      fields.map(([name, label, type]) =>
+      fields.map(([name, type]) =>
         h(
           "label",
           { class: `search-field search-field-${name}` },
-          h("span", null, label),
+          h("span", null, t.searchFields[name]),
           h("input", { name, type, value: name === "q" ? options.initial ?? "" : "", maxlength: 200, autocomplete: "off" }),
         ),
       ),
-      h("button", { class: "btn primary", type: "submit" }, "Search"),
+      h("button", { class: "btn primary", type: "submit" }, t.search),
     );
     this.form.addEventListener("submit", (ev) => {
       ev.preventDefault();
@@ -106,7 +107,7 @@ export class SearchPanel {
     const generation = first ? ++this.generation : this.generation;
     const params = new URLSearchParams(this.params);
     if (!first && this.next) params.set("cursor", this.next);
-    setText(this.status, "Searching…");
+    setText(this.status, t.searching);
     this.more.hidden = true;
     try {
       const page = await api<SearchPage>(`/api/v1/search?${params}`, { token: this.token });
@@ -115,22 +116,22 @@ export class SearchPanel {
       this.next = page.next;
       this.more.hidden = !page.next;
       const shown = this.list.children.length;
-      setText(this.status, shown ? `${shown}${page.next ? "+" : ""} conversation${shown === 1 ? "" : "s"} found.` : "Nothing found.");
+      setText(this.status, shown ? t.found(shown, !!page.next) : t.nothingFound);
     } catch (err) {
       if (generation !== this.generation) return;
-      setText(this.status, err instanceof ApiError && err.status !== 500 ? err.message : "The search did not work. Please try again.");
+      setText(this.status, err instanceof ApiError && err.status !== 500 && t.lang === "en" ? err.message : t.searchFailed);
     }
   }
 
   private item(r: SearchResult): HTMLElement {
     const type = r.channel_type || r.channel;
-    const when = r.created_at ? dateTime(r.created_at) : "";
-    const who = r.contact.name || r.contact.email || r.contact.phone || "Unknown customer";
+    const when = r.created_at ? dateTime(r.created_at, t.lang) : "";
+    const who = r.contact.name || r.contact.email || r.contact.phone || t.unknownCustomer;
     const button = h(
       "button",
       { type: "button", class: "search-hit", "data-conversation-id": r.id },
       h("span", { class: "search-head" }, channelIcon(type, true), h("strong", { class: "search-contact" }, who), h("span", { class: "muted" }, ` · ${channelName(type)}`)),
-      h("span", { class: "muted search-meta" }, [when, r.queue, r.agent_id, r.state].filter(Boolean).join(" · ")),
+      h("span", { class: "muted search-meta" }, [when, r.queue, r.agent_id, word(t.convStates, r.state)].filter(Boolean).join(" · ")),
       r.snippet_parts.length ? snippetView(r.snippet_parts) : null,
     );
     button.addEventListener("click", async () => {
@@ -138,7 +139,7 @@ export class SearchPanel {
       try {
         transcriptDialog(title, await allMessages(r.id, this.token));
       } catch (err) {
-        transcriptDialog(title, [], err instanceof ApiError ? err.message : "The conversation could not be loaded.");
+        transcriptDialog(title, [], err instanceof ApiError && t.lang === "en" ? err.message : t.conversationNotLoaded);
       }
     });
     return h("li", null, button);
@@ -147,7 +148,7 @@ export class SearchPanel {
 
 /** The agent console's search box: submitting it opens the search (with every filter) in a dialog. */
 export function searchBox(token: string): HTMLElement {
-  const input = h("input", { type: "search", name: "q", placeholder: "Search conversations", "aria-label": "Search conversations", maxlength: 200 });
+  const input = h("input", { type: "search", name: "q", placeholder: t.searchConversations, "aria-label": t.searchConversations, maxlength: 200 });
   const form = h("form", { class: "search-box", role: "search" }, input);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -158,9 +159,9 @@ export function searchBox(token: string): HTMLElement {
       h(
         "div",
         { class: "search-dialog-body" },
-        h("h2", { id: "search-title" }, "Search conversations"),
+        h("h2", { id: "search-title" }, t.searchConversations),
         panel.el,
-        h("div", { class: "row" }, h("button", { class: "btn", type: "button", onclick: () => dialog.close() }, "Close")),
+        h("div", { class: "row" }, h("button", { class: "btn", type: "button", onclick: () => dialog.close() }, t.close)),
       ),
     );
     dialog.addEventListener("close", () => dialog.remove());

@@ -3,6 +3,7 @@
 // or with a dialog open, and never with Ctrl/Alt/Meta (the browser's own shortcuts stay).
 
 import { h } from "../shared/dom";
+import { t } from "./strings";
 
 export interface ShortcutTargets {
   /** The next conversation with unread messages after the open one (cycling), if any. */
@@ -11,14 +12,7 @@ export interface ShortcutTargets {
   canned(): void;
 }
 
-const KEYS: [string, string][] = [
-  ["A", "Accept the oldest offer"],
-  ["D", "Decline the oldest offer"],
-  ["J", "Next conversation with unread messages"],
-  ["C", "Close (or wrap up) the open conversation"],
-  ["/", "Canned answers"],
-  ["?", "Show this list"],
-];
+const KEYS = ["A", "D", "J", "C", "/", "?"];
 
 function typing(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
@@ -33,9 +27,9 @@ function clickFirst(selector: string): void {
 /** The cheat sheet, a modal dialog listing the keys. */
 function cheatSheet(): void {
   const dialog = h("dialog", { class: "shortcuts", "aria-labelledby": "shortcuts-title" },
-    h("h2", { id: "shortcuts-title" }, "Keyboard shortcuts"),
-    h("dl", null, KEYS.flatMap(([key, words]) => [h("dt", null, h("kbd", null, key)), h("dd", null, words)])),
-    h("div", { class: "row" }, h("button", { class: "btn", type: "button", onclick: () => dialog.close() }, "Close")));
+    h("h2", { id: "shortcuts-title" }, t.shortcutsTitle),
+    h("dl", null, KEYS.flatMap((key) => [h("dt", null, h("kbd", null, key)), h("dd", null, t.shortcuts[key])])),
+    h("div", { class: "row" }, h("button", { class: "btn", type: "button", onclick: () => dialog.close() }, t.close)));
   dialog.addEventListener("close", () => dialog.remove());
   document.body.append(dialog);
   dialog.showModal();

@@ -2,15 +2,16 @@
 
 import { h } from "../shared/dom";
 import type { AgentState } from "./types";
+import { t } from "./strings";
 
 const STATES: [AgentState, string][] = [
-  ["available", "Available"],
-  ["away", "Away"],
-  ["offline", "Offline"],
+  ["available", t.states.available],
+  ["away", t.states.away],
+  ["offline", t.states.offline],
 ];
 
 export class StateSwitch {
-  readonly el = h("div", { class: "state-switch", role: "radiogroup", "aria-label": "Your state" });
+  readonly el = h("div", { class: "state-switch", role: "radiogroup", "aria-label": t.yourState });
   private readonly buttons = new Map<AgentState, HTMLButtonElement>();
 
   constructor(private readonly change: (state: AgentState) => void) {

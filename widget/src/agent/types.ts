@@ -36,6 +36,8 @@ export interface ConversationSummary {
   subject?: string;
   /** Label ids on the conversation (names in Workspace.labels). */
   labels?: string[];
+  /** Widget conversations: whether the visitor had a tab open when this summary was made. */
+  customer_present?: boolean;
 }
 
 /** The callback a voice offer/item is about (attempt counts from 1). */
@@ -91,6 +93,9 @@ export interface Conversation extends ConversationSummary {
   closeReason: string;
   loaded: boolean;
   notes: string[];
+  /** What the gateway said since of the customer's presence (agent/presence.ts). */
+  presence?: "" | "left" | "back" | "unreachable";
+  presenceDetail?: string;
 }
 
 export interface Directory {

@@ -7,6 +7,7 @@ import { h, setText } from "../shared/dom";
 import { nowSeconds } from "../shared/format";
 import { channelName } from "../shared/icons";
 import type { Conversation } from "./types";
+import { t } from "./strings";
 
 const DAY_S = 24 * 3600;
 const TICK_MS = 15_000;
@@ -31,9 +32,9 @@ export function shutWindow(c: Conversation): void {
 /** "3 h 12 min", "12 min", "less than a minute". */
 export function timeLeft(seconds: number): string {
   const minutes = Math.floor(seconds / 60);
-  if (minutes < 1) return "less than a minute";
+  if (minutes < 1) return t.lessThanMinute;
   const hours = Math.floor(minutes / 60);
-  return hours ? `${hours} h ${minutes % 60} min` : `${minutes} min`;
+  return hours ? t.hoursMinutes(hours, minutes % 60) : t.minutes(minutes);
 }
 
 const platform = (c: Conversation) =>
@@ -81,7 +82,7 @@ export class ReplyWindow {
     const shut = active && windowShut(c!);
     this.bar.hidden = !active || shut;
     if (active && !shut) {
-      setText(this.bar, `Reply window: ${timeLeft(c!.window_closes_at! - nowSeconds())} left`);
+      setText(this.bar, t.windowLeft(timeLeft(c!.window_closes_at! - nowSeconds())));
       this.bar.classList.toggle("ending", c!.window_closes_at! - nowSeconds() < 3600);
     }
     this.closedPanel.hidden = !shut;
@@ -94,7 +95,7 @@ export class ReplyWindow {
   private drawClosed(c: Conversation): void {
     const error = h("p", { class: "form-error", role: "alert" });
     const templates = c.templates ?? [];
-    const template = h("button", { class: "btn primary", type: "button", "data-action": "send-template" }, "Send template");
+    const template = h("button", { class: "btn primary", type: "button", "data-action": "send-template" }, t.sendTemplate);
     template.addEventListener("click", async () => {
       template.disabled = true;
       setText(error, null);
@@ -102,13 +103,13 @@ export class ReplyWindow {
       template.disabled = false;
       setText(error, problem);
     });
-    const escalate = h("button", { class: "btn", type: "button", "data-action": "window-escalate", onclick: () => this.actions.escalate(c) }, "Escalate to email");
+    const escalate = h("button", { class: "btn", type: "button", "data-action": "window-escalate", onclick: () => this.actions.escalate(c) }, t.escalateToEmail);
     this.closedPanel.replaceChildren(
       h(
         "p",
         { class: "window-sentence" },
-        `The ${platform(c)} reply window has closed: the customer last wrote more than 24 hours ago, so free text cannot be sent until they write again.`,
-        templates.length ? ` You can send the approved template (${templates.map((l) => l.toUpperCase()).join(", ")}) or continue by email.` : " No template is configured for this channel; you can continue by email.",
+        t.windowClosed(platform(c)),
+        templates.length ? t.windowTemplates(templates.map((l) => l.toUpperCase()).join(", ")) : t.windowNoTemplate,
       ),
       h("div", { class: "row" }, templates.length ? template : null, escalate),
       error,

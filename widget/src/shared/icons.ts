@@ -1,6 +1,7 @@
 // Channel icons (inline SVG, decorative: the channel name is always next to them or in a label).
 
 import { svg } from "./dom";
+import { sharedTexts } from "./strings";
 
 const PATHS: Record<string, string> = {
   widget: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z",
@@ -14,20 +15,8 @@ const PATHS: Record<string, string> = {
   messaging: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z",
 };
 
-const NAMES: Record<string, string> = {
-  widget: "Web chat",
-  chat: "Chat",
-  telegram: "Telegram",
-  whatsapp: "WhatsApp",
-  messenger: "Messenger",
-  slack: "Slack",
-  email: "Email",
-  voice: "Phone",
-  messaging: "Messaging",
-};
-
 export function channelName(type: string): string {
-  return NAMES[type] ?? type;
+  return sharedTexts().channels[type] ?? type;
 }
 
 /** An icon for a channel type; labelled when `labelled`, else hidden from screen readers. */

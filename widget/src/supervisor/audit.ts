@@ -3,6 +3,7 @@
 
 import { ApiError } from "../shared/api";
 import { h, replace, setText } from "../shared/dom";
+import { t } from "./strings";
 
 interface Entry {
   id: string;
@@ -30,13 +31,13 @@ async function fetchPage(token: string, params: URLSearchParams): Promise<[Entry
 
 /** The card: filters, a table of entries, and "Older" while more remain. */
 export function auditCard(token: string): HTMLElement {
-  const actor = h("input", { name: "actor", placeholder: "user id", autocomplete: "off", maxlength: 128 });
-  const action = h("select", { name: "action" }, ACTIONS.map((a) => h("option", { value: a }, a || "any action")));
+  const actor = h("input", { name: "actor", placeholder: t.userId, autocomplete: "off", maxlength: 128 });
+  const action = h("select", { name: "action" }, ACTIONS.map((a) => h("option", { value: a }, a ? t.auditActions[a] ?? a : t.anyAction)));
   const from = h("input", { name: "from", type: "datetime-local" });
   const to = h("input", { name: "to", type: "datetime-local" });
   const body = h("tbody");
   const status = h("p", { class: "audit-status", role: "status", "aria-live": "polite" });
-  const older = h("button", { type: "button", class: "audit-older", hidden: true }, "Older");
+  const older = h("button", { type: "button", class: "audit-older", hidden: true }, t.older);
   let next: string | null = null;
 
   const params = (offset: string): URLSearchParams => {
@@ -48,20 +49,20 @@ export function auditCard(token: string): HTMLElement {
     return p;
   };
   const load = async (offset: string) => {
-    setText(status, "Loading…");
+    setText(status, t.loading);
     try {
       const [entries, more] = await fetchPage(token, params(offset));
       if (offset === "0") replace(body);
       for (const e of entries) {
         body.appendChild(h("tr", { "data-id": e.id },
-          h("td", null, new Date(e.ts * 1000).toLocaleString()), h("td", null, e.actor), h("td", null, e.role),
-          h("td", null, e.action), h("td", { class: "audit-details" }, detailsText(e.details))));
+          h("td", null, new Date(e.ts * 1000).toLocaleString(t.locale)), h("td", null, e.actor), h("td", null, t.roles[e.role] ?? e.role),
+          h("td", { "data-action": e.action }, t.auditActions[e.action] ?? e.action), h("td", { class: "audit-details" }, detailsText(e.details))));
       }
       next = more;
       older.hidden = !more;
-      setText(status, body.children.length ? "" : "No entries.");
+      setText(status, body.children.length ? "" : t.noEntries);
     } catch (err) {
-      setText(status, `Failed: ${(err as Error).message}`);
+      setText(status, t.failed((err as Error).message));
     }
   };
   older.addEventListener("click", () => next && void load(next));
@@ -71,16 +72,16 @@ export function auditCard(token: string): HTMLElement {
       ev.preventDefault();
       void load("0");
     },
-  }, h("label", null, "Actor ", actor), h("label", null, "Action ", action), h("label", null, "From ", from),
-    h("label", null, "To ", to), h("button", { type: "submit" }, "Show"));
+  }, h("label", null, t.actor, actor), h("label", null, t.action, action), h("label", null, t.fromLabel, from),
+    h("label", null, t.toLabel, to), h("button", { type: "submit" }, t.show));
   void load("0");
   return h(
     "section",
-    { class: "card audit-card", "aria-labelledby": "a-title" },
-    h("h2", { id: "a-title" }, "Audit log"),
+    { class: "card audit-card", "aria-labelledby": "audit-title" },
+    h("h2", { id: "audit-title" }, t.auditLog),
     form,
-    h("table", { class: "grid-table audit-table", "aria-label": "Audit log" },
-      h("thead", null, h("tr", null, ["When", "Actor", "Role", "Action", "Details"].map((t) => h("th", { scope: "col" }, t)))), body),
+    h("table", { class: "grid-table audit-table", "aria-label": t.auditLog },
+      h("thead", null, h("tr", null, t.auditHead.map((t) => h("th", { scope: "col" }, t)))), body),
     older,
     status,
   );

@@ -3,6 +3,7 @@
 import { h } from "../shared/dom";
 import { duration } from "../shared/format";
 import type { CallbackFigures, CallbackRow } from "./types";
+import { t } from "./strings";
 
 function pair(today: string, window: string): HTMLTableCellElement {
   return h("td", { class: "num" }, today, h("span", { class: "muted" }, ` / ${window}`));
@@ -17,14 +18,14 @@ function secs(v: number | null | undefined): string {
 }
 
 function ratio(v: number | null | undefined): string {
-  return v === null || v === undefined ? "–" : v.toFixed(1);
+  return v === null || v === undefined ? "–" : v.toLocaleString(t.locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 }
 
 export function callbackTable(rows: CallbackRow[], queueNames: Record<string, string>): HTMLElement {
-  const head = ["Queue", "Open now", "Requests", "Cancelled", "Reached", "Failed", "Attempts per reached", "First attempt (median)", "First attempt (p90)"];
+  const head = t.callbackHead;
   return h(
     "table",
-    { class: "grid-table callbacks", "aria-label": "Callbacks, today / last 15 minutes" },
+    { class: "grid-table callbacks", "aria-label": t.callbackCaption },
     h("thead", null, h("tr", null, head.map((t) => h("th", { scope: "col" }, t)))),
     h(
       "tbody",

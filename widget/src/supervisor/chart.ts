@@ -1,6 +1,7 @@
 // Waiting contacts per queue over the last 30 minutes, as a small inline SVG line chart.
 
 import { h, svg } from "../shared/dom";
+import { t } from "./strings";
 
 const WINDOW_S = 30 * 60;
 const W = 640;
@@ -29,11 +30,11 @@ export function waitingChart(series: Record<string, [number, number][]>, names: 
   for (let i = 0; i <= 4; i++) {
     const v = (top / 4) * i;
     grid.push(svg("line", { x1: PAD.left, x2: W - PAD.right, y1: y(v), y2: y(v), class: "grid" }));
-    grid.push(svg("text", { x: PAD.left - 6, y: y(v) + 4, class: "tick", "text-anchor": "end" }, String(Math.round(v * 10) / 10)));
+    grid.push(svg("text", { x: PAD.left - 6, y: y(v) + 4, class: "tick", "text-anchor": "end" }, (Math.round(v * 10) / 10).toLocaleString(t.locale)));
   }
   for (let m = 30; m >= 0; m -= 5) {
     const ts = now - m * 60;
-    grid.push(svg("text", { x: x(ts), y: H - 6, class: "tick", "text-anchor": "middle" }, m ? `−${m} min` : "now"));
+    grid.push(svg("text", { x: x(ts), y: H - 6, class: "tick", "text-anchor": "middle" }, m ? t.minutesAgo(m) : t.now));
   }
 
   const lines = ids.map((id, i) => {
@@ -51,11 +52,11 @@ export function waitingChart(series: Record<string, [number, number][]>, names: 
     return svg("polyline", { points: coords.join(" "), fill: "none", stroke: COLORS[i % COLORS.length], "stroke-width": 2, "data-queue": id });
   });
 
-  const label = ids.map((id) => `${names[id] ?? id}: ${lastValue(series[id])} waiting`).join(", ");
+  const label = ids.map((id) => t.waitingLabel(names[id] ?? id, lastValue(series[id]))).join(", ");
   const chart = svg(
     "svg",
-    { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": `Waiting contacts over the last 30 minutes. Now ${label || "no data"}.` },
-    svg("title", null, "Waiting contacts, last 30 minutes"),
+    { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": t.chartLabel(label) },
+    svg("title", null, t.chartTitle),
     grid,
     lines,
   );

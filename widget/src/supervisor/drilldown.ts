@@ -8,6 +8,7 @@ import { clockTime, duration, percent } from "../shared/format";
 import type { Message } from "../shared/messages";
 import { act, agentActions, conversationActions, stateLabel, type ActionContext } from "./actions";
 import type { LiveConversation } from "./types";
+import { t, word } from "./strings";
 
 interface StateChange {
   ts: number;
@@ -17,12 +18,12 @@ interface StateChange {
 }
 
 function convRow(c: LiveConversation, open: (id: string) => void): HTMLElement {
-  const who = c.agent ? (c.state === "offered" ? `offered to ${c.agent}` : c.agent) : "nobody yet";
+  const who = c.agent ? (c.state === "offered" ? t.offeredTo(c.agent) : c.agent) : t.nobodyYet;
   const b = h(
     "button",
     { type: "button", class: "drill-item", "data-conversation-id": c.id },
-    h("strong", null, c.contact_name || "Customer"),
-    h("span", { class: "muted" }, ` · ${c.state ?? ""} · ${who} · waited ${duration(c.waited_s ?? 0)}`),
+    h("strong", null, c.contact_name || t.customer),
+    h("span", { class: "muted" }, ` · ${word(t.convStates, c.state)} · ${who} · ${t.waited(duration(c.waited_s ?? 0))}`),
   );
   b.addEventListener("click", () => open(c.id));
   return h("li", null, b);
@@ -53,7 +54,7 @@ export function mountDrilldown(container: HTMLElement, ctx: ActionContext, token
         h("h2", { id: "drill-title" }, title),
         status,
         ...body.filter((n): n is Node => n !== null),
-        h("div", { class: "row" }, h("button", { class: "btn", type: "button", "data-action": "close-drill", onclick: () => d.close() }, "Close")),
+        h("div", { class: "row" }, h("button", { class: "btn", type: "button", "data-action": "close-drill", onclick: () => d.close() }, t.close)),
       ),
     );
     d.addEventListener("close", () => {
@@ -72,7 +73,7 @@ export function mountDrilldown(container: HTMLElement, ctx: ActionContext, token
     h(
       "li",
       { class: `t-${m.author?.kind ?? "system"}`, "data-seq": m.seq },
-      h("span", { class: "t-meta" }, `${m.author?.name || m.author?.kind || ""}${m.author?.kind === "note" ? " (note)" : ""} · ${clockTime(m.ts)}`),
+      h("span", { class: "t-meta" }, `${m.author?.name || m.author?.kind || ""}${m.author?.kind === "note" ? t.noteMark : ""} · ${clockTime(m.ts, t.lang)}`),
       h("span", { class: "t-text" }, m.text),
     );
   const addMessages = (messages: Message[]) => {
@@ -90,10 +91,10 @@ export function mountDrilldown(container: HTMLElement, ctx: ActionContext, token
 
   const openConversation = (id: string) => {
     const conv = ctx.snapshot()?.conversations?.find((c) => c.id === id) ?? { id, state: "closed" };
-    const list = h("ol", { class: "transcript-list drill-transcript", "aria-label": "Transcript" });
+    const list = h("ol", { class: "transcript-list drill-transcript", "aria-label": t.transcript });
     const writer = h("form", { class: "act-group drill-write", hidden: true },
-      h("input", { type: "text", name: "text", maxlength: 4000, placeholder: "Write to the customer", "aria-label": "Write to the customer", autocomplete: "off" }),
-      h("button", { class: "btn small primary", type: "submit" }, "Send"));
+      h("input", { type: "text", name: "text", maxlength: 4000, placeholder: t.writePlaceholder, "aria-label": t.writePlaceholder, autocomplete: "off" }),
+      h("button", { class: "btn small primary", type: "submit" }, t.send));
     writer.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const input = writer.querySelector("input")!;
@@ -101,7 +102,7 @@ export function mountDrilldown(container: HTMLElement, ctx: ActionContext, token
       const ack = await act(ctx.socket, "message", { conversation_id: id, text: input.value, client_id: `s${Date.now()}` });
       if (ack.error) say(ack.error.message, true);
       else {
-        addMessages([{ id: String(ack.id), conversation_id: id, seq: Number(ack.seq), ts: Number(ack.ts), text: input.value, author: { kind: "agent", name: "You" } } as Message]);
+        addMessages([{ id: String(ack.id), conversation_id: id, seq: Number(ack.seq), ts: Number(ack.ts), text: input.value, author: { kind: "agent", name: t.you } } as Message]);
         input.value = "";
       }
     });
@@ -113,14 +114,14 @@ export function mountDrilldown(container: HTMLElement, ctx: ActionContext, token
       addMessages(messages);
       if (canWrite) writer.hidden = false;
     };
-    const who = conv.agent ? (conv.state === "offered" ? `offered to ${conv.agent}` : `with ${conv.agent}`) : "";
-    show(`${conv.contact_name || "Conversation"} · ${conv.state ?? ""}${who ? ` · ${who}` : ""}`, conversationActions(inner, conv, joined), list, writer);
+    const who = conv.agent ? (conv.state === "offered" ? t.offeredTo(conv.agent) : t.withAgent(conv.agent)) : "";
+    show(`${conv.contact_name || t.conversation} · ${word(t.convStates, conv.state)}${who ? ` · ${who}` : ""}`, conversationActions(inner, conv, joined), list, writer);
     allMessages(id, token)
       .then((messages) => {
         if (monitored !== id) replace(list, messages.map(line));
       })
       .catch(() => {
-        if (monitored !== id) replace(list, h("li", { class: "muted" }, "The transcript could not be loaded."));
+        if (monitored !== id) replace(list, h("li", { class: "muted" }, t.transcriptFailed));
       });
   };
 
@@ -131,18 +132,18 @@ export function mountDrilldown(container: HTMLElement, ctx: ActionContext, token
     const waiting = convs.filter((c) => c.state === "queued" || c.state === "offered");
     const serving = convs.filter((c) => c.state !== "queued" && c.state !== "offered");
     show(
-      `Queue ${q?.name || id}`,
-      h("p", { class: "muted" }, `${q?.waiting ?? 0} waiting · longest ${duration(q?.longest_wait_s ?? 0)} · threshold ${q?.sla_threshold_s ?? "–"} s`),
-      h("h3", null, "Waiting"),
-      waiting.length ? h("ul", { class: "drill-list" }, waiting.map((c) => convRow(c, openConversation))) : h("p", { class: "muted" }, "Nobody waits."),
-      h("h3", null, "Being served"),
-      serving.length ? h("ul", { class: "drill-list" }, serving.map((c) => convRow(c, openConversation))) : h("p", { class: "muted" }, "None."),
+      t.queueTitle(q?.name || id),
+      h("p", { class: "muted" }, t.queueSummary(q?.waiting ?? 0, duration(q?.longest_wait_s ?? 0), String(q?.sla_threshold_s ?? "–"))),
+      h("h3", null, t.waiting),
+      waiting.length ? h("ul", { class: "drill-list" }, waiting.map((c) => convRow(c, openConversation))) : h("p", { class: "muted" }, t.nobodyWaits),
+      h("h3", null, t.beingServed),
+      serving.length ? h("ul", { class: "drill-list" }, serving.map((c) => convRow(c, openConversation))) : h("p", { class: "muted" }, t.none),
     );
   };
 
   const openAgent = async (id: string) => {
     const a = ctx.snapshot()?.agents.find((x) => x.id === id);
-    const body = h("div", { class: "drill-agent" }, h("p", { class: "muted" }, "Loading…"));
+    const body = h("div", { class: "drill-agent" }, h("p", { class: "muted" }, t.loading));
     const refresh = async () => {
       const detail = await act(ctx.socket, "agent_detail", { agent_id: id });
       if (detail.error) {
@@ -155,16 +156,16 @@ export function mountDrilldown(container: HTMLElement, ctx: ActionContext, token
       const connected = ctx.snapshot()?.agents.find((x) => x.id === id)?.connected;
       replace(
         body,
-        h("p", null, h("span", { class: `pill state-${info.state}` }, stateLabel(info.state, connected)), ` · occupancy ${percent(info.occupancy)}`),
-        h("h3", null, "Conversations"),
-        convs.length ? h("ul", { class: "drill-list" }, convs.map((c) => convRow(c, openConversation))) : h("p", { class: "muted" }, "None."),
-        h("h3", null, "State today"),
+        h("p", null, h("span", { class: `pill state-${info.state}` }, stateLabel(info.state, connected)), t.occupancy(percent(info.occupancy))),
+        h("h3", null, t.conversations),
+        convs.length ? h("ul", { class: "drill-list" }, convs.map((c) => convRow(c, openConversation))) : h("p", { class: "muted" }, t.none),
+        h("h3", null, t.stateToday),
         states.length
-          ? h("ol", { class: "drill-states" }, states.map((s) => h("li", null, `${clockTime(s.ts)} ${s.state}`, s.reason && s.reason !== "requested" ? h("span", { class: "muted" }, ` (${s.reason.replace(/_/g, " ")})`) : null)))
-          : h("p", { class: "muted" }, "No changes today."),
+          ? h("ol", { class: "drill-states" }, states.map((s) => h("li", null, `${clockTime(s.ts, t.lang)} ${word(t.agentStates, s.state)}`, s.reason && s.reason !== "requested" ? h("span", { class: "muted" }, ` (${word(t.reasons, s.reason)})`) : null)))
+          : h("p", { class: "muted" }, t.noChanges),
       );
     };
-    show(`Agent ${a?.name || id}`, agentActions(inner, id, () => void refresh()), body);
+    show(t.agentTitle(a?.name || id), agentActions(inner, id, () => void refresh()), body);
     await refresh();
   };
 

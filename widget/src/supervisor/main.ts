@@ -12,9 +12,11 @@ import { searchCard } from "./search";
 import { auditCard } from "./audit";
 import { privacyCard } from "./privacy";
 import { waitingChart } from "./chart";
-import { agentTable, channelBroken, channelTable, conversationTable, longWait, queueTable, slBreached, waitBreached } from "./tables";
+import { agentTable, channelBroken, channelTable, healthText, conversationTable, longWait, queueTable, slBreached, waitBreached } from "./tables";
 import type { Snapshot } from "./types";
 import { mountDrilldown } from "./drilldown";
+import { langSwitch } from "../shared/lang_switch";
+import { t } from "./strings";
 
 const ROLE = "supervisor";
 const root = document.getElementById("app") ?? document.body;
@@ -22,7 +24,8 @@ const STALE_S = 6;
 const WINDOW_S = 30 * 60;
 
 async function start(notice = ""): Promise<void> {
-  const login = storedLogin(ROLE) ?? (await loginForm(root, ROLE, "Supervisor dashboard", notice));
+  document.title = `omnirelay · ${t.title}`;
+  const login = storedLogin(ROLE) ?? (await loginForm(root, ROLE, t.title, notice));
   runDashboard(login);
 }
 
@@ -31,9 +34,9 @@ function tile(label: string, value: string, breach = false, id = ""): HTMLElemen
 }
 
 function runDashboard(login: Login): void {
-  const connEl = h("span", { class: "conn", role: "status" }, "Connecting…");
+  const connEl = h("span", { class: "conn", role: "status" }, t.connecting);
   const updated = h("span", { class: "updated", "aria-live": "off" });
-  const tiles = h("section", { class: "tiles", "aria-label": "Summary" });
+  const tiles = h("section", { class: "tiles", "aria-label": t.summary });
   const queues = h("section", { class: "card", "aria-labelledby": "q-title" });
   const chart = h("section", { class: "card", "aria-labelledby": "c-title" });
   const agents = h("section", { class: "card", "aria-labelledby": "a-title" });
@@ -41,7 +44,7 @@ function runDashboard(login: Login): void {
   const channels = h("section", { class: "card", "aria-labelledby": "ch-title", hidden: true });
   const callbacks = h("section", { class: "card", "aria-labelledby": "cb-title", hidden: true });
   const alerts = h("div", { class: "alerts", role: "status", "aria-live": "polite" });
-  const logoutButton = h("button", { class: "btn small", type: "button" }, "Log out");
+  const logoutButton = h("button", { class: "btn small", type: "button" }, t.logout);
 
   replace(
     root,
@@ -51,10 +54,12 @@ function runDashboard(login: Login): void {
       h(
         "header",
         { class: "topbar" },
-        h("span", { class: "brand" }, "omnirelay", h("small", null, "Supervisor dashboard")),
+        h("h1", { class: "brand" }, "omnirelay", h("small", null, t.title)),
         h("span", { class: "spacer" }),
         updated,
         connEl,
+        langSwitch(),
+        login.admin ? h("a", { class: "btn small admin-link", href: "/admin" }, t.admin) : null,
         h("span", { class: "agent-name" }, login.name ?? ""),
         logoutButton,
       ),
@@ -82,36 +87,36 @@ function runDashboard(login: Login): void {
     const waitBreaches = s.queues.filter(waitBreached);
     replace(
       tiles,
-      tile("Waiting", String(waiting), waitBreaches.length > 0, "waiting"),
-      tile("Longest wait", duration(longest), waitBreaches.length > 0, "longest"),
-      tile("Agents available", `${available} / ${online} online`, false, "agents"),
-      tile("Avg. occupancy", percent(occ), false, "occupancy"),
-      tile("Queues under SL target", String(slBreaches.length), slBreaches.length > 0, "sl"),
+      tile(t.waiting, String(waiting), waitBreaches.length > 0, "waiting"),
+      tile(t.longestWait, duration(longest), waitBreaches.length > 0, "longest"),
+      tile(t.agentsAvailable, t.availableOnline(available, online), false, "agents"),
+      tile(t.avgOccupancy, percent(occ), false, "occupancy"),
+      tile(t.queuesUnderSl, String(slBreaches.length), slBreaches.length > 0, "sl"),
     );
     const messages = [
-      ...slBreaches.map((q) => `${q.name || q.id}: service level ${percent(q.service_level)} below target ${percent(q.sla_target)}`),
-      ...waitBreaches.map((q) => `${q.name || q.id}: longest wait ${duration(q.longest_wait_s)} over ${q.sla_threshold_s} s`),
+      ...slBreaches.map((q) => t.slAlert(q.name || q.id, percent(q.service_level), percent(q.sla_target))),
+      ...waitBreaches.map((q) => t.waitAlert(q.name || q.id, duration(q.longest_wait_s), q.sla_threshold_s)),
     ];
     const thresholds = Object.fromEntries(s.queues.map((q) => [q.id, q.sla_threshold_s]));
     const longWaits = (s.conversations ?? []).filter((c) => longWait(c, thresholds)).length;
-    for (const c of (s.channels ?? []).filter(channelBroken)) messages.push(`Channel ${c.id}: ${c.health.replace(/_/g, " ")}`);
-    if (longWaits) messages.push(`${longWaits} waiting ${longWaits === 1 ? "conversation is" : "conversations are"} past the queue's wait threshold`);
+    for (const c of (s.channels ?? []).filter(channelBroken)) messages.push(t.channelAlert(c.id, healthText(c.health)));
+    if (longWaits) messages.push(t.longWaitAlert(longWaits));
     replace(alerts, messages.map((m) => h("p", { class: "alert" }, m)));
-    replace(queues, h("h2", { id: "q-title" }, "Queues"), queueTable(s.queues));
-    replace(agents, h("h2", { id: "a-title" }, "Agents"), agentTable(s.agents, now));
+    replace(queues, h("h2", { id: "q-title" }, t.queues), queueTable(s.queues));
+    replace(agents, h("h2", { id: "a-title" }, t.agents), agentTable(s.agents, now));
     const series = s.series && Object.keys(s.series).length ? s.series : collected;
-    replace(chart, h("h2", { id: "c-title" }, "Waiting, last 30 minutes"), waitingChart(series, queueNames, now));
+    replace(chart, h("h2", { id: "c-title" }, t.waitingChart), waitingChart(series, queueNames, now));
     if (s.channels) {
       channels.hidden = false;
-      replace(channels, h("h2", { id: "ch-title" }, "Channels"), channelTable(s.channels));
+      replace(channels, h("h2", { id: "ch-title" }, t.channels), channelTable(s.channels));
     }
     if (s.callbacks) {
       callbacks.hidden = false;
-      replace(callbacks, h("h2", { id: "cb-title" }, "Callbacks", h("small", null, " today / last 15 min")), callbackTable(s.callbacks, queueNames));
+      replace(callbacks, h("h2", { id: "cb-title" }, t.callbacks, h("small", null, t.todayWindow)), callbackTable(s.callbacks, queueNames));
     }
     if (s.conversations) {
       live.hidden = false;
-      replace(live, h("h2", { id: "l-title" }, "Live conversations"), conversationTable(s.conversations, queueNames, agentNames, thresholds));
+      replace(live, h("h2", { id: "l-title" }, t.liveConversations), conversationTable(s.conversations, queueNames, agentNames, thresholds));
     }
   };
 
@@ -120,26 +125,26 @@ function runDashboard(login: Login): void {
   mountDrilldown(root, { socket, snapshot: () => last, say: () => {} }, login.token);
   socket.on("connect", () => {
     connEl.dataset.status = "online";
-    setText(connEl, "Connected");
+    setText(connEl, t.connected);
   });
   socket.on("disconnect", () => {
     connEl.dataset.status = "reconnecting";
-    setText(connEl, "Reconnecting…");
+    setText(connEl, t.reconnecting);
   });
   socket.on("connect_error", (err: Error & { data?: { message?: string } }) => {
     if (socket.active) {
       connEl.dataset.status = "reconnecting";
-      setText(connEl, "Reconnecting…");
+      setText(connEl, t.reconnecting);
       return;
     }
     forgetLogin(ROLE);
     socket.disconnect();
-    void start(err.data?.message ? `Please log in again (${err.data.message}).` : "Please log in again.");
+    void start(t.loginAgain(t.lang === "en" ? err.data?.message ?? "" : ""));
   });
   socket.on("session_ended", (e: { reason?: string }) => {
     forgetLogin(ROLE);
     socket.disconnect();
-    void start(e?.reason === "expired" ? "Your session has expired. Please log in again." : "You were logged out.");
+    void start(e?.reason === "expired" ? t.sessionExpired : t.loggedOut);
   });
   socket.on("snapshot", (s: Snapshot) => {
     if (!s || !Array.isArray(s.agents) || !Array.isArray(s.queues)) return;
@@ -159,7 +164,7 @@ function runDashboard(login: Login): void {
   setInterval(() => {
     if (!last) return;
     const age = (performance.now() - receivedAt) / 1000;
-    setText(updated, age > STALE_S ? `No update for ${Math.round(age)} s` : "Live");
+    setText(updated, age > STALE_S ? t.noUpdate(Math.round(age)) : t.live);
     updated.classList.toggle("stale", age > STALE_S);
     const now = serverNow();
     for (const td of agents.querySelectorAll<HTMLElement>("td.since")) {

@@ -4,6 +4,7 @@
 
 import { api, ApiError } from "../shared/api";
 import { h, setText } from "../shared/dom";
+import { t } from "./strings";
 
 interface Erasure {
   contact_id: string;
@@ -45,17 +46,17 @@ export function privacyCard(token: string): HTMLElement {
   const contactId = (): string | null => {
     const value = input.value.trim();
     if (!CONTACT_ID.test(value)) {
-      setText(status, "A contact id looks like k_ followed by 16 hex digits (the 360° panel shows it).");
+      setText(status, t.contactIdHint);
       return null;
     }
     return value;
   };
   const run = async (what: () => Promise<string>) => {
-    setText(status, "Working…");
+    setText(status, t.working);
     try {
       setText(status, await what());
     } catch (err) {
-      setText(status, err instanceof ApiError && err.status === 404 ? "There is no such contact." : `Failed: ${(err as Error).message}`);
+      setText(status, err instanceof ApiError && err.status === 404 ? t.noSuchContact : t.failed((err as Error).message));
     }
   };
   const exportButton = h("button", {
@@ -63,29 +64,29 @@ export function privacyCard(token: string): HTMLElement {
     class: "privacy-export",
     onclick: () => {
       const id = contactId();
-      if (id) void run(async () => `Downloaded ${await download(token, id)}.`);
+      if (id) void run(async () => t.downloaded(await download(token, id)));
     },
-  }, "Export (zip)");
+  }, t.exportZip);
   const eraseButton = h("button", {
     type: "button",
     class: "privacy-erase danger",
     onclick: () => {
       const id = contactId();
       if (!id) return;
-      if (!window.confirm(`Erase contact ${id} everywhere — conversations, messages, files? This cannot be undone.`)) return;
+      if (!window.confirm(t.eraseConfirm(id))) return;
       void run(async () => {
         const done = await api<Erasure>(`/api/v1/contacts/${encodeURIComponent(id)}/erase`, { method: "POST", token });
         return done.already_erased
-          ? `Contact ${done.contact_id} had already been erased; nothing was left.`
-          : `Erased contact ${done.contact_id}: ${done.conversations} conversations, ${done.files} files.`;
+          ? t.alreadyErased(done.contact_id)
+          : t.erased(done.contact_id, done.conversations, done.files);
       });
     },
-  }, "Erase…");
+  }, t.erase);
   return h(
     "section",
     { class: "card privacy-card", "aria-labelledby": "p-title" },
-    h("h2", { id: "p-title" }, "Data protection"),
-    h("div", { class: "privacy-form" }, h("label", { for: "privacy-contact" }, "Contact id"), input, exportButton, eraseButton),
+    h("h2", { id: "p-title" }, t.dataProtection),
+    h("div", { class: "privacy-form" }, h("label", { for: "privacy-contact" }, t.contactId), input, exportButton, eraseButton),
     status,
   );
 }

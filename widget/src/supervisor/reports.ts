@@ -6,6 +6,7 @@ import { api, ApiError } from "../shared/api";
 import { h, replace, setText } from "../shared/dom";
 import { duration, percent } from "../shared/format";
 import { seriesChart } from "./reports_chart";
+import { t } from "./strings";
 
 interface Bucket {
   start: number;
@@ -24,7 +25,7 @@ interface ReportBody {
   totals: Figures[];
 }
 
-const INTERVALS: [string, string][] = [["15min", "15 minutes"], ["hour", "Hour"], ["day", "Day"], ["week", "Week"]];
+const INTERVALS: [string, string][] = t.intervals;
 
 function isoDay(d: Date): string {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
@@ -33,6 +34,8 @@ function isoDay(d: Date): string {
 const n = (v: unknown): number => (typeof v === "number" ? v : 0);
 const secs = (v: unknown) => (typeof v === "number" ? duration(v) : "–");
 const ratio = (v: unknown) => percent(typeof v === "number" ? v : null);
+/** The customers' average rating (1–5), "–" without any. */
+const score = (v: unknown) => (typeof v === "number" ? `${v.toFixed(1)} / 5` : "–");
 
 function codes(v: unknown): string {
   const c = (v ?? {}) as Record<string, number>;
@@ -60,21 +63,21 @@ function table(caption: string, head: string[], rows: (string | number)[][], key
 }
 
 function queueTable(totals: Figures[]): HTMLElement {
-  const head = ["Queue", "Offered", "Answered", "Abandoned", "of them short", "Service level", "ASA", "AHT", "Transfers", "Escalations", "Wrap-up codes"];
+  const head = t.reportQueueHead;
   const rows = totals.map((r) => [
     String(r.name ?? r.queue), n(r.offered), n(r.answered), n(r.abandoned), n(r.short_abandoned), ratio(r.service_level),
-    secs(r.asa_s), secs(r.aht_s), n(r.transfers), n(r.escalations), codes(r.wrapup_codes),
+    secs(r.asa_s), secs(r.aht_s), n(r.transfers), n(r.escalations), n(r.ratings), score(r.satisfaction), codes(r.wrapup_codes),
   ]);
-  return table("Queues over the chosen range", head, rows, "data-queue", totals.map((r) => String(r.queue)));
+  return table(t.queuesRange, head, rows, "data-queue", totals.map((r) => String(r.queue)));
 }
 
 function agentTable(totals: Figures[]): HTMLElement {
-  const head = ["Agent", "Offered", "Accepted", "Declined", "Missed", "Handled", "AHT", "Logged in", "Occupancy", "Transfers", "Wrap-up codes"];
+  const head = t.reportAgentHead;
   const rows = totals.map((r) => [
     String(r.name ?? r.agent), n(r.offered), n(r.accepted), n(r.declined), n(r.missed), n(r.handled), secs(r.aht_s),
-    secs(r.logged_in_s), ratio(r.occupancy), n(r.transfers), codes(r.wrapup_codes),
+    secs(r.logged_in_s), ratio(r.occupancy), n(r.transfers), n(r.ratings), score(r.satisfaction), codes(r.wrapup_codes),
   ]);
-  return table("Agents over the chosen range", head, rows, "data-agent", totals.map((r) => String(r.agent)));
+  return table(t.agentsRange, head, rows, "data-agent", totals.map((r) => String(r.agent)));
 }
 
 /** Per interval: the sum of a figure over the rows (queues) of that interval. */
@@ -99,7 +102,7 @@ function serviceLevels(body: ReportBody): { id: string; label: string; points: (
 async function downloadCsv(token: string, dimension: string, query: string, status: HTMLElement): Promise<void> {
   const response = await fetch(`/api/v1/reports/${dimension}?${query}&format=csv`, { headers: { Authorization: `Bearer ${token}` } });
   if (!response.ok) {
-    setText(status, `The CSV could not be made (${response.status}).`);
+    setText(status, t.csvFailed(response.status));
     return;
   }
   const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") ?? "")?.[1] ?? `${dimension}.csv`;
@@ -123,15 +126,15 @@ export function reportsCard(token: string): HTMLElement {
   const form = h(
     "form",
     { class: "report-form" },
-    h("label", { for: "report-from" }, "From"), from,
-    h("label", { for: "report-to" }, "To"), to,
-    h("label", { for: "report-interval" }, "Interval"), interval,
-    h("button", { class: "btn primary", type: "submit" }, "Show"),
+    h("label", { for: "report-from" }, t.from), from,
+    h("label", { for: "report-to" }, t.to), to,
+    h("label", { for: "report-interval" }, t.interval), interval,
+    h("button", { class: "btn primary", type: "submit" }, t.show),
   );
 
   const show = async () => {
     const query = new URLSearchParams({ from: from.value, to: to.value, interval: interval.value }).toString();
-    setText(status, "Loading…");
+    setText(status, t.loading);
     try {
       const [queues, agents] = await Promise.all([
         api<ReportBody>(`/api/v1/reports/queues?${query}`, { token }),
@@ -139,36 +142,36 @@ export function reportsCard(token: string): HTMLElement {
       ]);
       const labels = queues.buckets.map((b) => tick(b.label, queues.interval));
       const open = queues.buckets.some((b) => !b.complete);
-      setText(status, `${queues.buckets.length} intervals, times in ${queues.timezone}${open ? "; the last interval is not over yet" : ""}.`);
+      setText(status, t.intervalsInfo(queues.buckets.length, queues.timezone, open));
       replace(
         charts,
-        h("figure", { class: "report-chart", "data-chart": "volume" }, h("figcaption", null, "Offered, answered and abandoned"),
-          seriesChart("Offered, answered and abandoned per interval", labels, [
-            { id: "offered", label: "Offered", points: summed(queues, "offered") },
-            { id: "answered", label: "Answered", points: summed(queues, "answered") },
-            { id: "abandoned", label: "Abandoned", points: summed(queues, "abandoned") },
-          ], (v) => String(Math.round(v * 10) / 10))),
-        h("figure", { class: "report-chart", "data-chart": "service-level" }, h("figcaption", null, "Service level per queue"),
-          seriesChart("Service level per queue and interval", labels, serviceLevels(queues), (v) => percent(v), 1)),
+        h("figure", { class: "report-chart", "data-chart": "volume" }, h("figcaption", null, t.volume),
+          seriesChart(t.volumeTitle, labels, [
+            { id: "offered", label: t.offered, points: summed(queues, "offered") },
+            { id: "answered", label: t.answered, points: summed(queues, "answered") },
+            { id: "abandoned", label: t.abandoned, points: summed(queues, "abandoned") },
+          ], (v) => (Math.round(v * 10) / 10).toLocaleString(t.locale))),
+        h("figure", { class: "report-chart", "data-chart": "service-level" }, h("figcaption", null, t.slPerQueue),
+          seriesChart(t.slPerQueueTitle, labels, serviceLevels(queues), (v) => percent(v), 1)),
       );
       const csvButton = (dimension: string, label: string) =>
         h("button", { class: "btn small", type: "button", "data-csv": dimension, onclick: () => void downloadCsv(token, dimension, query, status) }, label);
       replace(
         tables,
-        h("div", { class: "report-table-head" }, h("h3", null, "Queues"), csvButton("queues", "Download CSV")),
+        h("div", { class: "report-table-head" }, h("h3", null, t.queues), csvButton("queues", t.downloadCsv)),
         queueTable(queues.totals),
-        h("div", { class: "report-table-head" }, h("h3", null, "Agents"), csvButton("agents", "Download CSV")),
+        h("div", { class: "report-table-head" }, h("h3", null, t.agents), csvButton("agents", t.downloadCsv)),
         agentTable(agents.totals),
       );
     } catch (err) {
       replace(charts);
       replace(tables);
-      setText(status, err instanceof ApiError ? err.message : "The reports could not be loaded.");
+      setText(status, err instanceof ApiError && t.lang === "en" ? err.message : t.reportsFailed);
     }
   };
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     void show();
   });
-  return h("section", { class: "card reports-card", "aria-labelledby": "r-title" }, h("h2", { id: "r-title" }, "Reports"), form, status, charts, tables);
+  return h("section", { class: "card reports-card", "aria-labelledby": "r-title" }, h("h2", { id: "r-title" }, t.reports), form, status, charts, tables);
 }

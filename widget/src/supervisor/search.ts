@@ -2,9 +2,10 @@
 
 import { h } from "../shared/dom";
 import { SearchPanel } from "../agent/search";
+import { t } from "./strings";
 
 /** A card with the search form and its results (every conversation of the tenant). */
 export function searchCard(token: string): HTMLElement {
   const panel = new SearchPanel(token);
-  return h("section", { class: "card search-card", "aria-labelledby": "s-title" }, h("h2", { id: "s-title" }, "Search conversations"), panel.el);
+  return h("section", { class: "card search-card", "aria-labelledby": "s-title" }, h("h2", { id: "s-title" }, t.searchConversations), panel.el);
 }

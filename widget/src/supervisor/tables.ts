@@ -6,6 +6,7 @@ import { duration, percent } from "../shared/format";
 import { channelIcon, channelName } from "../shared/icons";
 import { stateLabel } from "./actions";
 import type { AgentRow, ChannelRow, LiveConversation, QueueRow } from "./types";
+import { t, word } from "./strings";
 
 const secs = (s: number | null | undefined) => (s === null || s === undefined || Number.isNaN(s) ? "–" : duration(s));
 const num = (n: number | null | undefined) => (n === null || n === undefined ? "–" : String(Math.round(n * 10) / 10));
@@ -23,10 +24,10 @@ function cell(text: string, breach = false, note = ""): HTMLTableCellElement {
 }
 
 export function queueTable(queues: QueueRow[]): HTMLElement {
-  const head = ["Queue", "Waiting", "Longest wait", "EWT", "Service level (15 min)", "Abandoned", "ASA", "AHT", "Agents needed"];
+  const head = t.queueHead;
   return h(
     "table",
-    { class: "grid-table queues", "aria-label": "Queues" },
+    { class: "grid-table queues", "aria-label": t.queues },
     h("thead", null, h("tr", null, head.map((t) => h("th", { scope: "col" }, t)))),
     h(
       "tbody",
@@ -39,9 +40,9 @@ export function queueTable(queues: QueueRow[]): HTMLElement {
           { class: sl || lw ? "breached" : null, "data-queue": q.id },
           h("th", { scope: "row" }, q.name || q.id),
           cell(String(q.waiting ?? 0)),
-          cell(secs(q.longest_wait_s), lw, `over ${q.sla_threshold_s} s`),
+          cell(secs(q.longest_wait_s), lw, t.overSeconds(q.sla_threshold_s)),
           cell(secs(q.ewt_s)),
-          cell(`${percent(q.service_level)}${q.sla_target !== undefined ? ` / ${percent(q.sla_target)}` : ""}`, sl, "below target"),
+          cell(`${percent(q.service_level)}${q.sla_target !== undefined ? ` / ${percent(q.sla_target)}` : ""}`, sl, t.belowTarget),
           cell(String(q.abandoned ?? 0)),
           cell(secs(q.asa_s)),
           cell(q.aht_measured === false ? "—" : secs(q.aht_s)),
@@ -63,7 +64,7 @@ function loadBars(a: AgentRow): HTMLElement {
       const full = cap > 0 && load >= cap;
       return h(
         "div",
-        { class: "load", title: `${channelName(c)}: ${load} of ${cap}`, "data-channel": c, "data-load": load },
+        { class: "load", title: t.loadTitle(channelName(c), load, cap), "data-channel": c, "data-load": load },
         channelIcon(c),
         h("span", { class: full ? "load-text full" : load ? "load-text busy" : "load-text" }, `${load}/${cap}`),
       );
@@ -74,8 +75,8 @@ function loadBars(a: AgentRow): HTMLElement {
 export function agentTable(agents: AgentRow[], now: number): HTMLElement {
   return h(
     "table",
-    { class: "grid-table agents", "aria-label": "Agents" },
-    h("thead", null, h("tr", null, ["Agent", "State", "Time in state", "Load / capacity", "Occupancy"].map((t) => h("th", { scope: "col" }, t)))),
+    { class: "grid-table agents", "aria-label": t.agents },
+    h("thead", null, h("tr", null, t.agentHead.map((t) => h("th", { scope: "col" }, t)))),
     h(
       "tbody",
       null,
@@ -107,6 +108,13 @@ export function healthState(health: string): string {
   return (health || "").split(":", 1)[0].trim();
 }
 
+/** The health in words: its state word translated, the detail after it as the server wrote it. */
+export function healthText(health: string): string {
+  const state = healthState(health);
+  const rest = (health || "").slice((health || "").indexOf(state) + state.length);
+  return `${word(t.health, state)}${rest}`;
+}
+
 export function channelBroken(c: ChannelRow): boolean {
   return BROKEN.has(healthState(c.health));
 }
@@ -114,8 +122,8 @@ export function channelBroken(c: ChannelRow): boolean {
 export function channelTable(channels: ChannelRow[]): HTMLElement {
   return h(
     "table",
-    { class: "grid-table channels", "aria-label": "Channels" },
-    h("thead", null, h("tr", null, ["Channel", "Type", "Health"].map((t) => h("th", { scope: "col" }, t)))),
+    { class: "grid-table channels", "aria-label": t.channels },
+    h("thead", null, h("tr", null, t.channelHead.map((t) => h("th", { scope: "col" }, t)))),
     h(
       "tbody",
       null,
@@ -127,7 +135,7 @@ export function channelTable(channels: ChannelRow[]): HTMLElement {
           { "data-channel-id": c.id, "data-health": state, class: broken ? "breached" : null },
           h("th", { scope: "row" }, c.id),
           h("td", null, channelIcon(c.type), " ", channelName(c.type)),
-          h("td", null, h("span", { class: `health health-${broken ? "bad" : state === "ok" ? "ok" : "warn"}` }, c.health.replace(/_/g, " "))),
+          h("td", null, h("span", { class: `health health-${broken ? "bad" : state === "ok" ? "ok" : "warn"}` }, healthText(c.health))),
         );
       }),
     ),
@@ -150,8 +158,8 @@ export function conversationTable(
 ): HTMLElement {
   return h(
     "table",
-    { class: "grid-table live", "aria-label": "Live conversations" },
-    h("thead", null, h("tr", null, ["Customer", "Channel", "Queue", "Agent", "State", "Waited", "Last message"].map((t) => h("th", { scope: "col" }, t)))),
+    { class: "grid-table live", "aria-label": t.liveConversations },
+    h("thead", null, h("tr", null, t.liveHead.map((t) => h("th", { scope: "col" }, t)))),
     h(
       "tbody",
       null,
@@ -164,8 +172,8 @@ export function conversationTable(
           h("td", null, c.channel_type ? [channelIcon(c.channel_type), " ", channelName(c.channel_type)] : "–"),
           h("td", null, (c.queue && queueNames[c.queue]) || c.queue || "–"),
           h("td", { class: "agent-cell" }, c.agent || (c.agent_id && agentNames[c.agent_id]) || c.agent_id || "–"),
-          h("td", null, c.state || "–"),
-          cell(secs(c.waited_s), long, c.queue ? `waiting over ${thresholds[c.queue]} s` : ""),
+          h("td", null, word(t.convStates, c.state) || "–"),
+          cell(secs(c.waited_s), long, c.queue ? t.waitingOver(thresholds[c.queue]) : ""),
           h("td", { class: "last-message" }, c.last_message || ""),
         );
       }),

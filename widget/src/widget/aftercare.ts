@@ -12,6 +12,7 @@ const TEXTS = {
     already: "You have rated this conversation already.", failed: "That did not work. Please try again.",
     transcript: "Email me the transcript", email: "Your email address", sendMail: "Send",
     mailed: "The transcript is on its way.", badEmail: "Please enter a valid email address.",
+    tooManyMails: "The transcript of this chat has been sent several times today. Please try again tomorrow.",
   },
   de: {
     end: "Chat beenden", rateQ: "Wie zufrieden waren Sie?", star: (n: number) => `${n} von 5`,
@@ -19,6 +20,7 @@ const TEXTS = {
     already: "Sie haben dieses Gespräch bereits bewertet.", failed: "Das hat nicht geklappt. Bitte versuchen Sie es erneut.",
     transcript: "Verlauf per E-Mail senden", email: "Ihre E-Mail-Adresse", sendMail: "Senden",
     mailed: "Der Verlauf ist unterwegs.", badEmail: "Bitte geben Sie eine gültige E-Mail-Adresse ein.",
+    tooManyMails: "Der Verlauf dieses Chats wurde heute schon mehrmals verschickt. Bitte versuchen Sie es morgen erneut.",
   },
 };
 
@@ -113,6 +115,7 @@ export class Aftercare {
       return;
     }
     const ack = await this.conn.request("transcript", { conversation_id: this.conversationId, email });
-    setText(this.mailStatus, ack.error ? (ack.error.code === "bad_email" ? this.t.badEmail : this.t.failed) : this.t.mailed);
+    const refused: Record<string, string> = { bad_email: this.t.badEmail, too_many_transcripts: this.t.tooManyMails };
+    setText(this.mailStatus, ack.error ? (refused[ack.error.code] ?? this.t.failed) : this.t.mailed);
   }
 }
