@@ -42,13 +42,14 @@ test: install browsers
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 lint: install
-	$(VENV)/bin/ruff check gateway acd bridges tests bench
-	$(VENV)/bin/mypy gateway acd bridges
+	$(VENV)/bin/ruff check gateway acd bridges assist tests bench
+	$(VENV)/bin/mypy gateway acd bridges assist
 
 bench: install
 	$(PY) bench/relay.py
 	$(PY) bench/acd_bench.py
 	$(PY) bench/erlang_sim.py
+	$(PY) bench/assist.py
 
 clean:
 	rm -rf $(VENV) gateway/static widget/node_modules var

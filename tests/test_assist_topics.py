@@ -1,0 +1,113 @@
+"""The topic classifier: trained on examples, abstains when unsure, learns from confirmations, stores safely."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import socket
+
+import numpy as np
+import pytest
+
+from assist import demo, language
+from assist.topics import TopicModel, train_topics
+
+
+@pytest.fixture(scope="module")
+def model() -> TopicModel:
+    return train_topics(demo.flat_examples(10))
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("Hallo, mein Paket ist seit einer Woche unterwegs und kommt nicht an", "delivery"),
+        ("I forgot my password and the app won't let me log in", "tech"),
+        ("Ich möchte meinen Vertrag kündigen", "cancellation"),
+        ("Why did you charge my invoice twice?", "billing"),
+    ],
+)
+def test_clear_messages_get_their_topic(model: TopicModel, text: str, topic: str) -> None:
+    prediction = model.classify(text)
+    assert (prediction.topic, prediction.abstained) == (topic, False)
+    assert prediction.confidence >= model.threshold
+    assert sum(prediction.scores.values()) == pytest.approx(1.0, abs=1e-5)
+    assert set(prediction.scores) == {"billing", "tech", "sales", "delivery", "cancellation", "complaint"}
+
+
+@pytest.mark.parametrize("text", ["ok", "xqzvw", "", "12345", "?!"])
+def test_it_abstains_when_there_is_nothing_to_go_by(model: TopicModel, text: str) -> None:
+    prediction = model.classify(text)
+    assert prediction.abstained and prediction.topic is None
+    assert prediction.best in model.topics  # still shown to the agent, just not routed by
+
+
+def test_a_confirmed_correction_changes_the_next_decision() -> None:
+    examples = demo.flat_examples(10)
+    text = "Kann ich die Kamera mit Alexa koppeln?"
+    before = train_topics(examples).classify(text)
+    assert before.best != "sales"  # the premise: the tenant's examples say something else
+    after = train_topics(examples, [(text, "sales")]).classify(text)
+    assert (after.topic, after.abstained) == ("sales", False)
+    # and it generalises a little: a paraphrase follows the correction too
+    assert train_topics(examples, [(text, "sales")]).classify("Lässt sich die Kamera mit Alexa koppeln").best == "sales"
+
+
+def test_stored_and_restored_gives_the_same_predictions(model: TopicModel) -> None:
+    restored = TopicModel.from_bytes(model.to_bytes())
+    assert (restored.version, restored.threshold, restored.topics) == (model.version, model.threshold, model.topics)
+    for item in demo.eval_set()[:80]:
+        a, b = model.classify(item.text), restored.classify(item.text)
+        assert (a.topic, a.best) == (b.topic, b.best)
+        assert np.allclose(list(a.scores.values()), list(b.scores.values()), atol=1e-6)
+
+
+def test_the_version_follows_the_training_data() -> None:
+    examples = demo.flat_examples(5)
+    assert train_topics(examples).version == train_topics(examples).version
+    assert train_topics(examples, [("Alexa?", "sales")]).version != train_topics(examples).version
+    assert train_topics(examples, threshold=0.7).version != train_topics(examples).version
+
+
+def test_foreign_bytes_are_refused_and_never_unpickled() -> None:
+    with pytest.raises(ValueError, match="not a stored topic model"):
+        TopicModel.from_bytes(b"garbage")
+    evil = pickle.dumps({"meta": "x"})
+    with pytest.raises(ValueError):
+        TopicModel.from_bytes(evil)
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.array([object()], dtype=object))  # an object array needs pickle to load
+    with pytest.raises(ValueError):
+        TopicModel.from_bytes(buffer.getvalue())
+
+
+def test_bad_training_data_is_refused_clearly() -> None:
+    with pytest.raises(ValueError, match="no example messages"):
+        train_topics({})
+    with pytest.raises(ValueError, match="'billing': example 2 is empty"):
+        train_topics({"billing": ["Rechnung", " "], "tech": ["Login"]})
+    with pytest.raises(ValueError, match="confirmed topic 'legal' is not one of"):
+        train_topics({"billing": ["Rechnung"], "tech": ["Login"]}, [("Anwalt", "legal")])
+
+
+def test_one_topic_is_always_that_topic() -> None:
+    only = train_topics({"billing": ["Rechnung", "invoice"]})
+    assert only.classify("Rechnung bitte").topic == "billing"
+
+
+def test_nothing_is_downloaded_on_the_classify_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading the language model, training and classifying with socket creation blocked."""
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("assist tried to open a network connection")
+
+    language._full_model.cache_clear()  # the language model is loaded again, under the block
+    language._identifier.cache_clear()
+    monkeypatch.setattr(socket, "socket", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    with pytest.raises(AssertionError):
+        socket.socket()  # the block works
+    guess = language.detect_language("Meine Kamera verbindet sich nicht mit dem WLAN", ["de", "en"])
+    model = TopicModel.from_bytes(train_topics(demo.flat_examples(5)).to_bytes())
+    assert guess.language == "de"
+    assert model.classify("Meine Kamera verbindet sich nicht mit dem WLAN").topic == "tech"
