@@ -145,11 +145,17 @@ class Engine:
         return bool(reply.get("rated"))
 
     # --- agents ------------------------------------------------------------------------------
-    async def set_state(self, agent_id: str, state: str, now: float, reason: str = "requested") -> list[Effect]:
-        """available | away | offline. Going available returns the offers it gets at once."""
+    async def set_state(
+        self, agent_id: str, state: str, now: float, reason: str = "requested", *, calm: bool = False
+    ) -> list[Effect]:
+        """available | away | offline. Going available returns the offers it gets at once. Offline gives
+        the conversations back; ``calm`` requeues them as ``transferred`` (someone chose to hand them
+        on: a supervisor, an admin, the agent itself) rather than ``agent_offline``."""
         if state not in AGENT_STATES:
             raise BadRequest(f"unknown agent state {state!r}")
-        return await self._decide("set_state", [self.keys.agent(agent_id)], [now, agent_id, state, reason])
+        return await self._decide(
+            "set_state", [self.keys.agent(agent_id)], [now, agent_id, state, reason, "1" if calm else "0"]
+        )
 
     async def agent_connected(self, agent_id: str, sid: str, node_id: str, now: float) -> list[Effect]:
         """Register a socket of the agent on a gateway node (cancels a running grace period)."""

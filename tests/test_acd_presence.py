@@ -103,3 +103,29 @@ async def test_each_timer_fires_once_with_two_concurrent_tickers(redis, redis_ur
     cool_timers = [score for member, score in due if member.startswith("cool|")]
     assert len(offer_timers) == len(reoffered) and set(offer_timers) == {T0 + 41}
     assert len(cool_timers) == 40 and set(cool_timers) == {T0 + 51}  # each miss, once
+
+
+async def held_by_a(redis) -> Engine:
+    """An engine where agent ``a`` holds the conversation ``held``."""
+    engine = await start(redis, cfg.tenant([cfg.agent("a", auto_accept=True)]), ["a"])
+    effects = await engine.submit(Task("held", "q", "chat", "en"), T0 + 1)
+    assert [e.task_id for e in effects if isinstance(e, Assigned)] == ["held"]
+    return engine
+
+
+async def test_a_calm_offline_hands_the_customer_on_as_a_transfer_whatever_the_reason_says(redis):
+    engine = await held_by_a(redis)
+    effects = await engine.set_state("a", "offline", T0 + 2, "lunch", calm=True)
+    [requeued] = [e for e in effects if isinstance(e, TaskRequeued)]
+    assert (requeued.task_id, requeued.reason) == ("held", "transferred")
+    # the reason stays what the console shows; it decides nothing
+    [changed] = [e for e in effects if isinstance(e, AgentStateChanged)]
+    assert changed.reason == "lunch"
+
+
+async def test_the_reason_text_alone_never_makes_an_offline_calm(redis):
+    for reason in ("set by Sam: team meeting", "supervisor_logout", "handed_back"):
+        await redis.flushdb()
+        engine = await held_by_a(redis)
+        effects = await engine.set_state("a", "offline", T0 + 2, reason)
+        assert [(e.task_id, e.reason) for e in effects if isinstance(e, TaskRequeued)] == [("held", "agent_offline")]

@@ -153,6 +153,23 @@ async def test_disabling_an_agent_ends_their_socket_requeues_their_chat_at_the_h
         assert (await engine.agent("anna"))["capacity"]["chat"] == 3
 
 
+async def test_a_disabled_agent_is_no_transfer_target_and_comes_back_when_enabled(redis, redis_url, database_url, db):
+    async with running_gateway(fresh_config(), redis_url, database_url) as gw:
+        sam, anna = await token(gw), await token(gw, "anna")
+
+        async def targets() -> list[str]:
+            status, body, _ = await call(gw, "GET", "/api/v1/directory", anna)
+            assert status == 200, body
+            return [a["id"] for a in body["agents"]]
+
+        assert "clara" in await targets()
+        assert (await call(gw, "PATCH", "/api/v1/admin/agents/clara", sam, {"disabled": True}))[0] == 200
+        listed = await targets()
+        assert "clara" not in listed and {"anna", "ben"} <= set(listed)
+        assert (await call(gw, "PATCH", "/api/v1/admin/agents/clara", sam, {"disabled": False}))[0] == 200
+        assert "clara" in await targets()
+
+
 async def test_a_new_password_refuses_the_old_one_accepts_the_new_and_ends_the_old_sessions(
         redis, redis_url, database_url, db):
     async with running_gateway(fresh_config(), redis_url, database_url) as gw:

@@ -36,9 +36,13 @@ async def test_kill9_mid_batch_loses_and_doubles_nothing(tmp_path, database_url,
                 cids.append(conv.id)
             written = dict.fromkeys(cids, 0)
 
+            stop = asyncio.Event()
+
             async def keep_writing() -> None:
-                """Messages keep arriving until the kill, so the archive is behind when it dies."""
-                while True:
+                """Messages keep arriving until just before the kill, so the archive is behind when it dies.
+                (The writer stops first: commands cut off by the kill would leave pooled connections that
+                are only closed by the garbage collector, during some later test.)"""
+                while not stop.is_set():
                     await asyncio.gather(*(
                         append_message(client, KEYS, cid, author_kind="visitor", author_name="Kim",
                                        text=f"{cid} {written[cid] + n}")
@@ -54,6 +58,8 @@ async def test_kill9_mid_batch_loses_and_doubles_nothing(tmp_path, database_url,
                     if done > 0 and min(written.values()) >= PER_CONVERSATION:
                         break
                     await asyncio.sleep(0.01)
+                stop.set()
+                await writer
                 gw.kill()
             finally:
                 writer.cancel()

@@ -7,7 +7,9 @@
 -- disconnect_grace_s goes offline, and its assigned conversations go back to the head of their
 -- queue with their original enqueue time.
 
-function A.set_state(g, new, reason, now)
+-- calm: the conversations going back in line are passed on like a transfer (a supervisor's or an
+-- admin's doing, or the agent handing them back on purpose): the customer hears nothing alarming.
+function A.set_state(g, new, reason, now, calm)
   local old = g.state
   if old == new then return false end
   if (old == 'offline') ~= (new == 'offline') then A.count_logged_in(g, new == 'offline' and -1 or 1) end
@@ -38,11 +40,7 @@ function A.set_state(g, new, reason, now)
         A.release(T, g, now, false)
         T.head = 1
         A.set(T, 'head', 1, 'agent', '', 'state', 'between')
-        -- a supervisor's logout or forced offline ("set by <name>…", gateway/sockets/supervisor.py)
-        -- and an agent handing its conversations back on purpose (handed_back) pass the customer
-        -- on like a transfer (nothing alarming to tell)
-        local by_supervisor = reason == 'supervisor_logout' or string.sub(reason, 1, 7) == 'set by '
-        local why = (by_supervisor or reason == 'handed_back') and 'transferred' or 'agent_offline'
+        local why = calm and 'transferred' or 'agent_offline'
         A.emit({kind = 'task_requeued', task_id = T.id, queue = T.queue, reason = why, agent_id = g.id})
         A.log('requeue', now, {'task', T.id, 'q', T.queue, 'agent', g.id, 'reason', why})
         A.enter_steps(T, T.step, now, true)

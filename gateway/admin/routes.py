@@ -13,13 +13,13 @@ from aiohttp import web
 from gateway import appkeys as K
 from gateway.admin import bodies
 from gateway.admin.bodies import ID, KINDS, SINGLE, Invalid
-from gateway.admin.logins import end_agent_logins
 from gateway.admin.overlay import Stored, current, differs, public
 from gateway.admin.service import AdminSettings, Change, NotFound, Refused, Stale
 from gateway.admin.store import DATABASE_ERRORS
+from gateway.agent_logout import log_agent_out
 from gateway.api.auth_helpers import principal
 from gateway.auth import LoginBusy, Principal, hash_password
-from gateway.config.schema import POLICIES, WORK_CHANNELS, TenantConfig
+from gateway.config.schema import POLICIES, WORK_CHANNELS, AgentConfig, TenantConfig
 from gateway.keys import TenantKeys
 from gateway.store.conversations import open_conversations
 
@@ -189,14 +189,20 @@ async def create_agent(request: web.Request) -> web.Response:
     return _done(revision, _agent_out(admin, who.tenant, after, agent_id), 201)
 
 
+def _existing_agent(request: web.Request, tenant: str, agent_id: str) -> tuple[TenantConfig, AgentConfig]:
+    """The tenant in effect and its agent ``agent_id`` (404 when there is none)."""
+    now = request.config_dict[K.CONFIG].tenants[tenant]
+    existing = now.agents.get(agent_id)
+    if existing is None:
+        _fail(404, "not_found", "there is no such agent")
+    return now, existing
+
+
 @routes.patch("/api/v1/admin/agents/{id}")
 async def update_agent(request: web.Request) -> web.Response:
     who, admin = await _admin(request)
     agent_id = request.match_info["id"]
-    now = request.config_dict[K.CONFIG].tenants[who.tenant]
-    existing = now.agents.get(agent_id)
-    if existing is None:
-        _fail(404, "not_found", "there is no such agent")
+    now, existing = _existing_agent(request, who.tenant, agent_id)
     d = await _body(request)
     for name in ("password", "password_hash"):
         if name in d:
@@ -209,7 +215,7 @@ async def update_agent(request: web.Request) -> web.Response:
     body.pop("id")
     revision, before, after = await _write(request, who, admin, Change("agent", agent_id, "save", "admin.agent.update", body))
     if agent.disabled and not before.agents[agent_id].disabled:
-        await end_agent_logins(request.config_dict[K.SERVICES], who.tenant, agent_id, "account_disabled")
+        await log_agent_out(request.config_dict[K.SERVICES], who.tenant, agent_id, "account_disabled")
     return _done(revision, _agent_out(admin, who.tenant, after, agent_id))
 
 
@@ -217,17 +223,14 @@ async def update_agent(request: web.Request) -> web.Response:
 async def reset_password(request: web.Request) -> web.Response:
     who, admin = await _admin(request)
     agent_id = request.match_info["id"]
-    now = request.config_dict[K.CONFIG].tenants[who.tenant]
-    existing = now.agents.get(agent_id)
-    if existing is None:
-        _fail(404, "not_found", "there is no such agent")
+    now, existing = _existing_agent(request, who.tenant, agent_id)
     d = await _body(request)
     secret = _parse(bodies.password, d)
     body = {**bodies.agent_json(existing), "password_hash": await _hash(request, secret)}
     body.pop("id")
     revision, _, _ = await _write(request, who, admin, Change("agent", agent_id, "save", "admin.agent.password", body,
                                                               fields=("password",)))
-    await end_agent_logins(request.config_dict[K.SERVICES], who.tenant, agent_id, "password_changed")
+    await log_agent_out(request.config_dict[K.SERVICES], who.tenant, agent_id, "password_changed")
     return _done(revision)
 
 
@@ -317,7 +320,7 @@ async def revert(request: web.Request) -> web.Response:
     revision, before, after = await _write(request, who, admin, Change(kind, item_id, "drop", "admin.revert"))
     if kind == "agent" and item_id in after.agents and before.agents.get(item_id) is not None:
         if after.agents[item_id].disabled and not before.agents[item_id].disabled:
-            await end_agent_logins(request.config_dict[K.SERVICES], who.tenant, item_id, "account_disabled")
+            await log_agent_out(request.config_dict[K.SERVICES], who.tenant, item_id, "account_disabled")
         elif after.agents[item_id].password_hash != before.agents[item_id].password_hash:
-            await end_agent_logins(request.config_dict[K.SERVICES], who.tenant, item_id, "password_changed")
+            await log_agent_out(request.config_dict[K.SERVICES], who.tenant, item_id, "password_changed")
     return _done(revision)

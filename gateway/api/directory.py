@@ -53,6 +53,8 @@ async def directory(request: web.Request) -> web.Response:
     states = {a["id"]: a["state"] for a in snapshot["agents"]}
     return web.json_response({
         "queues": [{"id": q.id, "name": q.name or q.id} for q in tenant.queues.values()],
-        "agents": [{"id": a.id, "name": a.name, "state": states.get(a.id, "offline")} for a in tenant.agents.values()],
+        # a disabled agent can take nothing: no transfer target
+        "agents": [{"id": a.id, "name": a.name, "state": states.get(a.id, "offline")}
+                   for a in tenant.agents.values() if not a.disabled],
         "wrapup_codes": WRAPUP_CODES,
     })

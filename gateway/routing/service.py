@@ -137,9 +137,12 @@ class Router:
         engine = self.engines[tenant]
         return await self._decide(tenant, "wrapup_done", lambda now: engine.wrapup_done(agent_id, task_id, code, now))
 
-    async def set_state(self, tenant: str, agent_id: str, state: str, reason: str = "requested") -> list[Effect]:
+    async def set_state(self, tenant: str, agent_id: str, state: str, reason: str = "requested", *,
+                        calm: bool = False) -> list[Effect]:
+        """``calm``: conversations given back are handed on as a transfer (acd/engine.py)."""
         engine = self.engines[tenant]
-        return await self._decide(tenant, "set_state", lambda now: engine.set_state(agent_id, state, now, reason))
+        return await self._decide(tenant, "set_state",
+                                  lambda now: engine.set_state(agent_id, state, now, reason, calm=calm))
 
     async def agent_connected(self, tenant: str, agent_id: str, sid: str) -> list[Effect]:
         engine = self.engines[tenant]

@@ -14,8 +14,14 @@ interface Entry {
   details: Record<string, unknown>;
 }
 
+// every action gateway/audit.py records ("" is any action)
 const ACTIONS = ["", "login", "logout", "agent.state", "conversation.close", "conversation.transfer", "conversation.read",
-  "contact.merge", "contact.export", "contact.erase"];
+  "conversation.label", "conversation.note", "contact.merge", "contact.export", "contact.erase", "assist.correct",
+  "supervisor.agent_state", "supervisor.logout_agent", "supervisor.assign", "supervisor.move", "supervisor.monitor",
+  "supervisor.whisper", "supervisor.barge",
+  "admin.agent.create", "admin.agent.update", "admin.agent.password", "admin.queue.save", "admin.queue.delete",
+  "admin.topic.save", "admin.topic.delete", "admin.canned.save", "admin.canned.delete", "admin.label.save",
+  "admin.label.delete", "admin.hours.save", "admin.widget.save", "admin.revert"];
 const PAGE = 50;
 
 function detailsText(details: Record<string, unknown>): string {
