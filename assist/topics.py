@@ -2,6 +2,10 @@
 
 Below the threshold the classifier abstains (`topic is None`) and the channel's default queue applies. The
 model is versioned by a hash of its training data and parameters, and stored as npz bytes (no pickle).
+
+Ten example messages per topic share few words with what customers write, so the tenant's canned answers
+help when given: the example phrasings and title of a canned answer filed under a topic are weak examples of
+that topic (bench/README.md, "assist.py", has the figures with and without them).
 """
 
 from __future__ import annotations
@@ -9,15 +13,19 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .linear import DEFAULT_PARAMS, LinearModel, LinearParams, fit_linear, load_npz, save_npz
+from .suggest import Snippet
 
 DEFAULT_THRESHOLD = 0.5
 CONFIRMED_WEIGHT = 3.0  # an agent's confirmation outweighs one config example
+# a canned answer's phrasing was written for the answer, not the topic: on average it counts half an example
+SNIPPET_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -75,8 +83,10 @@ def train_topics(
     threshold: float = DEFAULT_THRESHOLD,
     confirmed_weight: float = CONFIRMED_WEIGHT,
     params: LinearParams = DEFAULT_PARAMS,
+    snippets: Iterable[Snippet] = (),
 ) -> TopicModel:
-    """Train on {topic: [example messages]} plus (text, topic) pairs agents confirmed."""
+    """Train on {topic: [example messages]} plus (text, topic) pairs agents confirmed, and, when given, the
+    phrasings and titles of the canned answers filed under a topic as weak examples of it."""
     texts: list[str] = []
     labels: list[str] = []
     weights: list[float] = []
@@ -97,19 +107,45 @@ def train_topics(
             texts.append(text)
             labels.append(topic)
             weights.append(confirmed_weight)
-    version = model_version(examples, confirmed, threshold, confirmed_weight, params)
+    weak = snippet_examples(snippets, examples)
+    for text, topic, weight in weak:
+        texts.append(text)
+        labels.append(topic)
+        weights.append(weight)
+    version = model_version(examples, confirmed, threshold, confirmed_weight, params, weak)
     return TopicModel(fit_linear(texts, labels, weights, params), threshold, version)
+
+
+def snippet_examples(snippets: Iterable[Snippet], topics: Iterable[str]) -> list[tuple[str, str, float]]:
+    """(text, topic, weight) of every canned answer's phrasings and title, for those filed under a topic.
+
+    Each topic's phrasings weigh `SNIPPET_WEIGHT` per text on average over the topics, but the same in total
+    for every topic: a topic with many canned answers (billing) must not drown one with few (complaint).
+    """
+    known = set(topics)
+    pairs: list[tuple[str, str]] = []
+    for snippet in snippets:
+        if snippet.topic is None:
+            continue
+        if snippet.topic not in known:
+            raise ValueError(f"canned answer {snippet.id!r}: topic {snippet.topic!r} is not one of {sorted(known)}")
+        pairs.extend((text, snippet.topic) for text in (*snippet.examples, snippet.title) if text.strip())
+    if not pairs:
+        return []
+    per_topic = Counter(topic for _, topic in pairs)
+    mean = len(pairs) / len(per_topic)
+    return [(text, topic, SNIPPET_WEIGHT * mean / per_topic[topic]) for text, topic in pairs]
 
 
 def model_version(
     examples: Mapping[str, Sequence[str]], confirmed: Sequence[tuple[str, str]], threshold: float,
-    confirmed_weight: float, params: LinearParams,
+    confirmed_weight: float, params: LinearParams, weak: Sequence[tuple[str, str, float]] = (),
 ) -> str:
     """A short hash of everything that shapes the model: same data and parameters, same version."""
     canonical = json.dumps(
         {"examples": {k: list(v) for k, v in sorted(examples.items())}, "confirmed": [list(c) for c in confirmed],
          "threshold": threshold, "confirmed_weight": confirmed_weight, "params": params.as_dict(),
-         "features": "char_wb2-5+stems/1"},
+         "features": "char_wb2-5+stems/1", **({"weak": [list(w) for w in weak]} if weak else {})},
         ensure_ascii=False, sort_keys=True,
     )
     return "t1-" + hashlib.sha256(canonical.encode()).hexdigest()[:16]

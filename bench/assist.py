@@ -5,6 +5,8 @@
 
 Each figure comes with the goal from issue 14 and whether it is met, and with a baseline measured in the same
 run (py3langid over all its languages; the majority topic; BM25 alone for suggestions). Prints JSON lines.
+Topic figures are measured on the test half of the evaluation set (`eval_halves`); the development half, which
+was looked at while improving the classifier, is printed alongside.
 The data is in assist/eval/ (written for the project); the 10,000 training examples are synthesised by
 recombining the shipped example phrases with greetings and sign-offs.
 """
@@ -75,21 +77,39 @@ def topic_figures(model: TopicModel, items: list[demo.Labelled]) -> dict[str, fl
             "accuracy_when_routed": round(statistics.fmean(t == p for t, p in routed), 3) if routed else 0.0}
 
 
+def eval_halves(items: list[demo.Labelled]) -> tuple[list[demo.Labelled], list[demo.Labelled]]:
+    """The evaluation set split in two, the same way every run: within each (topic, language), in file order,
+    the 1st, 3rd, 5th … message is in the development half (looked at while improving the classifier) and the
+    2nd, 4th … in the test half (only measured; the goal is judged on it)."""
+    seen: Counter[tuple[str, str]] = Counter()
+    dev: list[demo.Labelled] = []
+    test: list[demo.Labelled] = []
+    for item in items:
+        key = (item.topic, item.language)
+        (dev if seen[key] % 2 == 0 else test).append(item)
+        seen[key] += 1
+    return dev, test
+
+
 def bench_topics(items: list[demo.Labelled]) -> None:
-    truth = [i.topic for i in items]
+    dev, test = eval_halves(items)
+    truth = [i.topic for i in test]
     majority = Counter(truth).most_common(1)[0][0]
     base_f1 = macro_f1(truth, [majority] * len(truth))
-    topic_of = {s.id: s.topic for s in demo.snippets()}
-    canned = [(e, s.topic) for s in demo.snippets() for e in s.examples if s.topic]
-    week = [(c.text, topic_of[c.canned_id]) for c in demo.agent_week() if c.canned_id and topic_of[c.canned_id]]
+    topic_of = {s.id: s.topic for s in demo.snippets() if s.topic}
+    week = [(c.text, topic_of[c.canned_id]) for c in demo.agent_week()
+            if c.canned_id is not None and c.canned_id in topic_of]
     for per_language in (5, 10):
-        for extra, confirmed in (("", []), ("+canned_phrasings+agent_week", canned + week)):
-            model = train_topics(demo.flat_examples(per_language), confirmed)
-            figures = topic_figures(model, items)
+        for extra, snippets, confirmed in (("", [], []), ("+canned_answers", demo.snippets(), []),
+                                           ("+canned_answers+agent_week", demo.snippets(), week)):
+            model = train_topics(demo.flat_examples(per_language), confirmed, snippets=snippets)
+            figures = topic_figures(model, test)
             goal = 0.85 if per_language == 10 and not extra else None
             emit(bench="topic", examples_per_topic_and_language=per_language, also_trained_on=extra or None,
-                 **figures, threshold=model.threshold, baseline_majority_macro_f1=round(base_f1, 3),
-                 goal_macro_f1=goal, met=None if goal is None else figures["macro_f1"] >= goal)
+                 measured_on=f"test half ({len(test)})", **figures,
+                 dev_half=topic_figures(model, dev), threshold=model.threshold,
+                 baseline_majority_macro_f1=round(base_f1, 3), goal_macro_f1=goal,
+                 met=None if goal is None else figures["macro_f1"] >= goal)
 
 
 def hit_rates(s: Suggester, items: list[demo.Labelled]) -> tuple[float, float, float, float]:

@@ -18,8 +18,12 @@ from gateway.abandonment import close_abandoned
 from gateway.admin import routes as admin_routes
 from gateway.admin.contexts import admin_settings_ctx, admin_sync_ctx
 from gateway.api import audit, callback_slots, conversations, directory, login, openapi, ops, privacy
+from gateway.api import classify as classify_api
 from gateway.api import reports as reports_api
 from gateway.api import search as search_api
+from gateway.assist import answers_api
+from gateway.assist.context import assist_ctx
+from gateway.assist.suggestions import answers_ctx
 from gateway.auth import Sessions
 from gateway.background import Background
 from gateway.callbacks import reports as callback_reports
@@ -106,6 +110,8 @@ def create_app(
     app.add_routes(admin_routes.routes)
     app.add_routes(media_routes.routes)
     app.add_routes(media_uploads.routes)
+    app.add_routes(answers_api.routes)
+    app.add_routes(classify_api.routes)
     app.add_routes(page_routes)
     app.add_routes(rating_links.routes)
     app.add_routes(callback_routes.routes)
@@ -120,6 +126,8 @@ def create_app(
         app.cleanup_ctx.append(_history(database, Path(data_dir or os.environ.get("OMNIRELAY_DATA_DIR", "var")).resolve()))
     app.cleanup_ctx.append(admin_settings_ctx)  # the admin's stored settings in effect before routing starts
     app.cleanup_ctx.append(_routing)
+    app.cleanup_ctx.append(assist_ctx)  # after _routing (on Services), before the bridges bring messages
+    app.cleanup_ctx.append(answers_ctx)  # suggestions and automatic answers (gateway/assist/suggestions.py)
     app.cleanup_ctx.append(admin_sync_ctx)
     app.cleanup_ctx.append(_timers)
     app.cleanup_ctx.append(bridges_ctx)

@@ -4,7 +4,8 @@ and appended in the same step to the archive outbox, from which the history data
 
 What is recorded (``action``; ``details`` hold ids, never what a person wrote or their contact data):
 - ``login``, ``logout`` — an agent or supervisor; ``agent.state`` — an agent's availability changed
-- ``conversation.close``, ``conversation.transfer`` — by the agent holding it
+- ``conversation.close``, ``conversation.transfer``, ``conversation.label``, ``conversation.note`` — by
+  the agent holding it
 - ``conversation.read`` — a conversation read by someone else than the agent who served it
   (a supervisor, or an agent in the 360° view)
 - ``contact.merge``, ``contact.export``, ``contact.erase`` (the erasure keeps only the contact id)
@@ -35,7 +36,8 @@ from gateway.store.ids import new_id
 AUDIT_MAXLEN = 100_000
 ACTIONS = (
     "login", "logout", "agent.state", "conversation.close", "conversation.transfer", "conversation.read",
-    "contact.merge", "contact.export", "contact.erase",
+    "conversation.label", "conversation.note", "contact.merge", "contact.export", "contact.erase",
+    "assist.correct",  # an agent's or supervisor's correction of the detected topic or language (gateway/assist)
     # a supervisor's actions (gateway/sockets/supervisor.py)
     "supervisor.agent_state", "supervisor.logout_agent", "supervisor.assign", "supervisor.move",
     "supervisor.monitor", "supervisor.whisper", "supervisor.barge",

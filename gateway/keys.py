@@ -178,3 +178,16 @@ class TenantKeys:
 
     def callback_first_waits(self, bucket: str) -> str:  # LIST "<queue>|<seconds>" due -> first dial, per bucket as callback_stats; same TTLs
         return f"{self.prefix}cb:ttfa:{bucket}"
+
+    # --- assist: automatic answers and their figures (gateway/assist) ---------------------------
+    def auto_waiting(self) -> str:  # ZSET cid -> when its automatic answer counts as answered (epoch s); until then or a person is asked for
+        return f"{self.prefix}assist:waiting"
+
+    def auto_handing(self) -> str:  # ZSET cid -> when it left auto_waiting (for a person or closing); gone once done
+        return f"{self.prefix}assist:handing"
+
+    def auto_snippet(self, canned_id: str) -> str:  # HASH sent, escalated, asked, wrote_again, returned, disabled, disabled_reason, disabled_at; kept
+        return f"{self.prefix}assist:snippet:{canned_id}"
+
+    def auto_answered(self, contact_id: str) -> str:  # STRING canned id of the contact's last quietly answered conversation; TTL 1 day
+        return f"{self.prefix}assist:answered:{contact_id}"

@@ -9,6 +9,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from gateway.assist.service import Assist
 from gateway.auth import Sessions
 from gateway.config.schema import Config
 from gateway.emitter import Emitter
@@ -35,3 +36,5 @@ class Services:
     dialling: Any = None  # gateway.callbacks.dialling.Dialling, set once the dialers start
     bridged: Any = None  # gateway.webhooks.channels.BridgedChannels, set once the bridges start
     history: History | None = None  # the history database and its archive (None: the app runs without one)
+    assist: Assist | None = None  # each tenant's topic classifier and language detection (gateway/assist/service.py)
+    answers: Any = None  # gateway.assist.suggestions.Answers: suggestions and automatic answers, set at start

@@ -183,7 +183,8 @@ from gateway.history import migrate  # noqa: E402
 from gateway.history.embedded import EmbeddedPostgres  # noqa: E402
 
 HISTORY_TABLES = ("conversations, messages, attachments, contacts, identities, acd_events, audit, "
-                  "erased_contacts, erased_conversations, retention_runs, admin_settings, admin_revisions")
+                  "erased_contacts, erased_conversations, retention_runs, admin_settings, admin_revisions, "
+                  "assist_signals, assist_models, assist_choices")
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from assist import demo, language
-from assist.topics import TopicModel, train_topics
+from assist.suggest import Snippet
+from assist.topics import SNIPPET_WEIGHT, TopicModel, snippet_examples, train_topics
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +54,33 @@ def test_a_confirmed_correction_changes_the_next_decision() -> None:
     assert train_topics(examples, [(text, "sales")]).classify("Lässt sich die Kamera mit Alexa koppeln").best == "sales"
 
 
+@pytest.mark.parametrize("text", ["Nehmt ihr auch PayPal?", "Do you accept PayPal?"])
+def test_the_canned_answers_teach_the_topic_words_the_examples_lack(text: str) -> None:
+    """No config example of billing names PayPal; the billing canned answers' phrasings do."""
+    examples = demo.flat_examples(10)
+    assert train_topics(examples).classify(text).best != "billing"  # the premise
+    prediction = train_topics(examples, snippets=demo.snippets()).classify(text)
+    assert (prediction.topic, prediction.abstained) == ("billing", False)
+
+
+def test_a_topic_with_many_canned_answers_does_not_drown_one_with_few() -> None:
+    snippets = [Snippet(f"bill-{n}", "en", f"Invoice question {n}", "…", "billing", (f"invoice {n}", f"bill {n}"))
+                for n in range(9)]
+    snippets += [Snippet("sorry", "en", "Apology", "…", "complaint", ("I am angry",)),
+                 Snippet("hello", "en", "Greeting", "…", None, ("hi there",))]  # no topic: not an example
+    weak = snippet_examples(snippets, ["billing", "complaint"])
+    totals = {topic: sum(w for _, t, w in weak if t == topic) for topic in ("billing", "complaint")}
+    assert totals["billing"] == pytest.approx(totals["complaint"])
+    assert sum(totals.values()) == pytest.approx(SNIPPET_WEIGHT * len(weak))
+    assert "hi there" not in {text for text, _, _ in weak}
+
+
+def test_a_canned_answer_under_an_unknown_topic_is_refused_clearly() -> None:
+    legal = Snippet("lawyer", "de", "Anwalt", "…", "legal", ("Mein Anwalt meldet sich",))
+    with pytest.raises(ValueError, match="canned answer 'lawyer': topic 'legal' is not one of"):
+        train_topics({"billing": ["Rechnung"], "tech": ["Login"]}, snippets=[legal])
+
+
 def test_stored_and_restored_gives_the_same_predictions(model: TopicModel) -> None:
     restored = TopicModel.from_bytes(model.to_bytes())
     assert (restored.version, restored.threshold, restored.topics) == (model.version, model.threshold, model.topics)
@@ -67,6 +95,8 @@ def test_the_version_follows_the_training_data() -> None:
     assert train_topics(examples).version == train_topics(examples).version
     assert train_topics(examples, [("Alexa?", "sales")]).version != train_topics(examples).version
     assert train_topics(examples, threshold=0.7).version != train_topics(examples).version
+    assert train_topics(examples, snippets=demo.snippets()).version != train_topics(examples).version
+    assert train_topics(examples, snippets=[]).version == train_topics(examples).version
 
 
 def test_foreign_bytes_are_refused_and_never_unpickled() -> None:

@@ -42,7 +42,7 @@ def test_demo_config_has_the_contract_data():
     config = load_config(DEMO, env={})
     demo = config.tenants["demo"]
     assert demo.languages == ["de", "en"]
-    assert set(demo.topics) == {"billing", "tech", "sales"}
+    assert set(demo.topics) == {"billing", "tech", "sales", "delivery", "cancellation", "complaint"}
     assert {c.type for c in demo.channels.values()} >= {"widget", "telegram", "whatsapp", "messenger"}
     assert set(demo.channels) >= {"web", "telegram", "whatsapp", "messenger"}
     assert demo.agents["anna"].skills == {"billing": 5, "tech": 3}

@@ -27,7 +27,7 @@ SUP, AGENT, VISITOR = "/supervisor", "/agent", "/visitor"
 DEMO = TenantKeys("demo")
 # every action of the /supervisor namespace (the last test keeps this list complete)
 SUPERVISOR_EVENTS = ("agent_state", "logout_agent", "agent_detail", "assign", "pick_up", "move", "monitor",
-                     "unmonitor", "whisper", "barge", "message")
+                     "unmonitor", "whisper", "barge", "message", "assist_correct")
 
 
 def config():
@@ -110,7 +110,7 @@ async def test_an_agent_can_neither_join_supervisor_nor_call_its_actions(gw):
         await gw.socket(SUP, {"token": token})
     before = await world.state()
     everything = {"conversation_id": world.queued, "agent_id": "anna", "queue": "billing", "state": "offline",
-                  "text": "x", "client_id": "s1"}
+                  "text": "x", "client_id": "s1", "topic": "sales"}
     own = {name[3:] for name in vars(AgentNamespace) if name.startswith("on_")}
     for event in SUPERVISOR_EVENTS:
         # "message" is also the agent's own event: there the agent's rules hold (not a conversation it holds)
@@ -140,6 +140,7 @@ async def test_a_supervisor_touches_nothing_of_another_tenant(gw):
         (sue, "whisper", {"conversation_id": held, "text": "psst", "client_id": "w"}, "not_found"),
         (sue, "barge", {"conversation_id": held}, "not_found"),
         (sue, "message", {"conversation_id": held, "text": "hi from acme", "client_id": "m"}, "not_found"),
+        (sue, "assist_correct", {"conversation_id": held, "topic": "help"}, "not_found"),
         # and the other way round: the demo supervisor on acme's ids
         (sam, "assign", {"conversation_id": acme, "agent_id": "anna"}, "not_found"),
         (sam, "assign", {"conversation_id": queued, "agent_id": "zed"}, "not_found"),
@@ -149,6 +150,7 @@ async def test_a_supervisor_touches_nothing_of_another_tenant(gw):
         (sam, "monitor", {"conversation_id": acme}, "not_found"),
         (sam, "barge", {"conversation_id": acme}, "not_found"),
         (sam, "whisper", {"conversation_id": acme, "text": "psst"}, "not_found"),
+        (sam, "assist_correct", {"conversation_id": acme, "topic": "sales"}, "not_found"),
     ]
     assert {c[1] for c in cases} == set(SUPERVISOR_EVENTS)
     before = await world.state()

@@ -33,6 +33,8 @@ READ_ONLY = {"id", "source", "changed_at", "changed_by", "config_differs", "prob
 PASSWORD_MIN, PASSWORD_MAX = 10, 1024
 NAME_CHARS, TITLE_CHARS, TEXT_CHARS, GREETING_CHARS, LABEL_TEXT_CHARS = 100, 200, 4096, 500, 100
 MAX_CAPACITY = 50
+EXAMPLES_MAX = 500  # example messages per topic and language
+EXAMPLES_MAX = 100  # a canned answer's example phrasings
 
 
 class Invalid(ValueError):
@@ -174,7 +176,8 @@ def agent_json(a: AgentConfig) -> dict:
 
 # --- queues ---------------------------------------------------------------------------------
 QUEUE_FIELDS = {"name", "skill", "policy", "priority", "aging_per_min", "sla_threshold_s", "sla_target", "wrapup_s",
-                "decline_cooldown_s", "aht_s", "offer_timeout_s", "steps", "wrapup_codes", "wrapup_required", "hours"}
+                "decline_cooldown_s", "aht_s", "offer_timeout_s", "steps", "wrapup_codes", "wrapup_required", "hours",
+                "auto_exclude_topics"}
 STEP_FIELDS = {"timeout_s", "min_proficiency", "relax_language", "overflow", "escalate"}
 
 
@@ -216,6 +219,7 @@ def queue(item_id: str, d: dict, tenant: TenantConfig) -> QueueConfig:
         aht_s=_num(d, "aht_s", 1, 86400, 180.0) or 0.0, offer_timeout_s=offer, steps=steps,
         hours=None if raw_hours is None else hours(_obj(raw_hours, "hours"), "hours."),
         wrapup_codes=codes, wrapup_required=_bool(d, "wrapup_required", False),
+        auto_exclude_topics=_ids_of(d, "auto_exclude_topics", tenant.topics, "topic"),
     )
 
 
@@ -242,6 +246,7 @@ def queue_json(q: QueueConfig) -> dict:
         "offer_timeout_s": dict(q.offer_timeout_s), "steps": [asdict(s) for s in q.steps],
         "wrapup_codes": [{"id": c.id, "name": c.name} for c in q.wrapup_codes.values()],
         "wrapup_required": q.wrapup_required, "hours": hours_json(q.hours),
+        "auto_exclude_topics": list(q.auto_exclude_topics),
     }
 
 
@@ -278,26 +283,67 @@ def hours_json(h: HoursConfig | None) -> dict | None:
 
 # --- topics, canned answers, labels, the widget's look --------------------------------------------
 def topic(item_id: str, d: dict, tenant: TenantConfig) -> TopicConfig:
-    _known(d, {"queue", "label"})
+    _known(d, {"queue", "label", "examples"})
+    current = tenant.topics.get(item_id)
+    examples = _examples(d, tenant.languages) if "examples" in d else dict(current.examples) if current else {}
     return TopicConfig(id=item_id, queue=_text(d, "queue", 64, required=True),
-                       label=_texts(d, "label", tenant.languages, LABEL_TEXT_CHARS))
+                       label=_texts(d, "label", tenant.languages, LABEL_TEXT_CHARS), examples=examples)
+
+
+def _examples(d: dict, languages: list[str]) -> dict[str, list[str]]:
+    """A topic's example messages: {language: [texts]} (the topic classifier learns from them)."""
+    out: dict[str, list[str]] = {}
+    for lang, texts in _obj(d.get("examples") or {}, "examples").items():
+        if lang not in languages:
+            raise Invalid(f"examples.{lang}", f"'{lang}' is not one of the tenant's languages ({', '.join(languages)})")
+        if not isinstance(texts, list) or len(texts) > EXAMPLES_MAX:
+            raise Invalid(f"examples.{lang}", f"a list of at most {EXAMPLES_MAX} texts")
+        for i, text in enumerate(texts):
+            if not isinstance(text, str) or len(text) > TEXT_CHARS:
+                raise Invalid(f"examples.{lang}.{i}", f"a text of at most {TEXT_CHARS} characters")
+        if kept := [t.strip() for t in texts if t.strip()]:
+            out[lang] = kept
+    return out
 
 
 def topic_json(t: TopicConfig) -> dict:
-    return {"id": t.id, "queue": t.queue, "label": dict(t.label)}
+    return {"id": t.id, "queue": t.queue, "label": dict(t.label), "examples": {k: list(v) for k, v in t.examples.items()}}
 
 
 def canned(item_id: str, d: dict, tenant: TenantConfig) -> CannedConfig:
-    _known(d, {"title", "text", "language"})
+    _known(d, {"title", "text", "language", "topic", "examples", "auto_queues"})
     language = _text(d, "language", 16)
     if language and language not in tenant.languages:
         raise Invalid("language", f"'{language}' is not one of the tenant's languages ({', '.join(tenant.languages)})")
+    topic = _text(d, "topic", 64)
+    if topic and topic not in tenant.topics:
+        raise Invalid("topic", f"there is no topic '{topic}'")
+    examples = d.get("examples") or []
+    if not isinstance(examples, list) or len(examples) > EXAMPLES_MAX or any(
+            not isinstance(e, str) or not e.strip() or len(e) > TEXT_CHARS for e in examples):
+        raise Invalid("examples", f"a list of at most {EXAMPLES_MAX} customer phrasings, none empty")
+    auto_queues = _ids_of(d, "auto_queues", tenant.queues, "queue")
+    if auto_queues and not language:
+        raise Invalid("language", "an answer for automatic use needs its language")
     return CannedConfig(id=item_id, title=_text(d, "title", TITLE_CHARS, required=True),
-                        text=_text(d, "text", TEXT_CHARS, required=True), language=language)
+                        text=_text(d, "text", TEXT_CHARS, required=True), language=language, topic=topic,
+                        examples=[e.strip() for e in examples], auto_queues=auto_queues)
 
 
 def canned_json(c: CannedConfig) -> dict:
-    return {"id": c.id, "title": c.title, "text": c.text, "language": c.language}
+    return {"id": c.id, "title": c.title, "text": c.text, "language": c.language, "topic": c.topic,
+            "examples": list(c.examples), "auto_queues": list(c.auto_queues)}
+
+
+def _ids_of(d: dict, name: str, known: dict, kind: str) -> list[str]:
+    """A list of ids of the tenant's queues or topics (each once)."""
+    value = d.get(name) or []
+    if not isinstance(value, list) or any(not isinstance(v, str) for v in value):
+        raise Invalid(name, f"a list of {kind} ids")
+    for v in value:
+        if v not in known:
+            raise Invalid(name, f"there is no {kind} '{v}'")
+    return list(dict.fromkeys(value))
 
 
 def label(item_id: str, d: dict, tenant: TenantConfig) -> LabelConfig:

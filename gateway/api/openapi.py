@@ -128,6 +128,22 @@ SPEC = {
             {"name": n, "in": "query", "required": n == "tenant", "schema": {"type": "string"}}
             for n in ("tenant", "queue", "topic", "language")]}},
         "/api/v1/canned": {"get": _op("Canned answers of the tenant", {"type": "array", "items": _obj(id="string", title="string", text="string", language="string")})},
+        "/api/v1/assist/classify": {"post": _op(
+            "The language and topic (and the queue it routes to) Assist finds for a text, as for a conversation opening "
+            "with it; abstained: the classifier is unsure and the default topic's queue applies (agents, supervisors)",
+            _obj(language="string", language_confidence="number", language_changed="boolean", topic="string",
+                 queue="string", topic_confidence="number", abstained="boolean", model_version="string"),
+            body=_obj(text="string", channel="string", language_hint="string"), errors=(400, 401, 403, 503))},
+        "/api/v1/assist/suggest": {"post": _op(
+            "The three canned answers most likely to fit a conversation's last customer message, or a text (agent holding it, or supervisor)",
+            _obj(conversation_id="string", after_seq="integer", language="string", suggestions="array"),
+            body=_obj(conversation_id="string", text="string", language="string"), errors=(400, 401, 403, 404, 503))},
+        "/api/v1/assist/snippets": {"get": _op(
+            "Every canned answer with its automatic-use approval, threshold and figures (supervisors)",
+            {"type": "array", "items": _obj(canned_id="string", title="string", language="string", auto_queues="array",
+                                            threshold="number", sent="integer", escalated="integer", returned="integer",
+                                            escalation_rate="number", disabled="boolean", disabled_reason="string")},
+            errors=(401, 403, 503))},
         "/api/v1/directory": {"get": _op("Queues, agents and wrap-up codes (for transfer and close)", _obj(queues="array", agents="array", wrapup_codes="array"))},
         "/api/v1/conversations/{id}": {"get": {**_op("A conversation with all its messages", _obj(id="string", state="string", messages="array"), errors=(401, 404)),
                                                 "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]}},

@@ -85,6 +85,7 @@ class QueueConfig:
     hours: HoursConfig | None = None  # this queue's own business hours; None = the tenant's
     wrapup_codes: dict[str, WrapupCodeConfig] = field(default_factory=dict)  # code id -> its name in the close dialog
     wrapup_required: bool = False  # True: an agent closes a conversation of this queue only with one of its wrapup_codes
+    auto_exclude_topics: list[str] = field(default_factory=list)  # topics never answered automatically here (complaints, cancellations, legal …)
 
 
 @dataclass
@@ -92,6 +93,7 @@ class TopicConfig:
     id: str
     queue: str  # queue a conversation with this topic enters
     label: dict[str, str] = field(default_factory=dict)  # language -> text shown to visitors
+    examples: dict[str, list[str]] = field(default_factory=dict)  # language -> example customer messages the topic classifier learns from (gateway/assist)
 
 
 @dataclass
@@ -140,6 +142,9 @@ class CannedConfig:
     title: str
     text: str
     language: str = ""
+    topic: str = ""  # the topic it answers ("" = none); an answer of an excluded topic is never sent automatically
+    examples: list[str] = field(default_factory=list)  # customer phrasings it answers (suggestions learn from them)
+    auto_queues: list[str] = field(default_factory=list)  # approved for automatic answers in these queues (docs/assist.md)
 
 
 @dataclass
@@ -149,7 +154,8 @@ class ChannelConfig:
     id: str
     type: str  # widget | telegram | whatsapp | messenger | slack | email
     name: str = ""
-    topic: str = ""  # default topic of conversations arriving here (messengers have no pre-chat form)
+    topic: str = ""  # default topic of conversations arriving here (messengers have no pre-chat form); "auto": the topic classifier picks it (gateway/assist)
+    default_topic: str = ""  # topic: auto: the topic when the classifier is unsure; "" = the tenant's assist.default_topic
     language: str = ""  # default language when the platform does not tell
     api_base: str = ""  # outbound API base URL (tests point it at a local server)
     secret: str = ""  # telegram: X-Telegram-Bot-Api-Secret-Token; webhook dialer: HMAC key of both directions
@@ -214,6 +220,21 @@ class CallbacksConfig:
 
 
 @dataclass
+class AssistConfig:
+    """Assist (gateway/assist, docs/assist.md): the topic classifier, language detection and answer suggestions."""
+
+    topic_threshold: float = 0.5  # the classifier abstains below this confidence (0..1); the default topic applies
+    default_topic: str = ""  # the topic of an abstaining message on a topic: auto channel without its own default_topic; "" = the first topic
+    language_threshold: float = 0.8  # a conversation's language changes only at this confidence or above (0..1)
+    retrain_after_s: float = 2.0  # new agent corrections are trained in after this quiet time (background)
+    auto_answer: bool = True  # False: approved canned answers are never sent automatically
+    precision_target: float = 0.95  # automatic answers only above the confidence measured this precise on held-back examples
+    escalation_max_rate: float = 0.3  # a snippet is switched off when more customers than this escalate after it …
+    escalation_min_samples: int = 20  # … once it was sent automatically this often
+    auto_wait_s: float = 600.0  # after an automatic answer: a customer who writes within this asks for a person; quiet = answered
+
+
+@dataclass
 class TenantConfig:
     id: str
     name: str = ""
@@ -231,6 +252,7 @@ class TenantConfig:
     callbacks: CallbacksConfig = field(default_factory=CallbacksConfig)
     disconnect_grace_s: float = 30.0  # agent with no socket this long goes offline
     max_missed_offers: int = 2  # missed offers in a row before the agent is set away
+    assist: AssistConfig = field(default_factory=AssistConfig)  # topic classifier, language detection, answer suggestions
     retention_days: int = 0  # messages and attachments older than this are deleted daily (gateway/history/retention.py); 0 = kept
 
 

@@ -129,8 +129,14 @@ def _tenant(t: TenantConfig) -> Iterator[_Issue]:
     for cid, channel in t.channels.items():
         if channel.type not in channel_types():
             yield (*base, "channels", cid, "type"), f"channel '{cid}': type '{channel.type}' is not one of {', '.join(channel_types())}"
-        if channel.topic and channel.topic not in t.topics:
+        if channel.topic and channel.topic != "auto" and channel.topic not in t.topics:
             yield (*base, "channels", cid, "topic"), f"channel '{cid}': unknown topic '{channel.topic}'"
+        if channel.default_topic and channel.default_topic not in t.topics:
+            yield (*base, "channels", cid, "default_topic"), f"channel '{cid}': unknown default_topic '{channel.default_topic}'"
+        if channel.topic == "auto" and not t.topics:
+            yield (*base, "channels", cid, "topic"), f"channel '{cid}': topic auto needs the tenant to have topics"
+    yield from _assist(t)
+    yield from _answers(t)
     for aid, a in t.agents.items():
         ap = (*base, "agents", aid)
         yield from _password(ap, a.password_hash)
@@ -229,3 +235,56 @@ def _hours(path: tuple, hours: HoursConfig) -> Iterator[_Issue]:
 def _password(path: tuple, value: str) -> Iterator[_Issue]:
     if not value.startswith("$argon2"):
         yield (*path, "password_hash"), "password_hash must be an argon2 hash (omnirelay hash-password)"
+
+
+def _assist(t: TenantConfig) -> Iterator[_Issue]:
+    """The topic classifier's settings and examples (gateway/assist)."""
+    base = ("tenants", t.id, "assist")
+    a = t.assist
+    for name in ("topic_threshold", "language_threshold"):
+        if not 0 <= getattr(a, name) <= 1:
+            yield (*base, name), f"assist.{name} must be between 0 and 1"
+    if a.retrain_after_s < 0:
+        yield (*base, "retrain_after_s"), "assist.retrain_after_s must not be negative"
+    if a.default_topic and a.default_topic not in t.topics:
+        yield (*base, "default_topic"), f"assist.default_topic: unknown topic '{a.default_topic}'"
+    for tid, topic in t.topics.items():
+        for lang, texts in topic.examples.items():
+            if lang not in t.languages:
+                yield (("tenants", t.id, "topics", tid, "examples", lang),
+                       f"topic '{tid}': examples in '{lang}', which is not one of the tenant's languages ({', '.join(t.languages)})")
+            if any(not text.strip() for text in texts):
+                yield ("tenants", t.id, "topics", tid, "examples", lang), f"topic '{tid}': an example is empty"
+
+
+def _answers(t: TenantConfig) -> Iterator[_Issue]:
+    """Canned answers as suggestions and automatic answers (gateway/assist/suggestions.py, auto_answer.py)."""
+    base = ("tenants", t.id)
+    a = t.assist
+    for name in ("precision_target", "escalation_max_rate"):
+        if not 0 <= getattr(a, name) <= 1:
+            yield (*base, "assist", name), f"assist.{name} must be between 0 and 1"
+    if a.escalation_min_samples < 1:
+        yield (*base, "assist", "escalation_min_samples"), "assist.escalation_min_samples must be at least 1"
+    if a.auto_wait_s <= 0:
+        yield (*base, "assist", "auto_wait_s"), "assist.auto_wait_s must be more than 0 seconds"
+    for qid, q in t.queues.items():
+        for topic in q.auto_exclude_topics:
+            if topic not in t.topics:
+                yield (*base, "queues", qid, "auto_exclude_topics"), f"queue '{qid}': auto_exclude_topics names unknown topic '{topic}'"
+    seen: set[str] = set()
+    for i, c in enumerate(t.canned):
+        cp = (*base, "canned", i)
+        if c.id in seen:
+            yield (*cp, "id"), f"canned answer '{c.id}' appears twice"
+        seen.add(c.id)
+        if c.topic and c.topic not in t.topics:
+            yield (*cp, "topic"), f"canned answer '{c.id}': unknown topic '{c.topic}'"
+        for queue in c.auto_queues:
+            if queue not in t.queues:
+                yield (*cp, "auto_queues"), f"canned answer '{c.id}': auto_queues names unknown queue '{queue}'"
+        if c.auto_queues and c.language not in t.languages:
+            yield (*cp, "language"), (f"canned answer '{c.id}': an answer for automatic use needs its language "
+                                      f"(one of {', '.join(t.languages)})")
+        if any(not e.strip() for e in c.examples):
+            yield (*cp, "examples"), f"canned answer '{c.id}': an example is empty"

@@ -1,6 +1,7 @@
 """Customer events from a messenger bridge, into conversations: the same "a customer wrote" as the
 widget. A platform's user id is a verified identity; its message id makes a redelivery store nothing
-new (it is the message's client id). Statuses of our replies land on the agent's messages."""
+new (it is the message's client id). Statuses of our replies land on the agent's messages; a failed
+one also tells the agent the customer is unreachable (gateway/customer_presence.py)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,12 @@ from bridges.events import (
 )
 from bridges.events import Customer as PlatformCustomer
 from bridges.registry import spec_of
+from gateway.assist.inbound import Opening, customer_message, opening, remember
 from gateway.callbacks.messenger import callback_answer
 from gateway.conversations.inbound import Customer, customer_wrote, open_conversation
 from gateway.conversations.outbound import tell_status
 from gateway.conversations.rating import rating_reply
+from gateway.customer_presence import tell_presence
 from gateway.email.bounces import email_status
 from gateway.email.threads import email_event
 from gateway.hours.closed_reply import reply_if_closed
@@ -102,12 +105,16 @@ async def _customer_event(svc: Services, keys: TenantKeys, channel_id: str, even
     pointer = keys.platform_chat(channel_id, thread)
     language = who.language[:2] if who.language[:2] in tenant.languages else (channel.language or tenant.languages[0])
     identities = [(spec.identity_kind, who.id)] + ([("phone", who.phone)] if who.phone else [])
+    found: Opening | None = None  # how a new conversation's topic and language were found (gateway/assist)
 
     async def customer() -> Customer:
+        nonlocal found
+        found = await opening(svc, keys.tenant, channel_id, _text(event), hint=language,
+                              classify=isinstance(event, Message | Attachment))
         return Customer(
             pointer=pointer, name=who.name or who.username, channel=channel_id, channel_type=channel.type,
-            work_channel=spec.work_channel, topic=channel.topic or next(iter(tenant.topics), ""),
-            language=language, identities=identities, external_id=thread,
+            work_channel=spec.work_channel, topic=found.topic, language=found.language, identities=identities,
+            external_id=thread,
         )
 
     extra: dict[str, Any] = {"platform_message_id": event.message_id}
@@ -140,10 +147,14 @@ async def _customer_event(svc: Services, keys: TenantKeys, channel_id: str, even
         svc, keys, _text(event)[: svc.config.limits.message_chars],
         author=(who.name or who.username or "Customer", who.id), customer=customer,
         client_id=f"{channel_id}:{event.message_id}", current=current, extra=extra,
+        on_open=lambda conv: remember(svc, keys, conv.id, found),
     )
     msg = wrote.posted.message
     if opened is not None:
+        await remember(svc, keys, opened.id, found)
         await svc.router.submit(opened)
+    elif wrote.opened is None and not msg.duplicate and isinstance(event, Message):
+        await customer_message(svc, keys, msg.conversation_id, event.text)  # its language may change
     if media:
         await set_message_seq(svc.redis, keys.tenant, [m["id"] for m in media], msg.seq)
     if isinstance(event, Choice):
@@ -176,3 +187,5 @@ async def _status(svc: Services, keys: TenantKeys, channel_id: str, event: Deliv
         changed = await set_status(svc.redis, keys, cid, None, event.status, event.reason, event.ts or None)
     for seq in changed:
         await tell_status(svc, keys.tenant, cid, seq, event.status, event.reason)
+    if event.status == "failed" and changed:  # reported later than the send: the customer is out of reach
+        await tell_presence(svc, keys, cid, "unreachable", event.reason)

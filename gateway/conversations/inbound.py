@@ -12,6 +12,7 @@ from typing import Any
 
 from acd import replies
 from gateway.abandonment import visitor_wrote
+from gateway.assist.auto_answer import route_opened, wrote_again
 from gateway.conversations.delivery import fan_out
 from gateway.errors import ClientError
 from gateway.keys import TenantKeys
@@ -93,7 +94,9 @@ async def customer_wrote(
     if opened is not None:
         if on_open is not None:
             await on_open(opened)
-        await svc.router.submit(opened)
+        await route_opened(svc, opened, posted.message)  # answered automatically, or queued for a person
+    elif not posted.message.duplicate:
+        await wrote_again(svc, keys, posted)  # after an automatic answer: to a person; else suggestions
     return Wrote(posted, opened)
 
 

@@ -19,11 +19,15 @@ def preview_of(text: str, limit: int = PREVIEW_CHARS) -> str:
 
 
 async def offer_details(redis: Redis, tenant: str, conversation_id: str) -> dict[str, str]:
-    """``{"preview": …, "note": …}`` for the offer of ``conversation_id`` (empty strings when none)."""
+    """``{"preview": …, "note": …}`` for the offer of ``conversation_id`` (empty strings when none), and
+    its ``topic`` as the conversation has it now (an agent's correction changes it after routing began)."""
     keys = TenantKeys(tenant)
     async with redis.pipeline(transaction=False) as pipe:
         pipe.xrange(keys.conv_messages(conversation_id), min="-", max="+", count=20)
-        pipe.hget(keys.conv(conversation_id), HANDOVER_NOTE)
-        entries, note = await pipe.execute()
+        pipe.hmget(keys.conv(conversation_id), [HANDOVER_NOTE, "topic"])
+        entries, (note, topic) = await pipe.execute()
     first = next((f.get("text", "") for _, f in replies.entries(entries) if f.get("kind") == "visitor"), "")
-    return {"preview": preview_of(first), "note": replies.maybe_text(note) or ""}
+    details = {"preview": preview_of(first), "note": replies.maybe_text(note) or ""}
+    if topic:
+        details["topic"] = replies.maybe_text(topic) or ""
+    return details

@@ -23,6 +23,8 @@ from typing import Any
 from acd import replies
 from bridges.events import Attachment, Message
 from bridges.registry import spec_of
+from gateway.assist.auto_answer import route_opened, wrote_again
+from gateway.assist.inbound import Opening, assist_default, customer_message, opening, remember
 from gateway.conversations.delivery import fan_out
 from gateway.email.state import bare, copy_thread, customer_mailed, get_thread, start_thread
 from gateway.email.tokens import Tokens
@@ -85,7 +87,10 @@ async def email_event(svc: Services, keys: TenantKeys, channel_id: str, event: A
             conv, opened = await _sender_conversation(svc, keys, channel_id, event, target, own)
     posted = await _post(svc, keys, channel_id, conv, event, auto)
     if opened:
-        await svc.router.submit(conv)
+        await route_opened(svc, conv, posted.message)  # answered automatically, or queued for a person
+    elif not auto and not posted.message.duplicate:
+        await wrote_again(svc, keys, posted)  # a reply after an automatic answer goes to a person
+        await customer_message(svc, keys, posted.message.conversation_id, event.text)  # its language may change
     await customer_mailed(svc.redis, keys, posted.message.conversation_id, mid,
                           [r for r in details.get("references") or [] if isinstance(r, str)])
     if mid:
@@ -147,13 +152,19 @@ async def _create(svc: Services, keys: TenantKeys, channel_id: str, event: Messa
     continues = linked if own else None  # the same customer: same contact, topic and language
     known = replies.maybe_text(await svc.redis.hget(pointer, "contact_id")) or ""
     contact_id = continues.contact_id if continues else await _contact_of(svc, keys, sender, event.customer.name, known)
-    topic = continues.topic if continues and continues.topic in tenant.topics else (channel.topic or next(iter(tenant.topics)))
+    found: Opening | None = None
+    if continues is not None:
+        topic = continues.topic if continues.topic in tenant.topics else assist_default(svc, keys.tenant, channel_id)
+        language = continues.language
+    else:  # a new request: its language and (topic: auto) its topic from the mail (gateway/assist)
+        found = await opening(svc, keys.tenant, channel_id, _mail_text(event), classify=not closed)
+        topic, language = found.topic, found.language
     conv = await create_conversation(
         svc.redis, keys, channel=channel_id, channel_type=channel.type,
         work_channel=spec.work_channel if spec else "email", contact_id=contact_id, topic=topic,
-        queue=tenant.topics[topic].queue, language=continues.language if continues else (channel.language or tenant.languages[0]),
-        external_id=sender, pointer=pointer,
+        queue=tenant.topics[topic].queue, language=language, external_id=sender, pointer=pointer,
     )
+    await remember(svc, keys, conv.id, found)
     await svc.redis.hset(pointer, "contact_id", contact_id)
     svc.metrics.conversations.labels(keys.tenant, conv.channel).inc()
     if closed:  # an auto-reply with nowhere to go: kept and shown, never routed
@@ -230,3 +241,8 @@ def _shown(details: Any, auto: str) -> dict[str, Any]:
         # the sanitised HTML stays on the server: every browser would get it, and the console shows text
         "quoted": text("quoted", QUOTED_MAX), "html_present": bool(text("html")), "auto": auto,
     }
+
+
+def _mail_text(event: Message) -> str:
+    """What a mail says about its request: the subject, then the text."""
+    return f"{event.details.get('subject') or ''}\n{event.text}".strip()

@@ -105,6 +105,10 @@ async def _erase_rows(pool: asyncpg.Pool, subject: Subject) -> None:
             "INSERT INTO erased_conversations (tenant, conversation_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             [(tenant, c) for c in convs])
         await conn.execute("DELETE FROM messages WHERE tenant = $1 AND conversation_id = ANY($2::text[])", tenant, convs)
+        await conn.execute("DELETE FROM assist_choices WHERE tenant_id = $1 AND conversation_id = ANY($2::text[])",
+                           tenant, convs)  # their words, kept for the answer suggestions (gateway/assist)
+        await conn.execute("DELETE FROM assist_signals WHERE tenant_id = $1 AND conversation_id = ANY($2::text[])",
+                           tenant, convs)  # their words, kept to train the topic model (retrained without them)
         await conn.execute("DELETE FROM attachments WHERE tenant = $1 AND (conversation_id = ANY($2::text[]) "
                            "OR id = ANY($3::text[]))", tenant, convs, sorted(subject.media))
         await conn.execute("DELETE FROM conversations WHERE tenant = $1 AND (id = ANY($2::text[]) "

@@ -31,6 +31,8 @@ async def recover(router: Router) -> None:
             if conv.state == "closed":
                 await close_conversation(router.redis, keys, conv.id, conv.close_reason or "agent")
                 continue
+            if conv.state == "auto_answered":
+                continue  # answered automatically: waits for its customer, not for an agent (gateway/assist)
             if conv.seq > 0 and await engine.task(conv.id) is None:
                 log.warning("re-queueing conversation unknown to the ACD", extra={"conversation": conv.id})
                 await router.submit(conv)

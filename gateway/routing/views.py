@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from acd import replies
 from acd.engine import Engine
+from gateway.assist.summary import assist_summary
 from gateway.callbacks.figures import callback_figures
 from gateway.channels_health import channel_health, live_states
 from gateway.config.schema import Config, TenantConfig
@@ -47,6 +48,7 @@ async def describe(redis: Redis, config: Config, tenant: str, conv: Conversation
         "state": conv.state, "last_seq": conv.seq, "created_at": conv.created_at, "linked_to": conv.linked_to,
         "contact": contact.to_wire() if contact else {"id": conv.contact_id, "name": ""},
         "labels": [x for x in (replies.maybe_text(await redis.hget(TenantKeys(tenant).conv(conv.id), "labels")) or "").split(",") if x],
+        "assist": await assist_summary(redis, TenantKeys(tenant), conv),  # detected language and topic (gateway/assist)
     }
 
 

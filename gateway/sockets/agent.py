@@ -14,6 +14,7 @@ import socketio
 
 from acd.effects import Assigned, TaskRequeued
 from acd.errors import InvalidState
+from gateway.assist.correct import correct
 from gateway.audit import audit
 from gateway.auth import Principal
 from gateway.callbacks.messenger import offer_callback
@@ -151,7 +152,7 @@ class AgentNamespace(socketio.AsyncNamespace):
         if not isinstance(hand_back, bool) or (hand_back and state != "offline"):
             raise ClientError("bad_request", "'hand_back' is true or false, and true only with 'state': 'offline'")
         effects = await self.ctx.router.set_state(who.tenant, who.user_id, state,
-                                                  "handed_back" if hand_back else "requested")
+                                                  "handed_back" if hand_back else "requested", calm=hand_back)
         handed = [e.task_id for e in effects if isinstance(e, TaskRequeued)]
         info = await self.ctx.router.engine(who.tenant).agent(who.user_id)
         await audit(self.ctx.redis, TenantKeys(who.tenant), who, "agent.state",
@@ -193,6 +194,7 @@ class AgentNamespace(socketio.AsyncNamespace):
         else:
             text = text_field(d, "text", max_chars=self.ctx.config.limits.message_chars)
         client_id = client_id_field(d)
+        canned_id = self._canned_id(who.tenant, d)
         try:
             posted = await post_message(
                 self.ctx.redis, keys, cid, author_kind="agent", author_name=who.name, author_id=who.user_id,
@@ -216,7 +218,33 @@ class AgentNamespace(socketio.AsyncNamespace):
                 conv = await get_conversation(self.ctx.redis, keys, cid)
                 if conv is not None:
                     await reply_outbound(self.ctx, conv, msg, template=template)
+            if canned_id and self.ctx.answers is not None:  # what the suggestions learn from (gateway/assist)
+                self.ctx.answers.learn_later(who.tenant, cid, canned_id, who.user_id, msg.seq)
         return {"id": msg.id, "conversation_id": cid, "seq": msg.seq, "ts": msg.ts}
+
+    def _canned_id(self, tenant_id: str, d: dict) -> str | None:
+        """The canned answer (or suggestion) the message was inserted from, if the console says so."""
+        canned_id = d.get("canned_id")
+        if canned_id is None or canned_id == "":
+            return None
+        if not isinstance(canned_id, str) or canned_id not in {c.id for c in self.ctx.config.tenants[tenant_id].canned}:
+            raise ClientError("unknown_canned", "'canned_id' names no canned answer of this tenant.")
+        return canned_id
+
+    @acked
+    async def on_assist_suggest(self, sid: str, data: Any = None) -> dict:
+        """``assist_suggest {conversation_id}`` → the canned answers most likely to fit the customer's last message."""
+        who, d = await self._who(sid), require_dict(data)
+        conv = await self._mine(who, d, offered_ok=True)
+        if self.ctx.answers is None:
+            raise ClientError("unavailable", "Answer suggestions are not running.", 503)
+        return await self.ctx.answers.for_conversation(who.tenant, conv.id)
+
+    @acked
+    async def on_assist_correct(self, sid: str, data: Any = None) -> dict:
+        """``assist_correct {conversation_id, topic?, language?}``: the agent corrects the detected topic or
+        language of a conversation it holds → ack ``{ok, transferred}`` (gateway/assist/correct.py)."""
+        return await correct(self.ctx, await self._who(sid), data)
 
     @acked
     async def on_history(self, sid: str, data: Any = None) -> dict:

@@ -8,7 +8,6 @@ Every action is audited. Ids are looked up in the supervisor's own tenant only.
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime
 from typing import Any
@@ -16,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 import socketio
 
-from acd.effects import TaskRequeued
+from gateway.agent_logout import log_agent_out
+from gateway.assist.correct import correct
 from gateway.audit import audit
 from gateway.auth import Principal
 from gateway.conversations.delivery import fan_out
@@ -25,7 +25,7 @@ from gateway.conversations.notes import monitor_room, post_note
 from gateway.conversations.outbound import reply_outbound
 from gateway.errors import ClientError
 from gateway.keys import TenantKeys
-from gateway.rooms import agent_room, session_room, supervisor_room
+from gateway.rooms import session_room, supervisor_room
 from gateway.routing.views import agent_detail
 from gateway.services import Services
 from gateway.sockets.acked import acked
@@ -96,9 +96,9 @@ class SupervisorNamespace(socketio.AsyncNamespace):
         if state not in FORCED_STATES:
             raise ClientError("bad_request", f"'state' must be one of {', '.join(FORCED_STATES)}")
         why = text_field(d, "reason", max_chars=REASON_CHARS, required=False).strip()
-        # "set by " tells the ACD a supervisor did it: requeued customers are told "transferred"
-        reason = f"set by {who.name}" + (f": {why}" if why else "")
-        effects = await self.ctx.router.set_state(who.tenant, agent_id, state, reason)
+        reason = f"set by {who.name}" + (f": {why}" if why else "")  # what the agent's console shows
+        # a supervisor's doing: requeued customers are told "transferred", nothing alarming
+        effects = await self.ctx.router.set_state(who.tenant, agent_id, state, reason, calm=True)
         await tell_handed_on(self.ctx, who.tenant, effects)  # offline: its customers are back in line
         info = await self.ctx.router.engine(who.tenant).agent(agent_id)
         await self._audit(who, "supervisor.agent_state", {"agent_id": agent_id, "state": state})
@@ -110,23 +110,9 @@ class SupervisorNamespace(socketio.AsyncNamespace):
         conversations back at the head of their queues), and its consoles hear ``session_ended``."""
         who, d = await self._who(sid), require_dict(data)
         agent_id = self._agent_id(who, d)
-        keys = TenantKeys(who.tenant)
-        ended = 0
-        async for key in self.ctx.redis.scan_iter(match=keys.session("*"), count=500):
-            raw = await self.ctx.redis.get(key)
-            if raw and _is_agent_login(raw, agent_id):
-                ended += await self.ctx.redis.delete(key)
-        effects = await self.ctx.router.set_state(who.tenant, agent_id, "offline", "supervisor_logout")
-        requeued = [e.task_id for e in effects if isinstance(e, TaskRequeued)]
-        await tell_handed_on(self.ctx, who.tenant, effects)
-        await self.ctx.sio.emit("session_ended", {"reason": "logged_out_by_supervisor"},
-                                room=agent_room(who.tenant, agent_id), namespace="/agent")
-        for other, (namespace, owner) in list(self.ctx.live.sockets.items()):
-            if namespace == "/agent" and owner.tenant == who.tenant and owner.user_id == agent_id:
-                await self.server.disconnect(other, namespace="/agent")
-                self.ctx.live.remove(other)
-        await self._audit(who, "supervisor.logout_agent", {"agent_id": agent_id, "requeued": requeued})
-        return {"ok": True, "agent_id": agent_id, "sessions_ended": ended, "requeued": requeued}
+        out = await log_agent_out(self.ctx, who.tenant, agent_id, "logged_out_by_supervisor")
+        await self._audit(who, "supervisor.logout_agent", {"agent_id": agent_id, "requeued": out.requeued})
+        return {"ok": True, "agent_id": agent_id, "sessions_ended": out.sessions_ended, "requeued": out.requeued}
 
     @acked
     async def on_agent_detail(self, sid: str, data: Any = None) -> dict:
@@ -176,6 +162,12 @@ class SupervisorNamespace(socketio.AsyncNamespace):
         await self.ctx.router.move(who.tenant, conv.id, queue)
         await self._audit(who, "supervisor.move", {"conversation_id": conv.id, "from": conv.queue, "queue": queue})
         return {"ok": True, "conversation_id": conv.id, "queue": queue}
+
+    @acked
+    async def on_assist_correct(self, sid: str, data: Any = None) -> dict:
+        """``assist_correct {conversation_id, topic?, language?}``: as the agent's, on any open conversation of
+        the tenant → ack ``{ok, transferred}`` (gateway/assist/correct.py)."""
+        return await correct(self.ctx, await self._who(sid), data)
 
     async def _transcript(self, who: Principal, conv: Conversation) -> dict:
         limits = self.ctx.config.limits
@@ -263,10 +255,3 @@ class SupervisorNamespace(socketio.AsyncNamespace):
                 await reply_outbound(self.ctx, conv, msg)
         return {"id": msg.id, "conversation_id": conv.id, "seq": msg.seq, "ts": msg.ts}
 
-
-def _is_agent_login(raw: str | bytes, agent_id: str) -> bool:
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return False
-    return isinstance(data, dict) and data.get("role") == "agent" and data.get("user_id") == agent_id

@@ -11,6 +11,7 @@ import socketio
 from acd import replies
 from gateway.abandonment import visitor_arrived, visitor_left
 from gateway.api.client_address import address_subject, client_address
+from gateway.assist.auto_answer import to_person
 from gateway.callbacks.numbers import normalise
 from gateway.conversations.closing import end_conversation
 from gateway.conversations.inbound import Customer, customer_wrote, open_conversation
@@ -262,6 +263,15 @@ class VisitorNamespace(socketio.AsyncNamespace):
         if conv is None or conv.visitor_id != visitor_id:  # another visitor's conversation: never say it exists
             raise ClientError("not_found", "There is no such conversation.", 404)
         return keys, conv
+
+    @acked
+    async def on_talk_to_person(self, sid: str, data: Any = None) -> dict:
+        """``talk_to_person {conversation_id?}`` after an automatic answer: queued for a person, priority kept."""
+        keys, conv = await self._own_conversation(sid, require_dict(data if data is not None else {}))
+        if conv.state == "closed":
+            raise ClientError("closed", "This conversation has ended. Write a new message to start another.", 409)
+        await to_person(self.ctx, keys, conv.id, "asked")  # (already with a person or in line: nothing to do)
+        return {"ok": True, "queued": True, "conversation_id": conv.id}
 
     @acked
     async def on_rate(self, sid: str, data: Any = None) -> dict:

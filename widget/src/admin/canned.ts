@@ -1,6 +1,8 @@
-// Canned answers: a title, the text agents insert, and the language it is for ("" = any).
+// Canned answers: a title, the text agents insert, and the language it is for ("" = any); for the
+// assist (issue 14) its topic, example customer phrasings, and the queues it may be sent automatically in.
 
 import { h, replace } from "../shared/dom";
+import { checkGroup, lines } from "./assist_fields";
 import { Form } from "./form";
 import { ID, seg, type Canned, type Settings } from "./store";
 import { T } from "./strings";
@@ -20,6 +22,13 @@ function cannedForm(ui: Ui, s: Settings, item: Canned | null, close: () => void)
   );
   const text = h("textarea", { rows: 4, maxlength: MAX_TEXT });
   text.value = item?.text ?? "";
+  const topic = h("select", null,
+    h("option", { value: "" }, t.noTopic),
+    s.topics.map((tp) => h("option", { value: tp.id, selected: tp.id === item?.topic }, tp.label?.[t.lang] || tp.id)),
+  );
+  const examples = h("textarea", { rows: 4, maxlength: 20_000, class: "examples" });
+  examples.value = (item?.examples ?? []).join("\n");
+  const autoQueues = checkGroup(form, "auto_queues", t.autoQueues, s.queues.map((q) => ({ id: q.id, name: q.name || q.id })), item?.auto_queues ?? [], t.autoQueuesHint);
   form.add(
     h("div", { class: "form-grid" },
       form.field("id", t.cannedId, id, item ? "" : t.idHint),
@@ -27,6 +36,9 @@ function cannedForm(ui: Ui, s: Settings, item: Canned | null, close: () => void)
       form.field("language", t.languageLabel, language),
     ),
     form.field("text", t.text, text, t.cannedHint),
+    h("div", { class: "form-grid" }, form.field("topic", t.cannedTopic, topic, t.cannedTopicHint)),
+    form.field("examples", t.phrasings, examples, t.phrasingsHint),
+    autoQueues.el,
   ).buttons(item ? t.save : t.create, close);
 
   const save = async () => {
@@ -35,9 +47,13 @@ function cannedForm(ui: Ui, s: Settings, item: Canned | null, close: () => void)
     if (!item && s.canned.some((x) => x.id === cannedId)) form.fail("id", t.exists(cannedId));
     if (!title.value.trim()) form.fail("title", t.required);
     if (!text.value.trim()) form.fail("text", t.required);
+    if (autoQueues.values().length && !language.value) form.fail("language", t.autoNeedsLanguage);
     if (!form.ok) return;
     try {
-      await ui.admin.write("PUT", `canned/${seg(cannedId)}`, { id: cannedId, title: title.value.trim(), text: text.value, language: language.value });
+      await ui.admin.write("PUT", `canned/${seg(cannedId)}`, {
+        id: cannedId, title: title.value.trim(), text: text.value, language: language.value, topic: topic.value,
+        examples: lines(examples.value), auto_queues: autoQueues.values(),
+      });
       ui.say(t.saved(title.value.trim()));
       close();
     } catch (err) {
@@ -58,7 +74,10 @@ export function cannedSection(ui: Ui): HTMLElement {
     if (!s) return;
     const rows = s.canned.map((c) =>
       h("tr", { "data-canned": c.id },
-        h("th", { scope: "row" }, c.title || c.id, h("div", { class: "muted" }, c.id)),
+        h("th", { scope: "row" }, c.title || c.id, h("div", { class: "muted" }, c.id),
+          c.auto_queues?.length
+            ? h("div", { class: "pill auto-pill" }, t.autoIn(c.auto_queues.map((q) => s.queues.find((x) => x.id === q)?.name || q).join(", ")))
+            : null),
         h("td", null, c.language ? t.language(c.language) : t.anyLanguage),
         h("td", { class: "wrap" }, c.text),
         h("td", null, source(ui, "canned", c.id, c)),

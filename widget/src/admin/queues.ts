@@ -3,6 +3,7 @@
 // (id + name, required or not), SLA threshold and target, policy and timers.
 
 import { h, replace } from "../shared/dom";
+import { checkGroup } from "./assist_fields";
 import { Form, num, Rows } from "./form";
 import { body, ID, seg, type Queue, type Settings, type Step } from "./store";
 import { T } from "./strings";
@@ -97,6 +98,8 @@ function queueForm(ui: Ui, s: Settings, queue: Queue | null, close: () => void):
   const codes = new Rows<{ id: string; name: string }>(codeRow(), t.removeCode);
   for (const code of q.wrapup_codes ?? []) codes.push(code);
   const required = h("input", { type: "checkbox", checked: q.wrapup_required });
+  const excluded = checkGroup(form, "auto_exclude_topics", t.autoExclude, s.topics.map((tp) => ({ id: tp.id, name: tp.label?.[t.lang] || tp.id })),
+    q.auto_exclude_topics ?? [], t.autoExcludeHint);
 
   form.add(
     h("div", { class: "form-grid" },
@@ -123,6 +126,7 @@ function queueForm(ui: Ui, s: Settings, queue: Queue | null, close: () => void):
     form.group("wrapup_codes", t.wrapupCodes, codes.list,
       h("button", { class: "btn small", type: "button", onclick: () => codes.push(null) }, t.addCode)),
     form.field("wrapup_required", t.wrapupRequired, required),
+    excluded.el,
   ).buttons(queue ? t.save : t.create, close);
 
   const read = (): Queue => {
@@ -172,6 +176,7 @@ function queueForm(ui: Ui, s: Settings, queue: Queue | null, close: () => void):
       steps: stepValues,
       wrapup_codes: codeValues,
       wrapup_required: required.checked,
+      auto_exclude_topics: excluded.values(),
     };
   };
 

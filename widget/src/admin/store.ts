@@ -55,12 +55,16 @@ export interface Queue extends Meta {
   wrapup_codes: { id: string; name: string }[];
   wrapup_required: boolean;
   hours: Hours | null;
+  /** Topics never answered automatically in this queue (complaints, cancellations…). */
+  auto_exclude_topics?: string[];
 }
 
 export interface Topic extends Meta {
   id: string;
   queue: string;
   label: Record<string, string>;
+  /** Example customer messages per language: what the topic classifier learns from. */
+  examples?: Record<string, string[]>;
 }
 
 export interface Canned extends Meta {
@@ -68,6 +72,11 @@ export interface Canned extends Meta {
   title: string;
   text: string;
   language: string;
+  /** Queues in which it may be sent automatically. */
+  auto_queues?: string[];
+  /** Example customer phrasings it answers (in its language). */
+  examples?: string[];
+  topic?: string;
 }
 
 export interface Label extends Meta {

@@ -13,6 +13,7 @@ const POLICIES_EN: Record<string, string> = { longest_idle: "Longest idle agent"
 const POLICIES_DE: Record<string, string> = { longest_idle: "Am längsten frei", least_occupancy: "Am wenigsten ausgelastet", best_proficiency: "Beste Kompetenz" };
 
 const en = {
+  lang: "en",
   pageTitle: "Admin",
   loginTitle: "Admin · log in as a supervisor",
   dashboard: "Dashboard",
@@ -229,11 +230,28 @@ const en = {
   preview: "Preview",
   previewLanguage: "in",
   lookSaved: "The widget look is saved. Visitors see it on their next page load.",
+  // the assist (issue 14): examples the classifier learns from, automatic answers
+  examplesHint: "One message per line.",
+  topicExamples: "Example messages",
+  topicExamplesHint: "Messages customers write about this topic, in their own words: the topic detection learns from them (about 10 per language or more).",
+  examplesIn: (lang: string) => `Example messages (${lang})`,
+  noTopic: "(no topic)",
+  cannedTopic: "Topic",
+  cannedTopicHint: "The topic this answer belongs to.",
+  phrasings: "Example phrasings",
+  phrasingsHint: "How customers ask what this answer answers, one per line: suggestions and automatic answers learn from them.",
+  autoNeedsLanguage: "An answer for automatic use needs its language.",
+  autoQueues: "Approved for automatic use in queues",
+  autoQueuesHint: "In these queues a new conversation whose first message clearly matches gets this answer at once, marked as automatic, with the choice to talk to a person.",
+  autoIn: (queues: string) => `automatic in: ${queues}`,
+  autoExclude: "Never answer automatically for topics",
+  autoExcludeHint: "Conversations about these topics always go to a person (complaints, cancellations, legal matters…).",
 };
 
 type Texts = typeof en;
 
 const de: Texts = {
+  lang: "de",
   pageTitle: "Verwaltung",
   loginTitle: "Verwaltung · als Supervisor anmelden",
   dashboard: "Dashboard",
@@ -442,6 +460,21 @@ const de: Texts = {
   preview: "Vorschau",
   previewLanguage: "auf",
   lookSaved: "Das Aussehen des Widgets ist gespeichert. Besucher sehen es beim nächsten Laden der Seite.",
+  examplesHint: "Eine Nachricht pro Zeile.",
+  topicExamples: "Beispielnachrichten",
+  topicExamplesHint: "Nachrichten, die Kunden zu diesem Thema in eigenen Worten schreiben: Die Themenerkennung lernt daraus (etwa 10 pro Sprache oder mehr).",
+  examplesIn: (lang) => `Beispielnachrichten (${lang})`,
+  noTopic: "(kein Thema)",
+  cannedTopic: "Thema",
+  cannedTopicHint: "Das Thema, zu dem diese Antwort gehört.",
+  phrasings: "Beispielformulierungen",
+  phrasingsHint: "Wie Kunden fragen, was diese Antwort beantwortet, eine pro Zeile: Vorschläge und automatische Antworten lernen daraus.",
+  autoNeedsLanguage: "Eine Antwort für den automatischen Einsatz braucht ihre Sprache.",
+  autoQueues: "Für automatische Antworten freigegeben in Warteschlangen",
+  autoQueuesHint: "In diesen Warteschlangen erhält ein neues Gespräch, dessen erste Nachricht eindeutig passt, sofort diese Antwort – als automatisch gekennzeichnet, mit der Wahl, mit einem Menschen zu sprechen.",
+  autoIn: (queues) => `automatisch in: ${queues}`,
+  autoExclude: "Zu diesen Themen nie automatisch antworten",
+  autoExcludeHint: "Gespräche zu diesen Themen gehen immer an einen Menschen (Beschwerden, Kündigungen, Rechtliches …).",
 };
 
 /** The texts in the admin's language. */

@@ -1,6 +1,7 @@
 // Topics: what a visitor picks in the widget (a label per tenant language) and the queue it enters.
 
 import { h, replace } from "../shared/dom";
+import { examplesInput } from "./assist_fields";
 import { Form } from "./form";
 import { ID, seg, type Settings, type Topic } from "./store";
 import { T } from "./strings";
@@ -14,12 +15,16 @@ function topicForm(ui: Ui, s: Settings, topic: Topic | null, close: () => void):
   const id = h("input", { autocomplete: "off", maxlength: 64, value: topic?.id ?? "", disabled: Boolean(topic) });
   const queue = h("select", null, s.queues.map((q) => h("option", { value: q.id, selected: q.id === topic?.queue }, q.name || q.id)));
   const labels = s.languages.map((lang) => ({ lang, input: h("input", { autocomplete: "off", maxlength: MAX_LABEL, value: topic?.label?.[lang] ?? "" }) }));
+  const examples = examplesInput(form, "examples", s.languages, topic?.examples ?? {}, t.examplesIn);
+  // (a gateway whose topics carry no examples yet takes none: the field would be refused)
+  const withExamples = s.topics.some((x) => x.examples !== undefined);
   form.add(
     h("div", { class: "form-grid" },
       form.field("id", t.topicId, id, topic ? "" : t.idHint),
       form.field("queue", t.queue, queue),
       labels.map((l) => form.field(`label.${l.lang}`, t.labelIn(t.language(l.lang)), l.input)),
     ),
+    withExamples ? form.group("examples", t.topicExamples, h("p", { class: "hint" }, t.topicExamplesHint), examples.el) : null,
   ).buttons(topic ? t.save : t.create, close);
 
   const save = async () => {
@@ -31,7 +36,7 @@ function topicForm(ui: Ui, s: Settings, topic: Topic | null, close: () => void):
     if (!Object.keys(label).length) form.fail(`label.${s.languages[0]}`, t.oneLabel);
     if (!form.ok) return;
     try {
-      await ui.admin.write("PUT", `topics/${seg(topicId)}`, { id: topicId, queue: queue.value, label });
+      await ui.admin.write("PUT", `topics/${seg(topicId)}`, { id: topicId, queue: queue.value, label, ...(withExamples ? { examples: examples.read() } : {}) });
       ui.say(t.saved(topicId));
       close();
     } catch (err) {

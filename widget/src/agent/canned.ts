@@ -16,6 +16,8 @@ export function fillPlaceholders(text: string, values: Record<string, string>): 
 export class CannedPicker {
   /** What an answer's placeholders become on insert (set by the conversation view). */
   fill: (text: string) => string = (text) => text;
+  /** Told which answer was inserted (its id goes with the message as canned_id). */
+  chosen: (c: Canned) => void = () => undefined;
   readonly el = h("ul", { class: "canned", id: "canned-list", role: "listbox", "aria-label": t.cannedAnswers, hidden: true });
   private matches: Canned[] = [];
   private index = 0;
@@ -111,6 +113,7 @@ export class CannedPicker {
     this.input.setSelectionRange(at, at);
     this.hide();
     this.input.focus();
+    this.chosen(c);
     this.inserted();
   }
 

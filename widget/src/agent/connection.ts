@@ -15,7 +15,9 @@ import { api } from "../shared/api";
 import { PresenceBook, type PresenceEvent } from "./presence";
 import { settlePending, StatusBook, updateAttachment, type StatusEvent } from "./statuses";
 import { reopenWindow, shutWindow } from "./window";
-import type { AgentState, CallbackItem, CallbackOutcome, Conversation, ConversationSummary, Offer, Pending, Workspace } from "./types";
+import type {
+  AgentState, AssistInfo, CallbackItem, CallbackOutcome, Conversation, ConversationSummary, Offer, Pending, Suggestion, Workspace,
+} from "./types";
 import { t } from "./strings";
 
 export type Status = "connecting" | "online" | "reconnecting" | "failed";
@@ -37,6 +39,8 @@ export interface AgentListener {
   /** A customer rated a conversation this agent served (1–5, with their comment, as text). */
   rated(conversationId: string, customer: string, score: number, comment: string): void;
   isActive(conversationId: string): boolean;
+  /** The detected topic/language (conv.assist) or the suggestions (conv.suggestions) changed. */
+  assist?(conversationId: string): void;
 }
 
 const ACK_TIMEOUT_MS = 10_000;
@@ -136,6 +140,16 @@ export class AgentConnection {
     socket.on("attachment", (e: { conversation_id: string; seq: number | null; media: { id: string } }) => {
       const conv = this.conversations.get(e?.conversation_id);
       if (conv && e.media?.id && updateAttachment(conv.log, e.seq, e.media)) this.listener.messages(conv.conversation_id);
+    });
+    socket.on("conversation_assist", (e: { conversation_id: string; assist?: AssistInfo }) => {
+      const conv = this.conversations.get(e?.conversation_id);
+      if (!conv || !e.assist || typeof e.assist !== "object") return;
+      conv.assist = e.assist;
+      this.listener.assist?.(conv.conversation_id);
+    });
+    socket.on("assist_suggestions", (e: { conversation_id: string; after_seq?: number; suggestions?: Suggestion[] }) => {
+      const conv = this.conversations.get(e?.conversation_id);
+      if (conv) this.setSuggestions(conv, e.suggestions, e.after_seq);
     });
     socket.on("closed", (c: { conversation_id: string; reason?: string }) => {
       const conv = this.conversations.get(c.conversation_id);
@@ -350,10 +364,12 @@ export class AgentConnection {
 
   // ---- replies -----------------------------------------------------------------------------
 
-  send(conversationId: string, text: string): void {
+  /** ``cannedId``: the canned answer or suggestion the text came from (the gateway learns from it). */
+  send(conversationId: string, text: string, cannedId?: string): void {
     const conv = this.conversations.get(conversationId);
     if (!conv) return;
     const p: Pending = { client_id: clientId(), text, created: nowSeconds(), state: "sending" };
+    if (cannedId) p.canned_id = cannedId;
     conv.outbox.push(p);
     this.deliver(conv, p);
   }
@@ -383,7 +399,7 @@ export class AgentConnection {
     this.inFlight.add(p.client_id);
     this.socket
       .timeout(ACK_TIMEOUT_MS)
-      .emit("message", { conversation_id: conv.conversation_id, text: p.text, client_id: p.client_id }, (err: Error | null, ack: Ack) => {
+      .emit("message", { conversation_id: conv.conversation_id, text: p.text, client_id: p.client_id, ...(p.canned_id ? { canned_id: p.canned_id } : {}) }, (err: Error | null, ack: Ack) => {
         this.inFlight.delete(p.client_id);
         if (err) return this.failed(conv, p, errorSentence({ code: "timeout" }));
         if (!ack || ack.error) {
@@ -516,6 +532,27 @@ export class AgentConnection {
 
   transfer(conversationId: string, target: { queue?: string; agent?: string; note?: string }): Promise<Ack> {
     return this.call("transfer", { conversation_id: conversationId, ...target });
+  }
+
+  /** Correct the detected topic or language; the ack says whether the conversation moved queue. */
+  assistCorrect(conversationId: string, change: { topic?: string; language?: string }): Promise<Ack> {
+    return this.call("assist_correct", { conversation_id: conversationId, ...change });
+  }
+
+  /** Ask for the suggestions to the customer's last message (also pushed after each one). */
+  async assistSuggest(conversationId: string): Promise<void> {
+    const ack = await this.call("assist_suggest", { conversation_id: conversationId });
+    const conv = this.conversations.get(conversationId);
+    if (conv && !ack.error && Array.isArray(ack.suggestions)) this.setSuggestions(conv, ack.suggestions, ack.after_seq);
+  }
+
+  private setSuggestions(conv: Conversation, list: unknown, afterSeq: unknown): void {
+    if (!Array.isArray(list)) return;
+    const after = typeof afterSeq === "number" ? afterSeq : conv.log.maxSeq;
+    if (conv.suggestionsAfter !== undefined && after < conv.suggestionsAfter) return; // an older answer, late
+    conv.suggestions = list.filter((s): s is Suggestion => !!s && typeof s.canned_id === "string" && typeof s.text === "string");
+    conv.suggestionsAfter = after;
+    this.listener.assist?.(conv.conversation_id);
   }
 
   escalate(conversationId: string, request: { to: "email" | "callback" | "callback_offer"; email?: string; phone?: string; at?: string }): Promise<Ack> {

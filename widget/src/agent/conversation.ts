@@ -1,5 +1,5 @@
 // The open conversation: header with the customer and channel, the full history, the typing
-// indicator, and the composer with canned answers; actions transfer, escalate and close.
+// indicator, and the composer with canned answers and suggestions; actions transfer, escalate and close.
 
 import { MediaCache } from "../shared/attachments";
 import { h, setText } from "../shared/dom";
@@ -7,6 +7,7 @@ import { channelIcon, channelName } from "../shared/icons";
 import { atBottom, KeyedList, type Entry } from "../shared/keyedlist";
 import { LengthGuard } from "../shared/length";
 import type { UploadLimits } from "../shared/upload";
+import { AssistChips, type AssistTargets } from "./assist";
 import { AttachButton } from "./attach";
 import { CannedPicker, fillPlaceholders } from "./canned";
 import { LabelBar } from "./labels";
@@ -15,7 +16,8 @@ import { EmailBars, isEmail, threadSubject } from "./email_conversation";
 import { errorSentence } from "./errors";
 import { LinkedNote } from "./linked";
 import { messageEntry, type MessageContext } from "./message_view";
-import type { Canned, Conversation, Pending } from "./types";
+import { SuggestionPanel } from "./suggestions";
+import type { Canned, Conversation, Pending, Suggestion } from "./types";
 import { ReplyWindow } from "./window";
 import { t, word } from "./strings";
 import { presenceOf, presenceSentence } from "./presence";
@@ -44,6 +46,11 @@ export class ConversationView {
   private readonly composer: HTMLFormElement;
   private readonly length: LengthGuard;
   private readonly drafts = new Map<string, string>();
+  // The canned answer the composer's text came from (sent with it as canned_id), per conversation.
+  private readonly draftCanned = new Map<string, string>();
+  private cannedId = "";
+  private readonly chips: AssistChips;
+  private readonly suggestions: SuggestionPanel;
   private readonly media: MediaCache;
   private readonly window: ReplyWindow;
   private readonly attach: AttachButton;
@@ -66,6 +73,7 @@ export class ConversationView {
     messageChars: () => number,
     token: string,
     uploadLimits: () => UploadLimits,
+    assist: AssistTargets,
   ) {
     this.media = new MediaCache("", () => ({ Authorization: `Bearer ${token}` }));
     this.linked = new LinkedNote(token);
@@ -97,9 +105,13 @@ export class ConversationView {
       tooLong: t.tooLong,
     });
     this.picker = new CannedPicker(this.input, canned, () => this.conv?.language ?? "", () => this.typed());
-    this.picker.fill = (text) => fillPlaceholders(text, {
+    const fill = (text: string) => fillPlaceholders(text, {
       "customer.name": this.conv?.contact?.name || "", "agent.name": this.conn.agentName,
     });
+    this.picker.fill = fill;
+    this.picker.chosen = (c) => (this.cannedId = c.id);
+    this.chips = new AssistChips(conn, assist);
+    this.suggestions = new SuggestionPanel(fill, (s) => this.insertSuggestion(s, fill(s.text)));
     this.labels = new LabelBar(conn, (text) => this.noteError.replaceChildren(text));
     this.noteMode.addEventListener("change", () => {
       this.composer.classList.toggle("note-mode", this.noteMode.checked);
@@ -117,7 +129,10 @@ export class ConversationView {
         this.composer.requestSubmit();
       }
     });
-    this.input.addEventListener("input", () => this.typed());
+    this.input.addEventListener("input", () => {
+      if (!this.input.value.trim()) this.cannedId = "";
+      this.typed();
+    });
     this.composer = h(
       "form",
       { class: "composer" },
@@ -133,6 +148,9 @@ export class ConversationView {
       this.input.value = "";
       this.length.update();
       this.drafts.delete(this.conv.conversation_id);
+      this.draftCanned.delete(this.conv.conversation_id);
+      const cannedId = this.cannedId;
+      this.cannedId = "";
       this.stopTyping();
       this.noteError.replaceChildren();
       if (this.noteMode.checked) {
@@ -144,7 +162,7 @@ export class ConversationView {
         });
         return;
       }
-      this.conn.send(this.conv.conversation_id, text);
+      this.conn.send(this.conv.conversation_id, text, cannedId || undefined);
     });
     this.el.append(
       h("header", { class: "conv-header" }, h("div", { class: "conv-title" }, this.heading, this.email.subject, this.meta, this.labels.el), this.actionsBar),
@@ -158,6 +176,7 @@ export class ConversationView {
       this.attach.note,
       this.noteError,
       this.email.composeNote,
+      this.suggestions.el,
       this.composer,
       this.window.closedPanel,
     );
@@ -171,6 +190,8 @@ export class ConversationView {
   show(conv: Conversation | null): void {
     if (this.conv && this.conv !== conv) {
       this.drafts.set(this.conv.conversation_id, this.input.value);
+      if (this.cannedId) this.draftCanned.set(this.conv.conversation_id, this.cannedId);
+      else this.draftCanned.delete(this.conv.conversation_id);
       this.stopTyping();
     }
     const switched = this.conv !== conv;
@@ -180,8 +201,12 @@ export class ConversationView {
     if (switched) {
       this.list.clear();
       this.input.value = conv ? this.drafts.get(conv.conversation_id) ?? "" : "";
+      this.cannedId = conv ? this.draftCanned.get(conv.conversation_id) ?? "" : "";
       this.length.update();
       this.picker.hide();
+      this.suggestions.show(conv);
+      // Opened before any suggestion arrived (a reload, an accepted offer): ask for them.
+      if (conv && !conv.closed && conv.suggestions === undefined) void this.conn.assistSuggest(conv.conversation_id);
     }
     this.drawHeader();
     this.refresh();
@@ -202,6 +227,31 @@ export class ConversationView {
     this.input.dispatchEvent(new Event("input"));
   }
 
+  /** The gateway's topic/language or suggestions for the open conversation changed. */
+  assistChanged(): void {
+    this.chips.show(this.conv);
+    this.suggestions.show(this.conv);
+  }
+
+  /** A suggestion into the composer: at the caret (replacing a selection), then sent with its canned_id. */
+  private insertSuggestion(s: Suggestion, text: string): void {
+    if (!this.conv || this.conv.closed || this.composer.hidden) return;
+    this.picker.hide();
+    const value = this.input.value;
+    const focused = document.activeElement === this.input;
+    const start = focused ? this.input.selectionStart ?? value.length : value.length;
+    const end = focused ? this.input.selectionEnd ?? start : start;
+    const before = value.slice(0, start);
+    const gap = before && !/\s$/.test(before) ? " " : "";
+    this.input.value = before + gap + text + value.slice(end);
+    const at = before.length + gap.length + text.length;
+    this.input.focus();
+    this.input.setSelectionRange(at, at);
+    this.cannedId = s.canned_id;
+    this.length.update();
+    this.typed();
+  }
+
   /** The open conversation, if any (the shortcuts act on it). */
   get current(): Conversation | null {
     return this.conv;
@@ -213,15 +263,16 @@ export class ConversationView {
     if (!c) {
       setText(this.heading, t.noConversation);
       setText(this.meta, null);
+      this.chips.show(null);
       return;
     }
     const type = c.channel_type || c.channel;
     setText(this.heading, c.contact?.name || t.customer);
+    this.chips.show(c);
     this.meta.replaceChildren(
       channelIcon(type),
       h("span", null, channelName(type)),
-      h("span", null, this.topicName(c.topic)),
-      h("span", { class: "pill" }, (c.language || "").toUpperCase()),
+      ...(c.assist ? [this.chips.el] : [h("span", null, this.topicName(c.topic)), h("span", { class: "pill" }, (c.language || "").toUpperCase())]),
     );
     const button = (label: string, action: string, fn: () => void, cls = "btn") =>
       h("button", { class: cls, type: "button", "data-action": action, onclick: fn }, label);
@@ -276,7 +327,10 @@ export class ConversationView {
     this.composer.hidden = c.closed || this.window.shut;
     this.email.show(c, !this.composer.hidden);
     this.linked.show(c);
-    if (wasHidden !== this.composer.hidden) this.drawHeader();
+    if (wasHidden !== this.composer.hidden) {
+      this.drawHeader();
+      this.suggestions.show(c);
+    }
   }
 
   /** Scroll to an earlier message and mark it for a moment (an edit's "edited" link). */

@@ -41,6 +41,10 @@ function runConsole(login: Login): void {
   // Topic labels come from the tenant's public widget config (in the console's language when it has one).
   const topicNames: Record<string, string> = {};
   const topicName = (id: string) => topicNames[id] ?? id;
+  // The tenant's languages (same config): what a detected language can be corrected to.
+  let languages: string[] = [];
+  // Conversations a topic correction is moving to another queue: their "moved away" is said once, by it.
+  const correcting = new Set<string>();
   // The gateway's message length limit, from the same public config (its default until loaded).
   let messageChars = 4096;
   // What the gateway takes as files (from the same config; until then the server decides alone).
@@ -100,7 +104,11 @@ function runConsole(login: Login): void {
       void start(t.sessionEnded);
     },
     unassigned: (id, reason) => {
-      if (!leaving.handedBack(id)) toast(t.movedAway(word(t.reasons, reason)));
+      if (!leaving.handedBack(id) && !correcting.has(id)) toast(t.movedAway(word(t.reasons, reason)));
+    },
+    assist: (id) => {
+      if (id === activeId) view.assistChanged();
+      convList.render();
     },
     isActive: (id) => id === activeId,
     rated: (_id, name, score, comment) =>
@@ -211,7 +219,17 @@ function runConsole(login: Login): void {
       }, !!queue?.required);
     },
     dismiss: (conv) => done(conv, t.removed),
-  }, () => messageChars, login.token, () => uploadLimits);
+  }, () => messageChars, login.token, () => uploadLimits, {
+    topics: () => Object.entries(topicNames).map(([id, name]) => ({ id, name })),
+    languages: () => languages,
+    topicName,
+    moved: (conv, queue) => {
+      correcting.add(conv.conversation_id);
+      if (conn.conversations.has(conv.conversation_id)) done(conv, t.assist.movedTo(queue));
+      else toast(t.assist.movedTo(queue));
+    },
+    say: toast,
+  });
   installShortcuts({
     nextUnread: () => {
       const ids = [...conn.conversations.values()].filter((c) => c.unread > 0).map((c) => c.conversation_id);
@@ -257,13 +275,17 @@ function runConsole(login: Login): void {
   api<Canned[]>("/api/v1/canned", { token: login.token })
     .then((c) => (canned = c ?? []))
     .catch(() => undefined);
-  api<{ topics?: { id: string; label?: Record<string, string> }[]; message_chars?: number; upload_bytes?: number; upload_types?: string[] }>(
+  api<{
+    topics?: { id: string; label?: Record<string, string> }[]; languages?: string[]; message_chars?: number; upload_bytes?: number;
+    upload_types?: string[];
+  }>(
     `/api/v1/widget/config?tenant=${encodeURIComponent(login.tenant ?? "demo")}`,
   )
     .then((c) => {
       for (const topic of c?.topics ?? []) {
         topicNames[topic.id] = topic.label?.[t.lang] ?? topic.label?.en ?? Object.values(topic.label ?? {})[0] ?? topic.id;
       }
+      if (Array.isArray(c?.languages)) languages = c.languages.filter((l) => typeof l === "string");
       if (typeof c?.message_chars === "number" && c.message_chars > 0) messageChars = c.message_chars;
       if (typeof c?.upload_bytes === "number" && c.upload_bytes > 0) uploadLimits.bytes = c.upload_bytes;
       if (Array.isArray(c?.upload_types)) uploadLimits.types = c.upload_types.filter((t) => typeof t === "string");

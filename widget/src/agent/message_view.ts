@@ -72,17 +72,18 @@ function textPart(m: Message, ctx: MessageContext): HTMLElement {
 
 function draw(m: Message, ctx: MessageContext): HTMLElement {
   const kind = m.author?.kind ?? "system";
-  if (kind === "system") {
+  const autoAnswer = !!m.auto; // the gateway's automatic answer: never "own", always marked
+  if (kind === "system" && !autoAnswer) {
     return h("div", { class: "msg system", "data-seq": m.seq, "data-author": kind }, h("span", { class: "text" }, m.text));
   }
-  const name = m.author?.name || (kind === "visitor" ? t.customer : t.agent);
+  const name = m.author?.name || (autoAnswer ? t.assist.automaticAnswer : kind === "visitor" ? t.customer : t.agent);
   if (m.reaction) {
     const { emoji, target_seq } = m.reaction;
     const words = emoji ? t.reacted(name, emoji, snippet(ctx.lookup(target_seq))) : t.unreacted(name, snippet(ctx.lookup(target_seq)));
     return h("div", { class: "msg reaction", "data-seq": m.seq, "data-author": kind }, h("span", { class: "text" }, words));
   }
   const authorId = (m.author as { id?: string } | undefined)?.id;
-  const own = kind === "agent" && (!authorId || authorId === ctx.selfId);
+  const own = kind === "agent" && !autoAnswer && (!authorId || authorId === ctx.selfId);
   const mail = m.email;
   const files = m.attachments?.length
     ? h("div", { class: "attachments" }, m.attachments.map((a) => attachmentView(a, ctx.media, ATTACHMENT_TEXTS)))
@@ -90,7 +91,7 @@ function draw(m: Message, ctx: MessageContext): HTMLElement {
   return h(
     "div",
     {
-      class: `msg ${own ? "own" : kind}${mail ? " mail" : ""}${isAutomatic(m) ? " auto" : ""}`,
+      class: `msg ${own ? "own" : kind}${mail ? " mail" : ""}${isAutomatic(m) ? " auto" : ""}${autoAnswer ? " auto-answer" : ""}`,
       id: `msg-${m.seq}`,
       "data-seq": m.seq,
       "data-author": kind,
@@ -106,6 +107,7 @@ function draw(m: Message, ctx: MessageContext): HTMLElement {
         : null,
       h("time", { datetime: new Date(m.ts * 1000).toISOString() }, clockTime(m.ts, t.lang)),
       mail?.auto ? autoLabel(mail) : null,
+      autoAnswer && name !== t.assist.automaticAnswer ? h("span", { class: "auto-tag" }, t.assist.automaticAnswer) : null,
     ),
     mail ? mailHeader(mail, ctx.threadSubject) : null,
     textPart(m, ctx),

@@ -1,6 +1,7 @@
 // Keyboard shortcuts of the console: A accept, D decline (the oldest offer), J next unread
 // conversation, C close the open one, / canned answers, ? this list. Never while typing in a field
 // or with a dialog open, and never with Ctrl/Alt/Meta (the browser's own shortcuts stay).
+// (Alt+1/2/3, listed here too, insert a suggestion even while typing: agent/suggestions.ts.)
 
 import { h } from "../shared/dom";
 import { t } from "./strings";
@@ -12,7 +13,7 @@ export interface ShortcutTargets {
   canned(): void;
 }
 
-const KEYS = ["A", "D", "J", "C", "/", "?"];
+const KEYS = ["A", "D", "J", "C", "/", "Alt+1…3", "?"];
 
 function typing(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;

@@ -136,6 +136,7 @@ const en = {
     J: "Next conversation with unread messages",
     C: "Close (or wrap up) the open conversation",
     "/": "Canned answers",
+    "Alt+1…3": "Insert suggestion 1, 2 or 3 (also while typing)",
     "?": "Show this list",
   } as Record<string, string>,
   // files
@@ -308,6 +309,24 @@ const en = {
     `${name} cannot be reached on this channel${detail ? ` (the platform says: ${detail})` : ""}.`,
   leftShort: "left",
   unreachableShort: "unreachable",
+  // the detected topic and language, their correction, and the answer suggestions (agent/assist.ts, suggestions.ts)
+  assist: {
+    topicPrefix: "Topic: ",
+    languagePrefix: "Language: ",
+    topicUnclear: "Topic unclear",
+    correctTopic: "Correct the topic",
+    correctLanguage: "Correct the language",
+    answeredAutomatically: "Answered automatically",
+    topicCorrected: (topic: string) => `Topic set to ${topic}.`,
+    languageCorrected: (language: string) => `Language set to ${language}.`,
+    movedTo: (queue: string) => `Topic corrected: the conversation moved to ${queue}.`,
+    correctFailed: (why: string) => `The correction was not saved. ${why}`,
+    suggestions: "Suggested answers",
+    whyExample: (text: string) => `matched: ${text}`,
+    whyAgent: (text: string) => `agents answered ${text} with it`,
+    whySnippet: (title: string) => `words of “${title}”`,
+    automaticAnswer: "Automatic answer",
+  },
 };
 
 export type AgentTexts = typeof en;
@@ -437,6 +456,7 @@ const de: AgentTexts = {
     J: "Nächstes Gespräch mit ungelesenen Nachrichten",
     C: "Offenes Gespräch schließen (oder nachbearbeiten)",
     "/": "Textbausteine",
+    "Alt+1…3": "Vorschlag 1, 2 oder 3 einfügen (auch beim Schreiben)",
     "?": "Diese Liste zeigen",
   },
   attachFile: "Datei anhängen",
@@ -594,6 +614,23 @@ const de: AgentTexts = {
     `${name} ist über diesen Kanal nicht erreichbar${detail ? ` (die Plattform meldet: ${detail})` : ""}.`,
   leftShort: "gegangen",
   unreachableShort: "nicht erreichbar",
+  assist: {
+    topicPrefix: "Thema: ",
+    languagePrefix: "Sprache: ",
+    topicUnclear: "Thema unklar",
+    correctTopic: "Thema korrigieren",
+    correctLanguage: "Sprache korrigieren",
+    answeredAutomatically: "Automatisch beantwortet",
+    topicCorrected: (topic: string) => `Thema auf ${topic} gesetzt.`,
+    languageCorrected: (language: string) => `Sprache auf ${language} gesetzt.`,
+    movedTo: (queue: string) => `Thema korrigiert: Das Gespräch ist nach ${queue} gewechselt.`,
+    correctFailed: (why: string) => `Die Korrektur wurde nicht gespeichert. ${why}`,
+    suggestions: "Antwortvorschläge",
+    whyExample: (text: string) => `passt zu: ${text}`,
+    whyAgent: (text: string) => `so wurde ${text} beantwortet`,
+    whySnippet: (title: string) => `Wörter aus „${title}“`,
+    automaticAnswer: "Automatische Antwort",
+  },
 };
 
 /** The console's texts in the chosen language (fixed for the page: switching reloads it). */

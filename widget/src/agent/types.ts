@@ -38,6 +38,30 @@ export interface ConversationSummary {
   labels?: string[];
   /** Widget conversations: whether the visitor had a tab open when this summary was made. */
   customer_present?: boolean;
+  /** What the gateway's classifier made of the conversation (agent/assist.ts). */
+  assist?: AssistInfo;
+}
+
+/** The detected language and topic with their confidences (0–1); abstained = topic unclear. */
+export interface AssistInfo {
+  language?: string;
+  language_confidence?: number;
+  topic?: string | null;
+  topic_confidence?: number;
+  abstained?: boolean;
+  auto_answered?: boolean;
+}
+
+/** A canned answer suggested for the customer's last message (text still has its placeholders). */
+export interface Suggestion {
+  canned_id: string;
+  title: string;
+  text: string;
+  score?: number;
+  confidence?: number;
+  /** The example phrasing or words it matched. */
+  why?: string;
+  why_kind?: string;
 }
 
 /** The callback a voice offer/item is about (attempt counts from 1). */
@@ -79,6 +103,8 @@ export interface Offer {
 export interface Pending {
   client_id: string;
   text: string;
+  /** The canned answer (or suggestion) the text came from: a learning signal for the gateway. */
+  canned_id?: string;
   created: number;
   state: "sending" | "failed";
   error?: string;
@@ -96,6 +122,9 @@ export interface Conversation extends ConversationSummary {
   /** What the gateway said since of the customer's presence (agent/presence.ts). */
   presence?: "" | "left" | "back" | "unreachable";
   presenceDetail?: string;
+  /** The latest suggestions and the seq of the customer message they answer. */
+  suggestions?: Suggestion[];
+  suggestionsAfter?: number;
 }
 
 export interface Directory {

@@ -53,6 +53,8 @@ export interface Message {
   reaction?: { emoji: string; target_seq: number };
   /** A mail: its subject, addresses and full original text. */
   email?: MailDetails;
+  /** Sent by the gateway itself: an approved canned answer given automatically (issue 14). */
+  auto?: boolean;
 }
 
 export class MessageLog {

@@ -10,6 +10,7 @@ import { callbackTable } from "./callbacks";
 import { reportsCard } from "./reports";
 import { searchCard } from "./search";
 import { auditCard } from "./audit";
+import { assistCard } from "./assist";
 import { privacyCard } from "./privacy";
 import { waitingChart } from "./chart";
 import { agentTable, channelBroken, channelTable, healthText, conversationTable, longWait, queueTable, slBreached, waitBreached } from "./tables";
@@ -45,6 +46,14 @@ function runDashboard(login: Login): void {
   const callbacks = h("section", { class: "card", "aria-labelledby": "cb-title", hidden: true });
   const alerts = h("div", { class: "alerts", role: "status", "aria-live": "polite" });
   const logoutButton = h("button", { class: "btn small", type: "button" }, t.logout);
+  const toastEl = h("div", { class: "toast", role: "status", "aria-live": "polite" });
+  let toastTimer: ReturnType<typeof setTimeout> | undefined;
+  const toast = (text: string) => {
+    setText(toastEl, text);
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => setText(toastEl, null), 10_000);
+  };
+  const assist = assistCard(login.token, (id) => last?.queues.find((q) => q.id === id)?.name || id);
 
   replace(
     root,
@@ -63,7 +72,8 @@ function runDashboard(login: Login): void {
         h("span", { class: "agent-name" }, login.name ?? ""),
         logoutButton,
       ),
-      h("main", { class: "sup-main" }, alerts, tiles, queues, h("div", { class: "two-col" }, agents, chart), live, callbacks, channels, searchCard(login.token), reportsCard(login.token), privacyCard(login.token), auditCard(login.token)),
+      h("main", { class: "sup-main" }, alerts, tiles, queues, h("div", { class: "two-col" }, agents, chart), live, callbacks, channels, assist.el, searchCard(login.token), reportsCard(login.token), privacyCard(login.token), auditCard(login.token)),
+      toastEl,
     ),
   );
 
@@ -145,6 +155,11 @@ function runDashboard(login: Login): void {
     forgetLogin(ROLE);
     socket.disconnect();
     void start(e?.reason === "expired" ? t.sessionExpired : t.loggedOut);
+  });
+  // An automatic answer whose customers too often still wanted a person was switched off.
+  socket.on("assist_snippet_disabled", (e: { canned_id?: string; title?: string; reason?: string }) => {
+    toast(assist.disabledText(e ?? {}));
+    void assist.load();
   });
   socket.on("snapshot", (s: Snapshot) => {
     if (!s || !Array.isArray(s.agents) || !Array.isArray(s.queues)) return;

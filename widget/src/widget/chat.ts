@@ -1,5 +1,7 @@
 // The conversation view: message log (an ARIA live log), queue position and wait, the email /
-// callback offer, the typing indicator and the composer.
+// callback offer, the typing indicator and the composer. An automatic answer is marked as one and
+// offers "Talk to a person" while it is the conversation's last word (after it, the gateway's
+// "one of us will take over" line and the queue position follow).
 
 import { attachmentView, type AttachmentTexts, type MediaCache } from "../shared/attachments";
 import { h, setText } from "../shared/dom";
@@ -39,6 +41,7 @@ export class ChatView {
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private ownTypingTimer: ReturnType<typeof setTimeout> | undefined;
   private ownTyping = false;
+  private readonly askedPerson = new Set<string>();
 
   constructor(
     private readonly t: Texts,
@@ -124,10 +127,13 @@ export class ChatView {
     if (greeting) entries.push({ key: "n:greeting", render: () => h("div", { class: "notice greeting" }, greeting) });
     for (const [conversationId, log] of this.conn.logs) {
       const notices = this.notices.of(conversationId);
+      const messages = log.list();
+      const person = this.personChoice(conversationId, messages);
       let ni = 0;
-      for (const m of log.list()) {
+      for (const m of messages) {
         while (ni < notices.length && (notices[ni].afterSeq ?? Infinity) < m.seq) entries.push(this.noticeEntry(notices[ni++]));
         entries.push(this.messageEntry(m));
+        if (m === person) entries.push(this.personEntry(conversationId, m.seq));
       }
       while (ni < notices.length) entries.push(this.noticeEntry(notices[ni++]));
     }
@@ -137,12 +143,60 @@ export class ChatView {
     if (added && stick) this.log.scrollTop = this.log.scrollHeight;
   }
 
+  /** The automatic answer to offer "Talk to a person" under: the open conversation's last message
+   * (whatever follows it, the visitor writing again among it, hands the conversation to a person). */
+  private personChoice(conversationId: string, messages: Message[]): Message | null {
+    if (conversationId !== this.conn.conversationId || this.agentName || !this.endedBox.hidden) return null;
+    const last = messages[messages.length - 1];
+    if (!last?.auto || this.askedPerson.has(conversationId) || this.conn.outbox.length) return null;
+    return last;
+  }
+
+  private personEntry(conversationId: string, seq: number): Entry {
+    return {
+      key: `n:person-choice:${conversationId}:${seq}`,
+      render: () => {
+        const error = h("span", { class: "person-error", role: "alert" });
+        const button = h("button", { class: "secondary person", type: "button" }, this.t.talkToPerson);
+        button.addEventListener("click", async () => {
+          button.disabled = true;
+          setText(error, null);
+          const ack = await this.conn.request("talk_to_person", { conversation_id: conversationId });
+          button.disabled = false;
+          if (ack.error || ack.ok === false) {
+            setText(error, this.t.escalateFailed);
+            return;
+          }
+          this.askedPerson.add(conversationId);
+          this.refresh();
+          this.input.focus();
+        });
+        return h("div", { class: "person-choice" }, button, error);
+      },
+    };
+  }
+
   private messageEntry(m: Message): Entry {
     const kind = m.author?.kind ?? "system";
     const own = kind === "visitor";
     return {
       key: `m:${m.conversation_id}:${m.seq}`,
       render: () => {
+        if (m.auto) {
+          const name = m.author?.name || this.t.autoAnswer;
+          return h(
+            "div",
+            { class: "msg auto", "data-seq": m.seq, "data-author": kind, "data-auto": "" },
+            h(
+              "div",
+              { class: "meta" },
+              h("span", { class: "author" }, name),
+              name === this.t.autoAnswer ? null : h("span", { class: "auto-tag" }, this.t.autoAnswer),
+              h("time", { datetime: new Date(m.ts * 1000).toISOString() }, clockTime(m.ts, this.lang)),
+            ),
+            h("div", { class: "text" }, linkified(m.text)),
+          );
+        }
         if (kind === "system") {
           return h("div", { class: "notice system", "data-seq": m.seq, "data-author": kind }, m.text);
         }

@@ -76,6 +76,8 @@ const en = {
   opensAt: (when: string) => `We are back ${when}.`,
   closedOffer: "Leave us your email address and we will answer, or ask us to call you back.",
   closedStart: "Continue",
+  autoAnswer: "Automatic answer",
+  talkToPerson: "Talk to a person",
 };
 
 export type Texts = typeof en;
@@ -154,6 +156,8 @@ const de: Texts = {
   opensAt: (when: string) => `Wir sind wieder da: ${when}.`,
   closedOffer: "Hinterlassen Sie uns Ihre E-Mail-Adresse, dann antworten wir Ihnen, oder lassen Sie sich zurückrufen.",
   closedStart: "Weiter",
+  autoAnswer: "Automatische Antwort",
+  talkToPerson: "Mit einem Menschen sprechen",
 };
 
 export const TEXTS: Record<Lang, Texts> = { de, en };

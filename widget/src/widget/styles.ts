@@ -71,6 +71,11 @@ form.prechat p { margin: 0; color: var(--muted); }
 .msg[data-state="failed"] { border-color: var(--danger); }
 .msg[data-state="failed"] .state { color: var(--danger); }
 .msg[data-state="sending"] { opacity: .75; }
+.msg.auto { background: #eef7f0; border: 1px dashed #8fc5a0; }
+.auto-tag { font-size: 11px; padding: 0 6px; border-radius: 8px; background: #e6f4ea; color: #17622f; }
+.person-choice { align-self: flex-start; display: flex; flex-direction: column; gap: 4px; }
+.person-error { font-size: 12px; color: var(--danger); }
+.person-error:empty { display: none; }
 .link-btn { background: none; border: 0; padding: 0; color: var(--accent); text-decoration: underline; cursor: pointer; font-size: 11px; margin-left: 6px; }
 .notice.greeting { background: #fff; border: 1px solid var(--line); border-radius: 12px; padding: 8px 12px; color: var(--fg); font-size: 13px; }
 .notice { align-self: center; font-size: 12px; color: var(--muted); text-align: center; padding: 2px 8px; }
