@@ -153,8 +153,12 @@ SPEC = {
             id="string", channel="string", channel_type="string", state="string", created_at="number", last_message="object"
         )}, errors=(401, 404)), "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]}},
         **{f"/api/v1/reports/{dim}": {"get": {**_op(
-            f"Historical figures per interval and {dim[:-1]} from the archived ACD event log (supervisors; CSV with format=csv)",
-            _obj(dimension="string", interval="string", timezone="string", buckets="array", rows="array", totals="array"),
+            f"Historical figures per interval and {dim[:-1]} from the archived ACD event log, and the labels of the "
+            "conversations closed (count, ratings, average satisfaction) from the archived conversations; overall: all "
+            "queues' wrap-up codes and labels; names: the configured names of label and wrap-up code ids "
+            "(supervisors; CSV of the rows with format=csv)",
+            _obj(dimension="string", interval="string", timezone="string", buckets="array", rows="array", totals="array",
+                 overall="object", names="object"),
             errors=(400, 401, 403, 503)), "parameters": [
             {"name": "from", "in": "query", "schema": {"type": "string"}, "description": "YYYY-MM-DD (local day) or ISO 8601; default today"},
             {"name": "to", "in": "query", "schema": {"type": "string"}, "description": "YYYY-MM-DD (included) or ISO 8601 (excluded)"},

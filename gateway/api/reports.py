@@ -4,12 +4,14 @@ database (gateway/history/reports.py), as JSON or CSV. Supervisors only; their o
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import asyncpg
 from aiohttp import web
 
 from gateway.api.auth_helpers import json_error, principal
 from gateway.appkeys import CONFIG, HISTORY
+from gateway.config.schema import TenantConfig
 from gateway.config.to_acd import to_acd
 from gateway.history import report_buckets as buckets
 from gateway.history import reports
@@ -17,6 +19,15 @@ from gateway.history.report_csv import to_csv
 
 routes = web.RouteTableDef()
 FORMATS = ("json", "csv")
+
+
+def config_names(tenant: TenantConfig) -> dict[str, Any]:
+    """The names the front ends show for label and wrap-up code ids (a queue's codes are its own)."""
+    return {
+        "labels": {lid: label.name or lid for lid, label in tenant.labels.items()},
+        "wrapup_codes": {qid: {cid: code.name or cid for cid, code in q.wrapup_codes.items()}
+                         for qid, q in tenant.queues.items() if q.wrapup_codes},
+    }
 
 
 @routes.get(r"/api/v1/reports/{dimension:queues|channels|agents}")
@@ -41,7 +52,7 @@ async def report(request: web.Request) -> web.Response:
     try:
         result = await reports.build(
             history.pool, who.tenant, grid, queues=dict(to_acd(tenant).queues),
-            agents={aid: a.name or aid for aid, a in tenant.agents.items()}, now=now,
+            agents={aid: a.name or aid for aid, a in tenant.agents.items()}, now=now, names=config_names(tenant),
         )
     except asyncpg.QueryCanceledError:
         return json_error(503, "report_too_slow", "the report took too long: choose a shorter range or a longer interval")

@@ -9,7 +9,8 @@ within SHORT_ABANDON_S of arriving), transfers, escalations offered by a queue's
 codes (the ``close`` event), and an agent's occupancy (time with a conversation or wrap-up in hand
 over time logged in), and satisfaction from the customers' ratings (the ``rated`` event: a score
 1..5 per conversation, counted in the bucket the rating arrived in, for the queue, work channel and
-agent of the conversation).
+agent of the conversation). Labels are not in the event log: gateway/history/report_labels.py counts
+them from the archived conversations. ``overall`` sums the wrap-up codes and labels of all queues.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import asyncpg
 from acd import stats
 from acd.model import WORK_CHANNELS, Queue
 from gateway.history.report_buckets import Grid
+from gateway.history.report_labels import LabelCount, LabelSums, label_counts
 
 SHORT_ABANDON_S = 5.0
 DIMENSIONS = ("queues", "channels", "agents")
@@ -66,6 +68,7 @@ class Acc:
     codes: Counter[str] = field(default_factory=Counter)
     busy_s: float = 0.0
     logged_in_s: float = 0.0
+    labels: LabelSums = field(default_factory=LabelSums)
 
     def count(self, counters: dict[str, int]) -> None:
         for name, v in counters.items():
@@ -76,6 +79,7 @@ class Acc:
         self.codes.update(other.codes)
         self.busy_s += other.busy_s
         self.logged_in_s += other.logged_in_s
+        self.labels.merge(other.labels)
 
 
 Table = dict[tuple[int, str], Acc]  # (bucket, key) -> sums
@@ -95,7 +99,7 @@ def counter_figures(queue: Queue, acc: Acc, end: float) -> dict[str, Any]:
         "aht_s": s["aht_s"] if s["handled"] else None,  # (live falls back to older figures; a report does not)
         "declined": s["declined"], "missed": s["missed"], "transfers": acc.c["transfers"],
         "escalations": acc.c["escalations"], "wrapup_codes": dict(sorted(acc.codes.items())),
-        **satisfaction(acc),
+        **satisfaction(acc), **acc.labels.figures(),
     }
 
 
@@ -113,8 +117,13 @@ def agent_figures(acc: Acc) -> dict[str, Any]:
         "aht_s": _ratio(c["handle_ms"], c["handled"] * 1000), "transfers": c["transfers"],
         "wrapup_codes": dict(sorted(acc.codes.items())), "logged_in_s": round(acc.logged_in_s, 3),
         "busy_s": round(acc.busy_s, 3), "occupancy": _ratio(acc.busy_s, acc.logged_in_s),
-        **satisfaction(acc),
+        **satisfaction(acc), **acc.labels.figures(),
     }
+
+
+def overall_figures(acc: Acc) -> dict[str, Any]:
+    """What all queues together closed with: wrap-up codes and labels."""
+    return {"wrapup_codes": dict(sorted(acc.codes.items())), **acc.labels.figures()}
 
 
 @dataclass
@@ -126,6 +135,8 @@ class Report:
     agents: Table
     queue_config: dict[str, Queue]
     agent_names: dict[str, str]
+    overall: dict[int, Acc] = field(default_factory=dict)  # bucket -> all queues' codes and labels
+    names: dict[str, Any] = field(default_factory=dict)  # {labels: {id: name}, wrapup_codes: {queue: {id: name}}}
 
     def keys(self, dimension: str) -> list[str]:
         table: Table = getattr(self, dimension)
@@ -173,7 +184,18 @@ class Report:
             "from": self.grid.start, "to": self.grid.end, "generated_at": self.now,
             "buckets": [self.bucket(i) for i in range(len(self.grid))],
             "rows": self.rows(dimension), "totals": self.totals(dimension),
+            "overall": self.overall_json(), "names": self.names or {"labels": {}, "wrapup_codes": {}},
         }
+
+    def overall_json(self) -> dict[str, Any]:
+        """All queues together, per interval and over the range."""
+        rows, total = [], Acc()
+        for i in range(len(self.grid)):
+            acc = self.overall.get(i) or Acc()
+            total.merge(acc)
+            b = self.bucket(i)
+            rows.append({"interval": b["label"], "start": b["start"], **overall_figures(acc)})
+        return {"rows": rows, "totals": overall_figures(total)}
 
 
 def _when(ts: float) -> datetime:
@@ -222,6 +244,7 @@ class _Builder:
         self.queues: Table = defaultdict(Acc)
         self.channels: Table = defaultdict(Acc)
         self.agents: Table = defaultdict(Acc)
+        self.overall: dict[int, Acc] = defaultdict(Acc)
         self.submits = submits  # task -> (work channel, enqueued at)
         self.state = {a: (s, grid.start) for a, s in states.items()}  # agent -> (state, since)
         self.logged: dict[str, list[tuple[float, float]]] = defaultdict(list)
@@ -272,6 +295,8 @@ class _Builder:
         elif ev == "close" and f.get("code"):
             for acc in here:
                 acc.codes[f["code"]] += 1
+            if here:
+                self.overall[b].codes[f["code"]] += 1
             by = self.released.get(task)
             if by is not None and by[1] == ts:
                 self.agents[(b, by[0])].codes[f["code"]] += 1
@@ -286,6 +311,16 @@ class _Builder:
                 acc.c["rating_sum"] += score
         elif ev == "state" and agent:
             self._state(agent, f.get("state", "offline"), ts)
+
+    def labelled(self, n: LabelCount) -> None:
+        """Closed conversations with a label: under their queue, work channel and last agent."""
+        where = [self.overall[n.bucket], self.channels[(n.bucket, n.channel or UNKNOWN_CHANNEL)]]
+        if n.queue:
+            where.append(self.queues[(n.bucket, n.queue)])
+        if n.agent:
+            where.append(self.agents[(n.bucket, n.agent)])
+        for acc in where:
+            acc.labels.add(n.label, n.closed, n.ratings, n.rating_sum)
 
     def _state(self, agent: str, new: str, ts: float) -> None:
         old, since = self.state.get(agent, ("offline", self.grid.start))
@@ -312,14 +347,16 @@ class _Builder:
 
 async def build(
     pool: asyncpg.Pool, tenant: str, grid: Grid, *, queues: dict[str, Queue], agents: dict[str, str], now: float,
+    names: dict[str, Any] | None = None,
 ) -> Report:
-    """The report of ``tenant`` over ``grid`` from what the archive holds (``now`` ends what is still open)."""
+    """The report of ``tenant`` over ``grid`` from what the archive holds (``now`` ends what is still open);
+    ``names``: the configured names of labels and of each queue's wrap-up codes, for the front ends."""
     start, end = _when(grid.start), _when(grid.end)
     async with pool.acquire() as conn, conn.transaction(readonly=True):
         await conn.execute(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
         seen = [r["agent"] for r in await conn.fetch(SEEN_AGENTS, tenant, start, end)]
-        names = sorted(set(agents) | set(seen))
-        states = {r["agent"]: r["state"] for r in await conn.fetch(EARLIER_STATES, tenant, names, start)}
+        everyone = sorted(set(agents) | set(seen))
+        states = {r["agent"]: r["state"] for r in await conn.fetch(EARLIER_STATES, tenant, everyone, start)}
         submits: dict[str, tuple[str, float | None]] = {
             r["task"]: (r["ch"] or "", float(r["enq"]) if r["enq"] else None)
             for r in await conn.fetch(EARLIER_SUBMITS, tenant, start, end)
@@ -330,6 +367,9 @@ async def build(
             minute = r["minute"]
             builder.event(r["ev"], r["ts"], r["queue"], int(minute) if minute is not None else None,
                           json.loads(r["fields"]))
+        for count in await label_counts(conn, tenant, grid):
+            builder.labelled(count)
     builder.finish()
     return Report(grid, now, dict(builder.queues), dict(builder.channels), dict(builder.agents), queues,
-                  {a: agents.get(a, a) for a in [*agents, *sorted(set(seen) - set(agents))]})
+                  {a: agents.get(a, a) for a in [*agents, *sorted(set(seen) - set(agents))]},
+                  dict(builder.overall), names or {})

@@ -1,6 +1,7 @@
 // The Reports card of the supervisor dashboard: historical figures per interval from
 // GET /api/v1/reports/{queues|agents} (the archived ACD event log), charts over time, and tables
 // per queue and per agent, each downloadable as CSV (fetched with the token, never in a URL).
+// Labels and wrap-up codes show by their configured names; one no longer configured by its id.
 
 import { api, ApiError } from "../shared/api";
 import { h, replace, setText } from "../shared/dom";
@@ -17,12 +18,40 @@ interface Bucket {
 
 type Figures = Record<string, number | null | string | Record<string, number> | boolean | undefined>;
 
+interface Names {
+  labels: Record<string, string>;
+  wrapup_codes: Record<string, Record<string, string>>; // queue -> code -> name
+}
+
 interface ReportBody {
   interval: string;
   timezone: string;
   buckets: Bucket[];
   rows: Figures[];
   totals: Figures[];
+  overall?: { rows: Figures[]; totals: Figures };
+  names?: Names;
+}
+
+/** A JSON object's own entries as a Map (an id such as "constructor" never reads Object.prototype). */
+const entries = <V>(v: unknown): Map<string, V> => new Map(Object.entries((v ?? {}) as Record<string, V>));
+
+/** The configured names of label and wrap-up code ids; an id without one (no longer configured) is its own name. */
+class Namer {
+  private readonly labels: Map<string, string>;
+  private readonly codes: Map<string, Map<string, string>>;
+  private readonly anyQueue = new Map<string, string>();
+
+  constructor(names: Names | undefined) {
+    this.labels = entries<string>(names?.labels);
+    this.codes = new Map([...entries<Record<string, string>>(names?.wrapup_codes)].map(([q, c]) => [q, entries<string>(c)]));
+    for (const codes of this.codes.values()) for (const [id, name] of codes) if (!this.anyQueue.has(id)) this.anyQueue.set(id, name);
+  }
+
+  label = (id: string): string => this.labels.get(id) ?? id;
+
+  /** The queue's own name for the code, else the first queue's that has one. */
+  code = (id: string, queue?: string): string => (queue ? this.codes.get(queue)?.get(id) : undefined) ?? this.anyQueue.get(id) ?? id;
 }
 
 const INTERVALS: [string, string][] = t.intervals;
@@ -37,9 +66,9 @@ const ratio = (v: unknown) => percent(typeof v === "number" ? v : null);
 /** The customers' average rating (1–5), "–" without any. */
 const score = (v: unknown) => (typeof v === "number" ? `${v.toFixed(1)} / 5` : "–");
 
-function codes(v: unknown): string {
-  const c = (v ?? {}) as Record<string, number>;
-  return Object.entries(c).map(([code, count]) => `${code}: ${count}`).join(", ") || "–";
+/** `{id: count}` as "Name: count, …" ("–" when empty). */
+function counted(v: unknown, name: (id: string) => string): string {
+  return [...entries<number>(v)].map(([id, count]) => `${name(id)}: ${count}`).join(", ") || "–";
 }
 
 /** The x-axis label of an interval: its local time, or its day for days and weeks. */
@@ -62,22 +91,49 @@ function table(caption: string, head: string[], rows: (string | number)[][], key
   );
 }
 
-function queueTable(totals: Figures[]): HTMLElement {
+function queueTable(totals: Figures[], names: Namer): HTMLElement {
   const head = t.reportQueueHead;
   const rows = totals.map((r) => [
     String(r.name ?? r.queue), n(r.offered), n(r.answered), n(r.abandoned), n(r.short_abandoned), ratio(r.service_level),
-    secs(r.asa_s), secs(r.aht_s), n(r.transfers), n(r.escalations), n(r.ratings), score(r.satisfaction), codes(r.wrapup_codes),
+    secs(r.asa_s), secs(r.aht_s), n(r.transfers), n(r.escalations), n(r.ratings), score(r.satisfaction),
+    counted(r.wrapup_codes, (id) => names.code(id, String(r.queue))), counted(r.labels, names.label),
   ]);
   return table(t.queuesRange, head, rows, "data-queue", totals.map((r) => String(r.queue)));
 }
 
-function agentTable(totals: Figures[]): HTMLElement {
+function agentTable(totals: Figures[], names: Namer): HTMLElement {
   const head = t.reportAgentHead;
   const rows = totals.map((r) => [
     String(r.name ?? r.agent), n(r.offered), n(r.accepted), n(r.declined), n(r.missed), n(r.handled), secs(r.aht_s),
-    secs(r.logged_in_s), ratio(r.occupancy), n(r.transfers), n(r.ratings), score(r.satisfaction), codes(r.wrapup_codes),
+    secs(r.logged_in_s), ratio(r.occupancy), n(r.transfers), n(r.ratings), score(r.satisfaction),
+    counted(r.wrapup_codes, (id) => names.code(id)), counted(r.labels, names.label),
   ]);
   return table(t.agentsRange, head, rows, "data-agent", totals.map((r) => String(r.agent)));
+}
+
+/** Ids by count, most first (then by name). */
+function byCount(counts: Map<string, number>, name: (id: string) => string): string[] {
+  return [...counts.keys()].sort((a, b) => counts.get(b)! - counts.get(a)! || name(a).localeCompare(name(b), t.locale));
+}
+
+/** All queues over the range: one row per label (closed conversations, rated, satisfaction). */
+function labelTable(totals: Figures, names: Namer): HTMLElement {
+  const closed = entries<number>(totals.labels);
+  if (!closed.size) return h("p", { class: "report-none", "data-none": "labels" }, t.noneInRange);
+  const rated = entries<number>(totals.label_ratings);
+  const sat = entries<number>(totals.label_satisfaction);
+  const ids = byCount(closed, names.label);
+  const rows = ids.map((id) => [names.label(id), closed.get(id) ?? 0, rated.get(id) ?? 0, score(sat.get(id))]);
+  return table(t.labelsRange, t.reportLabelHead, rows, "data-label", ids);
+}
+
+/** All queues over the range: one row per wrap-up code. */
+function codeTable(totals: Figures, names: Namer): HTMLElement {
+  const closed = entries<number>(totals.wrapup_codes);
+  if (!closed.size) return h("p", { class: "report-none", "data-none": "codes" }, t.noneInRange);
+  const name = (id: string) => names.code(id);
+  const ids = byCount(closed, name);
+  return table(t.codesRange, t.reportCodeHead, ids.map((id) => [name(id), closed.get(id) ?? 0]), "data-code", ids);
 }
 
 /** Per interval: the sum of a figure over the rows (queues) of that interval. */
@@ -156,12 +212,20 @@ export function reportsCard(token: string): HTMLElement {
       );
       const csvButton = (dimension: string, label: string) =>
         h("button", { class: "btn small", type: "button", "data-csv": dimension, onclick: () => void downloadCsv(token, dimension, query, status) }, label);
+      const names = new Namer(queues.names);
+      const overall = queues.overall?.totals ?? {};
       replace(
         tables,
         h("div", { class: "report-table-head" }, h("h3", null, t.queues), csvButton("queues", t.downloadCsv)),
-        queueTable(queues.totals),
+        h("div", { class: "report-scroll" }, queueTable(queues.totals, names)),
         h("div", { class: "report-table-head" }, h("h3", null, t.agents), csvButton("agents", t.downloadCsv)),
-        agentTable(agents.totals),
+        h("div", { class: "report-scroll" }, agentTable(agents.totals, names)),
+        h(
+          "div",
+          { class: "report-named" },
+          h("section", { class: "report-labels", "aria-label": t.labelsRange }, h("h3", null, t.labelsTitle), labelTable(overall, names)),
+          h("section", { class: "report-codes", "aria-label": t.codesRange }, h("h3", null, t.codesTitle), codeTable(overall, names)),
+        ),
       );
     } catch (err) {
       replace(charts);
