@@ -23,7 +23,16 @@ gateway/static/.built: $(WIDGET_SOURCES)
 	cd widget && npm run build
 	@touch $@
 
+# The demo tenant starts with a simulated week of agents' choices of canned answers (docs/assist.md),
+# imported once into the history database (the command itself never imports the same file twice).
+DEMO_SEED := assist/eval/agent_week.jsonl
+DATA_DIR  := $(or $(OMNIRELAY_DATA_DIR),var)
+
 run: install
+	@if [ "$(CONFIG)" = config/demo.yaml ] && [ ! -f $(DATA_DIR)/.assist-demo-seeded ]; then \
+	  $(VENV)/bin/omnirelay assist seed --config $(CONFIG) --tenant demo $(DEMO_SEED) && \
+	  mkdir -p $(DATA_DIR) && touch $(DATA_DIR)/.assist-demo-seeded; \
+	fi
 	$(VENV)/bin/omnirelay serve --config $(CONFIG)
 
 # Tests drive Debian's Chromium through Playwright; install it when it is missing.

@@ -126,6 +126,14 @@ class Engine:
             [now, task_id, queue or "", agent or "", "1" if only_waiting else "0"],
         )
 
+    async def relanguage(self, task_id: str, language: str, now: float) -> list[Effect]:
+        """A waiting task's language changed: it keeps its place in line and is routed by the new
+        language (offered at once to a free agent who speaks it). Raises InvalidState unless it is
+        still queued (an offered or answered task keeps its language), UnknownTask, BadRequest."""
+        if not language:
+            raise BadRequest("a task needs a language")
+        return await self._decide("relanguage", [self.keys.task(task_id)], [now, task_id, language])
+
     async def assign(self, task_id: str, agent_id: str, now: float) -> list[Effect]:
         """Give a waiting (queued or offered) task to one agent at once, within its capacity; an
         open offer is withdrawn in the same step. Raises InvalidState once it was answered,

@@ -28,7 +28,7 @@ LIBRARY = (
 ENTRIES = (
     "submit", "accept", "decline", "close", "cancel", "wrapup_done", "transfer", "set_state",
     "agent_connected", "agent_disconnected", "node_heartbeat", "tick", "sync_agent",
-    "set_hours", "rate", "assign",
+    "set_hours", "rate", "assign", "relanguage",
 )
 
 

@@ -1,4 +1,4 @@
-"""The `omnirelay` command: serve, check-config, hash-password, channels."""
+"""The `omnirelay` command: serve, check-config, hash-password, channels, db, contacts, assist."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from gateway import cli_channels, cli_contacts, cli_db
+from gateway import cli_assist, cli_channels, cli_contacts, cli_db
 from gateway.config import ConfigError, load_config
 
 log = logging.getLogger("omnirelay")
@@ -30,12 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     cli_channels.add_parser(sub)
     cli_db.add_parser(sub)
     cli_contacts.add_parser(sub)
+    cli_assist.add_parser(sub)
     args = parser.parse_args(argv)
 
     if args.command == "db":
         return cli_db.run(args)
     if args.command == "contacts":
         return cli_contacts.run(args)
+    if args.command == "assist":
+        return cli_assist.run(args)
 
     if args.command == "channels":
         return cli_channels.run(args, os.environ.get("OMNIRELAY_CONFIG"))

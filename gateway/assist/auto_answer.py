@@ -25,6 +25,7 @@ from gateway.assist import snippet_figures, summary
 from gateway.conversations.delivery import fan_out
 from gateway.conversations.outbound import reply_outbound
 from gateway.conversations.to_messenger import on_messenger, send_to_messenger
+from gateway.email.state import customer_mailed
 from gateway.keys import TenantKeys
 from gateway.rooms import visitor_room
 from gateway.services import Services
@@ -67,6 +68,7 @@ def asks_for_person(text: str) -> bool:
 async def route_opened(svc: Services, conv: Conversation, first: Message) -> None:
     """A customer's message opened ``conv``: answer it automatically, or queue it for a person."""
     keys = TenantKeys(conv.tenant)
+    conv = await get_conversation(svc.redis, keys, conv.id) or conv  # as Assist left it (its language may have changed)
     returned = await svc.redis.getdel(keys.auto_answered(conv.contact_id))
     if returned:  # the last automatic answer did not settle it after all
         await snippet_figures.count_escalated(svc, conv.tenant, replies.maybe_text(returned) or "", "returned")
@@ -103,11 +105,11 @@ async def _answer(svc: Services, conv: Conversation, first: Message) -> bool:
     seq = int(replies.maybe_text(await svc.redis.hget(TenantKeys(conv.tenant).conv(conv.id), "seq")) or 0)
     if seq != first.seq:
         return False  # the customer wrote more meanwhile: a person reads it all
-    await _send(svc, conv, decision.canned_id)
+    await _send(svc, conv, decision.canned_id, first)
     return True
 
 
-async def _send(svc: Services, conv: Conversation, canned_id: str) -> None:
+async def _send(svc: Services, conv: Conversation, canned_id: str, answering: Message) -> None:
     """Post the answer marked automatic, and let the conversation wait for the customer's next move."""
     keys = TenantKeys(conv.tenant)
     canned = next(c for c in svc.config.tenants[conv.tenant].canned if c.id == canned_id)
@@ -125,6 +127,10 @@ async def _send(svc: Services, conv: Conversation, canned_id: str) -> None:
     posted = await post_message(svc.redis, keys, conv.id, author_kind="system", author_name=t["name"], text=text,
                                 client_id=f"auto:{conv.id}", extra={"auto": True, "canned_id": canned_id})
     await snippet_figures.count_sent(svc, conv.tenant, canned_id)
+    mail = answering.extra.get("email")
+    if conv.channel_type == "email" and isinstance(mail, dict) and mail.get("message_id"):
+        # the answer leaves before the mail's own handling has noted it: thread under it now
+        await customer_mailed(svc.redis, keys, conv.id, str(mail["message_id"]), [])
     await _deliver(svc, conv, posted, choices=(Button(PERSON_CHOICE, t["button"]),))
     svc.metrics.messages.labels(conv.tenant, "auto").inc()
 

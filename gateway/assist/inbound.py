@@ -1,13 +1,17 @@
 """Assist when a customer writes on a channel without a pre-chat form (messengers, email): the first message
 decides the new conversation's language (with the platform's hint as a prior) and, on a ``topic: auto``
-channel, its topic and so its queue; later messages change the language only on confident evidence,
-and the agent holding the conversation hears of it (``conversation_assist``)."""
+channel, its topic and so its queue (the contact's earlier conversations give the language's prior once the
+conversation exists); later messages change the language only on confident evidence, the agent holding the
+conversation hears of it (``conversation_assist``), and one still waiting is routed by the new language."""
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
+from acd import replies
+from acd.errors import InvalidState, UnknownTask
 from gateway.assist import summary
 from gateway.assist.service import AUTO
 from gateway.keys import TenantKeys
@@ -17,6 +21,8 @@ from gateway.store.conversations import get_conversation, update_conversation
 
 log = logging.getLogger(__name__)
 
+EARLIER_LOOKED_AT = 5  # a contact's newest conversations looked at for the language they wrote in before
+
 
 @dataclass(frozen=True)
 class Opening:
@@ -25,6 +31,8 @@ class Opening:
     topic: str
     language: str
     fields: dict[str, str] = field(default_factory=dict)
+    text: str = ""  # what the language was detected from ("" when nothing was detected)
+    hint: str = ""  # the prior it was detected with (the platform's language or the channel's)
 
 
 async def opening(svc: Services, tenant: str, channel_id: str, text: str, *, hint: str = "",
@@ -38,13 +46,14 @@ async def opening(svc: Services, tenant: str, channel_id: str, text: str, *, hin
     assist = svc.assist
     if assist is None or not classify:
         return Opening(fixed or assist_default(svc, tenant, channel_id), language)
-    found = await assist.classify(tenant, text, channel=channel_id, language_hint=hint or channel.language or None)
+    prior = hint or channel.language or ""
+    found = await assist.classify(tenant, text, channel=channel_id, language_hint=prior or None)
     fields = {summary.LANGUAGE_CONFIDENCE: f"{found.language_confidence:.4f}"}
     if channel.topic != AUTO:
-        return Opening(fixed or assist_default(svc, tenant, channel_id), found.language, fields)
+        return Opening(fixed or assist_default(svc, tenant, channel_id), found.language, fields, text, prior)
     fields |= {summary.TOPIC_CONFIDENCE: f"{found.topic_confidence:.4f}", summary.ABSTAINED: "1" if found.abstained else "0",
                summary.MODEL: found.model_version}
-    return Opening(found.topic or assist_default(svc, tenant, channel_id), found.language, fields)
+    return Opening(found.topic or assist_default(svc, tenant, channel_id), found.language, fields, text, prior)
 
 
 def assist_default(svc: Services, tenant: str, channel_id: str) -> str:
@@ -60,9 +69,37 @@ def assist_default(svc: Services, tenant: str, channel_id: str) -> str:
 
 
 async def remember(svc: Services, keys: TenantKeys, conversation_id: str, found: Opening | None) -> None:
-    """Keep how the conversation's topic and language were found (before it is routed)."""
-    if found is not None and found.fields:
-        await update_conversation(svc.redis, keys, conversation_id, **found.fields)
+    """Keep how the conversation's topic and language were found (before it is routed). The contact's
+    earlier conversations are known now: their language is the prior of this one's (it outranks the
+    platform's setting and the channel's default), and the language is detected again with it."""
+    if found is None or not found.fields:
+        return
+    fields = dict(found.fields)
+    earlier = await earlier_language(svc, keys, conversation_id) if found.text else ""
+    if earlier and earlier != found.hint and svc.assist is not None:
+        again = await svc.assist.classify(keys.tenant, found.text, language_hint=earlier)
+        fields[summary.LANGUAGE_CONFIDENCE] = f"{again.language_confidence:.4f}"
+        if again.language != found.language:
+            fields["language"] = again.language
+            log.info("language from the contact's earlier conversations",
+                     extra={"conversation_id": conversation_id, "language": again.language})
+    await update_conversation(svc.redis, keys, conversation_id, **fields)
+
+
+async def earlier_language(svc: Services, keys: TenantKeys, conversation_id: str) -> str:
+    """The language of the newest other conversation of this conversation's contact ("" when none). Only
+    those still in Redis are looked at: routing never waits for the history database."""
+    contact = replies.maybe_text(await svc.redis.hget(keys.conv(conversation_id), "contact_id"))
+    if not contact:
+        return ""
+    others = [cid for cid in replies.texts(await svc.redis.zrevrange(keys.contact_convs(contact), 0, EARLIER_LOOKED_AT))
+              if cid != conversation_id][:EARLIER_LOOKED_AT]
+    languages = svc.config.tenants[keys.tenant].languages
+    for cid in others:
+        language = replies.maybe_text(await svc.redis.hget(keys.conv(cid), "language"))
+        if language in languages:
+            return language or ""
+    return ""
 
 
 async def customer_message(svc: Services, keys: TenantKeys, conversation_id: str, text: str) -> None:
@@ -78,7 +115,23 @@ async def customer_message(svc: Services, keys: TenantKeys, conversation_id: str
     await update_conversation(svc.redis, keys, conv.id, language=found.language,
                               **{summary.LANGUAGE_CONFIDENCE: f"{found.language_confidence:.4f}"})
     log.info("conversation language changed", extra={"conversation_id": conv.id, "language": found.language})
+    if conv.state == "queued":
+        await route_by_language(svc, keys, conv.id, found.language)
     await tell_holder(svc, keys, conv.id)
+
+
+async def route_by_language(svc: Services, keys: TenantKeys, conversation_id: str, language: str) -> None:
+    """A conversation still waiting is routed by its new language from now on (the ACD moves its task in
+    one atomic step, keeping its place in line); one offered or answered meanwhile keeps the old one."""
+    router = svc.router
+    try:
+        effects = await router.engine(keys.tenant).relanguage(conversation_id, language, time.time())
+    except (InvalidState, UnknownTask):
+        log.info("conversation no longer waiting: its offer keeps the language it was queued with",
+                 extra={"conversation_id": conversation_id})
+        return
+    router.lines_moved.add(keys.tenant)  # an offer may have been made: the positions move
+    await router.effects.apply(keys.tenant, effects)
 
 
 async def tell_holder(svc: Services, keys: TenantKeys, conversation_id: str) -> None:

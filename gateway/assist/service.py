@@ -14,7 +14,7 @@ import asyncio
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,7 @@ START_WAIT_S = 10.0  # start-up waits this long for the first models; longer tra
 REFRESH_S = 3.0  # how often a process looks for new signals or a changed config (another process's corrections)
 CACHE_MODELS = 16  # trained models kept per process by version (test gateways and restarts in one process)
 AUTO = "auto"  # ChannelConfig.topic: the classifier picks the topic
+CORRECTIONS = ("correction", "supervisor_correction")  # signals an agent gave by naming the topic
 
 _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assist-train")  # one training at a time per process
 _cache: OrderedDict[str, TopicModel] = OrderedDict()
@@ -98,24 +99,35 @@ def _warm_up(language_sets: list[tuple[str, ...]]) -> None:
         model_probabilities("warm up", languages)
 
 
-def _examples(tenant: TenantConfig, confirmed: list[tuple[str, str]]) -> dict[str, list[str]]:
-    """{topic: example texts of every language} of the tenant's topics that have examples or confirmations."""
+def _examples(tenant: TenantConfig, confirmed: list[tuple[str, str]],
+              handled: Sequence[tuple[str, str]] = ()) -> dict[str, list[str]]:
+    """{topic: example texts of every language, then the texts agents handled under it} of the tenant's
+    topics that have any of them or confirmations."""
     confirmed_topics = {topic for _, topic in confirmed}
     out = {}
     for tid, topic in tenant.topics.items():
         texts = [t for texts in topic.examples.values() for t in texts if t.strip()]
+        texts += [text for text, about in handled if about == tid]
         if texts or tid in confirmed_topics:
             out[tid] = texts
     return out if any(out.values()) else {}
 
 
-def _confirmed(tenant: TenantConfig, signals: Iterable[Signal]) -> list[tuple[str, str]]:
-    """(text, topic) of the signals, the latest per conversation, of topics the tenant still has."""
+def _confirmed(tenant: TenantConfig, signals: Iterable[Signal]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(text, topic) of the signals of topics the tenant still has, the latest per conversation: those an
+    agent named in a correction (weighing ``CONFIRMED_WEIGHT``), and those only confirmed by how the
+    conversation was handled, a close or a transfer (weighing as much as one config example)."""
     latest: dict[str, tuple[str, str]] = {}
+    named: dict[str, set[str]] = {}
     for i, s in enumerate(signals):
         if s.topic and s.topic in tenant.topics and s.text.strip():
-            latest[s.conversation_id or f"#{i}"] = (s.text[:MAX_TEXT_CHARS], s.topic)
-    return list(latest.values())
+            key = s.conversation_id or f"#{i}"
+            latest[key] = (s.text[:MAX_TEXT_CHARS], s.topic)
+            if s.source in CORRECTIONS:
+                named.setdefault(key, set()).add(s.topic)
+    corrected = [pair for key, pair in latest.items() if pair[1] in named.get(key, ())]
+    handled = [pair for key, pair in latest.items() if pair[1] not in named.get(key, ())]
+    return corrected, handled
 
 
 def _version_or_cached(examples: dict[str, list[str]], confirmed: list[tuple[str, str]],
@@ -279,8 +291,8 @@ class Assist:
         topics, threshold = cfg.topics, cfg.assist.topic_threshold
         pool = self._pool()
         newest = await self._read_signals(tenant, state, pool)
-        confirmed = _confirmed(cfg, [*state.stored, *state.pending])
-        examples = _examples(cfg, confirmed)
+        confirmed, handled = _confirmed(cfg, [*state.stored, *state.pending])
+        examples = _examples(cfg, confirmed, handled)
         if len(examples) < 2:  # nothing to tell apart
             state.model, state.made_for, state.threshold, state.last_signal = None, topics, threshold, newest
             return
@@ -295,7 +307,8 @@ class Assist:
             model, body = await loop.run_in_executor(_worker, _load_or_train, examples, confirmed, threshold, stored, version)
             how = "trained" if body is not None else "loaded from the database"
             log.info(f"topic model {how}", extra={"tenant": tenant, "version": model.version,
-                                                   "examples": sum(map(len, examples.values())), "confirmed": len(confirmed)})
+                                                   "examples": sum(map(len, examples.values())), "confirmed": len(confirmed),
+                                                   "handled": len(handled)})
         if pool is not None and stored_version != version and not state.pending:  # kept for the other processes
             body = body if body is not None else await loop.run_in_executor(_worker, model.to_bytes)
             await self._db(store.save_model(pool, tenant, StoredModel(version, body, newest)))
@@ -328,7 +341,8 @@ class Assist:
             self._notice_changes(tenant, state)
             if state.task is None and pool is not None:
                 mark = await self._db(store.signal_mark(pool, tenant))
-                if mark is not None and (state.pending or mark[0] > state.last_signal or mark[1] != len(state.stored)):
+                if mark is not None and (state.pending or mark[0] > state.last_signal or mark[1] != len(state.stored)
+                                         or mark[2] != sum(s.id for s in state.stored)):
                     self._train_soon(tenant)
 
     async def _db(self, call: Any) -> Any:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 
 MODEL_KIND = "topics"
+SIGNALS_MAX = 20_000  # the newest signals a tenant's topic model learns from (every agent's close is one)
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class Signal:
     text: str
     topic: str | None
     language: str | None
-    source: str  # correction | supervisor_correction
+    source: str  # correction | supervisor_correction (weigh most), closed | transfer (gateway/assist/confirm.py)
     conversation_id: str = ""
     actor: str = ""
     id: int = 0  # the row's id once stored (0: not stored yet)
@@ -40,23 +41,24 @@ async def add_signal(pool: asyncpg.Pool, tenant: str, signal: Signal) -> int:
 
 
 async def topic_signals(pool: asyncpg.Pool, tenant: str) -> list[Signal]:
-    """The tenant's topic signals, oldest first."""
+    """The tenant's newest ``SIGNALS_MAX`` topic signals, oldest first."""
     rows = await pool.fetch(
-        "SELECT id, conversation_id, text, topic, language, source, actor FROM assist_signals "
-        "WHERE tenant_id = $1 AND topic IS NOT NULL ORDER BY id", tenant,
+        "SELECT * FROM (SELECT id, conversation_id, text, topic, language, source, actor FROM assist_signals "
+        "WHERE tenant_id = $1 AND topic IS NOT NULL ORDER BY id DESC LIMIT $2) newest ORDER BY id", tenant, SIGNALS_MAX,
     )
     return [Signal(r["text"], r["topic"], r["language"], r["source"], r["conversation_id"], r["actor"], r["id"])
             for r in rows]
 
 
-async def signal_mark(pool: asyncpg.Pool, tenant: str) -> tuple[int, int]:
-    """The id of the tenant's newest topic signal (0: none) and how many there are: a new signal raises
-    the first, an erased one (gateway/history/privacy.py) lowers the second."""
+async def signal_mark(pool: asyncpg.Pool, tenant: str) -> tuple[int, int, int]:
+    """Of the signals ``topic_signals`` reads: the newest id (0: none), how many, and the sum of their ids.
+    A new signal raises the first; an erased one (gateway/history/privacy.py) changes the sum."""
     row = await pool.fetchrow(
-        "SELECT coalesce(max(id), 0) AS newest, count(*) AS n FROM assist_signals "
-        "WHERE tenant_id = $1 AND topic IS NOT NULL", tenant,
+        "SELECT coalesce(max(id), 0) AS newest, count(*) AS n, coalesce(sum(id), 0) AS ids FROM "
+        "(SELECT id FROM assist_signals WHERE tenant_id = $1 AND topic IS NOT NULL ORDER BY id DESC LIMIT $2) newest",
+        tenant, SIGNALS_MAX,
     )
-    return int(row["newest"]), int(row["n"])
+    return int(row["newest"]), int(row["n"]), int(row["ids"])
 
 
 async def load_model(pool: asyncpg.Pool, tenant: str) -> StoredModel | None:

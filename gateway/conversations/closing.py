@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from acd import replies
+from gateway.assist.confirm import closed_by_agent
 from gateway.conversations.rating import ask_after_close
 from gateway.keys import TenantKeys
 from gateway.rooms import agent_room, visitor_room
@@ -28,3 +29,5 @@ async def end_conversation(svc: Services, tenant: str, conv: Conversation, *, re
     if agent_id:
         await svc.sio.emit("closed", event, room=agent_room(tenant, agent_id), namespace="/agent")
     await ask_after_close(svc, conv)  # messengers and email: the rating question
+    if reason == "agent":  # the topic it was handled under teaches the topic classifier
+        await closed_by_agent(svc, tenant, conv)

@@ -14,6 +14,7 @@ import socketio
 
 from acd.effects import Assigned, TaskRequeued
 from acd.errors import InvalidState
+from gateway.assist.confirm import transferred_by_agent
 from gateway.assist.correct import correct
 from gateway.audit import audit
 from gateway.auth import Principal
@@ -321,6 +322,8 @@ class AgentNamespace(socketio.AsyncNamespace):
                             text=note)
         await update_conversation(self.ctx.redis, keys, conv.id, **{HANDOVER_NOTE: note})
         await self.ctx.router.transfer(who.tenant, conv.id, queue=queue, agent=agent)
+        if queue is not None:  # a training signal for the topic classifier when one topic routes there
+            await transferred_by_agent(self.ctx, who.tenant, conv, queue, who.user_id)
         await audit(self.ctx.redis, keys, who, "conversation.transfer",
                     {"conversation_id": conv.id, "queue": queue or "", "agent_id": agent or "",
                      **({"note": True} if note else {})})
