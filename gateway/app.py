@@ -51,7 +51,7 @@ from gateway.redis_client import connect
 from gateway.rooms import supervisor_room
 from gateway.routing import Router
 from gateway.services import Services
-from gateway.shutdown import disconnect_clients
+from gateway.shutdown import disconnect_clients, refuse_sockets_while_stopping
 from gateway.sockets.redis_manager import REFRESH_S as PEER_REFRESH_S
 from gateway.sockets.server import create_sio, register_namespaces
 from gateway.webhooks.routes import add_webhook_routes
@@ -78,7 +78,7 @@ def create_app(
     """
     app = web.Application(
         client_max_size=config.limits.webhook_body_bytes,
-        middlewares=[read_body_within(config.server.http_timeout_s), client_errors],
+        middlewares=[refuse_sockets_while_stopping, read_body_within(config.server.http_timeout_s), client_errors],
     )
     app.on_shutdown.append(disconnect_clients)
     embedded = None
@@ -93,6 +93,7 @@ def create_app(
     app[K.METRICS] = Metrics()
     app[K.NODE_ID] = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
     app[K.BACKGROUND] = Background()
+    app[K.STOPPING] = asyncio.Event()
     sio = create_sio(redis_url)
     app[K.SIO] = sio
     sio.attach(app, socketio_path="socket.io")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import socketio
 from aiohttp import web
 from redis.asyncio import Redis
@@ -27,6 +29,7 @@ SESSIONS = web.AppKey("sessions", Sessions)
 METRICS = web.AppKey("metrics", Metrics)
 NODE_ID = web.AppKey("node_id", str)
 BACKGROUND = web.AppKey("background", Background)
+STOPPING = web.AppKey("stopping", asyncio.Event)  # set the moment the gateway is asked to stop (gateway/shutdown.py)
 ROUTER = web.AppKey("router", Router)
 SERVICES = web.AppKey("services", Services)
 HISTORY = web.AppKey("history", History)  # the history database (gateway/history), when the app has one

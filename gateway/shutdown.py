@@ -12,11 +12,23 @@ from gateway import appkeys as K
 log = logging.getLogger(__name__)
 
 DISCONNECT_BOUND_S = 2.0
+SOCKETIO_PATH = "/socket.io"
+
+
+@web.middleware
+async def refuse_sockets_while_stopping(request: web.Request, handler):
+    """Once stopping, no new Socket.IO session: the pages reconnect at once after the close below, and
+    on a keep-alive connection their new long-poll would hold the drain up for a whole poll (25 s)."""
+    if request.app[K.STOPPING].is_set() and request.path.startswith(SOCKETIO_PATH):
+        raise web.HTTPServiceUnavailable(text="the gateway is stopping; reconnect shortly",
+                                         headers={"Retry-After": "1", "Connection": "close"})
+    return await handler(request)
 
 
 async def disconnect_clients(app: web.Application) -> None:
     """Close every Socket.IO connection at once, so the pages show "reconnecting" instead of a
     "Connected" that can no longer send; they resend on their own once a gateway is back."""
+    app[K.STOPPING].set()
     sio = app[K.SIO]
     sids = list(sio.eio.sockets)
     sockets = len(sids)

@@ -143,8 +143,10 @@ def demo_config():
 async def running_gateway(config, redis_url: str, database: str | None = None) -> AsyncIterator[Gateway]:
     """A gateway process (in this event loop) with ``config`` on ``redis_url``, on a free loopback port
     (archiving into the history ``database`` when one is given)."""
+    # the drain on stop is bounded as `omnirelay serve` bounds it (aiohttp's own default waits 60 s for
+    # requests still running, e.g. a browser's websocket that has not closed yet)
     server = TestServer(create_app(config, redis_url=redis_url, database=database), host="127.0.0.1", port=0)
-    await server.start_server()
+    await server.start_server(shutdown_timeout=config.server.shutdown_timeout_s)
     gw = Gateway(server)
     try:
         yield gw
