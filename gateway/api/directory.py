@@ -42,7 +42,8 @@ async def widget_config(request: web.Request) -> web.Response:
 async def canned(request: web.Request) -> web.Response:
     who = await principal(request)
     tenant = request.config_dict[CONFIG].tenants[who.tenant]
-    return web.json_response([{"id": c.id, "title": c.title, "text": c.text, "language": c.language} for c in tenant.canned])
+    return web.json_response([{"id": c.id, "title": c.title, "text": c.text, "language": c.language, "topic": c.topic}
+                              for c in tenant.canned])
 
 
 @routes.get("/api/v1/directory")

@@ -127,7 +127,7 @@ SPEC = {
         ), auth=False, errors=(400, 404, 429)), "parameters": [
             {"name": n, "in": "query", "required": n == "tenant", "schema": {"type": "string"}}
             for n in ("tenant", "queue", "topic", "language")]}},
-        "/api/v1/canned": {"get": _op("Canned answers of the tenant", {"type": "array", "items": _obj(id="string", title="string", text="string", language="string")})},
+        "/api/v1/canned": {"get": _op("Canned answers of the tenant", {"type": "array", "items": _obj(id="string", title="string", text="string", language="string", topic="string")})},
         "/api/v1/assist/classify": {"post": _op(
             "The language and topic (and the queue it routes to) Assist finds for a text, as for a conversation opening "
             "with it; abstained: the classifier is unsure and the default topic's queue applies (agents, supervisors)",

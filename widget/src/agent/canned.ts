@@ -105,14 +105,26 @@ export class CannedPicker {
 
   private insert(c: Canned | undefined): void {
     if (!c || this.tokenStart < 0) return this.hide();
-    const caret = this.input.selectionStart ?? this.input.value.length;
+    this.put(c, this.tokenStart, this.input.selectionStart ?? this.input.value.length, "");
+  }
+
+  /** Insert ``c`` at the caret (replacing a selection), as chosen from the canned-answer browser. */
+  insertAtCaret(c: Canned): void {
     const value = this.input.value;
-    const text = this.fill(c.text);
-    this.input.value = value.slice(0, this.tokenStart) + text + value.slice(caret);
-    const at = this.tokenStart + text.length;
-    this.input.setSelectionRange(at, at);
+    const start = this.input.selectionStart ?? value.length;
+    const end = this.input.selectionEnd ?? start;
+    this.put(c, start, end, start && !/\s/.test(value[start - 1]) ? " " : "");
+  }
+
+  /** ``c``'s filled text in place of ``start``…``end``, the caret after it; then the same steps for both ways in. */
+  private put(c: Canned, start: number, end: number, gap: string): void {
+    const value = this.input.value;
+    const text = gap + this.fill(c.text);
+    this.input.value = value.slice(0, start) + text + value.slice(end);
+    const at = start + text.length;
     this.hide();
     this.input.focus();
+    this.input.setSelectionRange(at, at);
     this.chosen(c);
     this.inserted();
   }

@@ -10,6 +10,7 @@ import type { UploadLimits } from "../shared/upload";
 import { AssistChips, type AssistTargets } from "./assist";
 import { AttachButton } from "./attach";
 import { CannedPicker, fillPlaceholders } from "./canned";
+import { CannedBrowser } from "./canned_browser";
 import { LabelBar } from "./labels";
 import type { AgentConnection } from "./connection";
 import { EmailBars, isEmail, threadSubject } from "./email_conversation";
@@ -43,6 +44,7 @@ export class ConversationView {
   private readonly presenceEl = h("div", { class: "presence", "aria-live": "polite" }); // the customer left, is back, unreachable
   private readonly input = h("textarea", { id: "composer-input", rows: 3, "aria-label": t.reply, placeholder: t.replyPlaceholder });
   private readonly picker: CannedPicker;
+  private readonly cannedBrowser: CannedBrowser;
   private readonly composer: HTMLFormElement;
   private readonly length: LengthGuard;
   private readonly drafts = new Map<string, string>();
@@ -104,12 +106,24 @@ export class ConversationView {
       counter: t.counter,
       tooLong: t.tooLong,
     });
-    this.picker = new CannedPicker(this.input, canned, () => this.conv?.language ?? "", () => this.typed());
+    this.picker = new CannedPicker(this.input, canned, () => this.conv?.language ?? "", () => {
+      this.length.update();
+      this.typed();
+    });
     const fill = (text: string) => fillPlaceholders(text, {
       "customer.name": this.conv?.contact?.name || "", "agent.name": this.conn.agentName,
     });
     this.picker.fill = fill;
     this.picker.chosen = (c) => (this.cannedId = c.id);
+    this.cannedBrowser = new CannedBrowser({
+      answers: canned,
+      language: () => this.conv?.language ?? "",
+      topicName: this.topicName,
+      fill,
+      // the same path as the "/" picker: filled, at the caret, sent with its canned_id
+      choose: (c) => (this.composer.hidden ? this.focusComposer() : this.picker.insertAtCaret(c)),
+      cancelled: () => this.focusComposer(),
+    });
     this.chips = new AssistChips(conn, assist);
     this.suggestions = new SuggestionPanel(fill, (s) => this.insertSuggestion(s, fill(s.text)));
     this.labels = new LabelBar(conn, (text) => this.noteError.replaceChildren(text));
@@ -138,6 +152,7 @@ export class ConversationView {
       { class: "composer" },
       ...this.attach.elements,
       h("div", { class: "composer-field" }, this.picker.el, this.input, this.length.counter),
+      this.cannedBrowser.button,
       h("label", { class: "note-switch", for: "note-mode", title: t.noteSwitchTitle }, this.noteMode, t.noteSwitch),
       h("button", { class: "btn primary", type: "submit" }, t.send),
     );
