@@ -24,7 +24,7 @@ from typing import Any
 
 import asyncpg
 
-from gateway.config import ConfigError, load_config
+from gateway.cli_config import tenant_config
 from gateway.config.schema import TenantConfig
 
 SEED_AGENT = "seed"  # assist_choices.agent_id of imported rows
@@ -50,18 +50,10 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from gateway.history.embedded import EmbeddedPostgresError
 
-    if not args.config:
-        print("omnirelay assist: no config (use --config PATH or set OMNIRELAY_CONFIG)", file=sys.stderr)
-        return 2
-    try:
-        config = load_config(args.config)
-    except ConfigError as err:
-        print("\n".join(err.lines()), file=sys.stderr)
-        return 1
-    tenant = config.tenants.get(args.tenant)
-    if tenant is None:
-        print(f"omnirelay assist seed: no tenant {args.tenant!r} in {args.config}", file=sys.stderr)
-        return 2
+    config = tenant_config("assist seed", args.config, args.tenant)
+    if isinstance(config, int):
+        return config
+    tenant = config.tenants[args.tenant]
     try:
         raw = Path(args.file).read_bytes()
     except OSError as err:

@@ -21,7 +21,7 @@ import asyncpg
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.config import ConfigError, load_config
+from gateway.cli_config import tenant_config
 from gateway.config.schema import Config
 
 
@@ -42,17 +42,9 @@ def run(args: argparse.Namespace) -> int:
     from gateway.history.embedded import EmbeddedPostgresError
     from gateway.store.ids import is_id
 
-    if not args.config:
-        print("omnirelay contacts: no config (use --config PATH or set OMNIRELAY_CONFIG)", file=sys.stderr)
-        return 2
-    try:
-        config = load_config(args.config)
-    except ConfigError as err:
-        print("\n".join(err.lines()), file=sys.stderr)
-        return 1
-    if args.tenant not in config.tenants:
-        print(f"omnirelay contacts: no tenant {args.tenant!r} in {args.config}", file=sys.stderr)
-        return 2
+    config = tenant_config("contacts", args.config, args.tenant)
+    if isinstance(config, int):
+        return config
     if not is_id("k", args.contact):
         print(f"omnirelay contacts: {args.contact!r} is not a contact id (k_ and 16 hex digits)", file=sys.stderr)
         return 2

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
-from conftest import DEMO_CONFIG, running_gateway
+from conftest import running_gateway
 from echo import eventually
-from wa_fixtures import APP_SECRET, PHONE_NUMBER_ID, TOKEN, VERIFY_TOKEN, body_of, recorded, sign
-from wa_standin import FakeGraph
-
-from gateway.config import load_config
+from test_whatsapp_conversation import (
+    graph,  # noqa: F401  (the fixture, shared)
+    whatsapp_config,
+)
+from wa_fixtures import body_of, recorded, sign
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -20,22 +20,6 @@ URL = "/webhooks/whatsapp/whatsapp"  # the demo config's WhatsApp channel
 EVENTS = ["offer", "message_status", "customer_presence"]
 
 
-@pytest.fixture
-async def graph():
-    fake = FakeGraph()
-    server = TestServer(fake.app, host="127.0.0.1", port=0)
-    await server.start_server()
-    fake.url = str(server.make_url("")).rstrip("/")
-    yield fake
-    await server.close()
-
-
-def whatsapp_config(api_base: str):
-    config = load_config(DEMO_CONFIG, env={})
-    channel = config.tenants["demo"].channels["whatsapp"]
-    channel.api_base, channel.phone_number_id = api_base, PHONE_NUMBER_ID
-    channel.app_secret, channel.verify_token, channel.token = APP_SECRET, VERIFY_TOKEN, TOKEN
-    return config
 
 
 def failed_status(wamid: str) -> bytes:
@@ -45,7 +29,7 @@ def failed_status(wamid: str) -> bytes:
     return body_of(payload)
 
 
-async def test_a_failed_status_from_the_webhook_tells_the_agent_the_customer_is_unreachable(redis, redis_url, graph):
+async def test_a_failed_status_from_the_webhook_tells_the_agent_the_customer_is_unreachable(redis, redis_url, graph):  # noqa: F811
     async with running_gateway(whatsapp_config(graph.url), redis_url) as gw, aiohttp.ClientSession() as http:
         login = await gw.login("anna")
         anna, anna_in = await gw.socket("/agent", {"token": login["token"]}, EVENTS)
