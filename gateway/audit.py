@@ -38,6 +38,7 @@ ACTIONS = (
     "login", "logout", "agent.state", "conversation.close", "conversation.transfer", "conversation.read",
     "conversation.label", "conversation.note", "contact.merge", "contact.export", "contact.erase",
     "assist.correct",  # an agent's or supervisor's correction of the detected topic or language (gateway/assist)
+    "assist.snippet_enable",  # a supervisor switched an automatic answer on again after its switch-off
     # a supervisor's actions (gateway/sockets/supervisor.py)
     "supervisor.agent_state", "supervisor.logout_agent", "supervisor.assign", "supervisor.move",
     "supervisor.monitor", "supervisor.whisper", "supervisor.barge",

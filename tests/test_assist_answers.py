@@ -293,6 +293,26 @@ async def test_an_answer_customers_keep_escalating_after_is_switched_off_and_the
         async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {anna['token']}"}) as http:
             async with http.get(f"{gw.url}/api/v1/assist/snippets") as r:
                 assert r.status == 403  # supervisors only
+            async with http.post(f"{gw.url}/api/v1/assist/snippets/invoice-copy-en/enable") as r:
+                assert r.status == 403
+        assert await redis.hget(KEYS.auto_snippet("invoice-copy-en"), "disabled") == "1"
+
+        # the supervisor switches it on again: its figures start afresh, audited, and it answers again
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {sam['token']}"}) as http:
+            async with http.post(f"{gw.url}/api/v1/assist/snippets/no-such-answer/enable") as r:
+                assert r.status == 404
+            async with http.post(f"{gw.url}/api/v1/assist/snippets/invoice-copy-en/enable") as r:
+                assert r.status == 200 and (await r.json())["ok"] is True
+            async with http.post(f"{gw.url}/api/v1/assist/snippets/invoice-copy-en/enable") as r:
+                assert r.status == 409  # not switched off (any more)
+            async with http.get(f"{gw.url}/api/v1/assist/snippets") as r:
+                row = {x["canned_id"]: x for x in await r.json()}["invoice-copy-en"]
+        assert (row["sent"], row["escalated"], row["disabled"]) == (0, 0, False)
+        entries = await redis.xrange(KEYS.audit())
+        assert [f["action"] for _, f in entries].count("assist.snippet_enable") == 1
+        again, a_in = await gw.visitor(topic="billing", language="en", name="Again")
+        await write(again, ROUTINE, "again")
+        await a_in.next("message", lambda m: m.get("auto"), timeout=10)
 
 
 async def test_a_hand_on_left_by_a_stopped_process_is_finished(redis, redis_url, database_url, history_db):

@@ -225,6 +225,10 @@ async def test_a_widget_visitor_answered_automatically_can_ask_for_a_person(
         await expect(row).to_have_attribute("data-disabled", "true")
         await expect(row.locator("td")).to_have_text(["Billing", "1", "1", "0", "100 %", re.compile(r"^Switched off: 1 of 1 ")])
         await assert_accessible(sam, "dashboard: automatic answers")
+        # switched on again from the card: its figures start afresh
+        await row.get_by_role("button", name="Switch on again: Copy of an invoice").click()
+        await expect(row).to_have_attribute("data-disabled", "false")
+        await expect(row.locator("td")).to_have_text(["Billing", "0", "0", "0", "0 %", "Active"])
         for w in (watch, anna_watch, sam_watch):
             w.assert_clean()
 

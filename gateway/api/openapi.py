@@ -144,6 +144,10 @@ SPEC = {
                                             threshold="number", sent="integer", escalated="integer", returned="integer",
                                             escalation_rate="number", disabled="boolean", disabled_reason="string")},
             errors=(401, 403, 503))},
+        "/api/v1/assist/snippets/{canned_id}/enable": {"post": {**_op(
+            "Switch an answer switched off for automatic use on again; its figures start afresh (supervisors, audited)",
+            _obj(ok="boolean", canned_id="string"), errors=(401, 403, 404, 409)),
+            "parameters": [{"name": "canned_id", "in": "path", "required": True, "schema": {"type": "string"}}]}},
         "/api/v1/directory": {"get": _op("Queues, agents and wrap-up codes (for transfer and close)", _obj(queues="array", agents="array", wrapup_codes="array"))},
         "/api/v1/conversations/{id}": {"get": {**_op("A conversation with all its messages", _obj(id="string", state="string", messages="array"), errors=(401, 404)),
                                                 "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]}},

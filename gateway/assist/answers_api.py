@@ -6,7 +6,8 @@ from aiohttp import web
 
 from gateway.api.auth_helpers import json_body, json_error, principal
 from gateway.appkeys import SERVICES
-from gateway.assist.snippet_figures import figures
+from gateway.assist.snippet_figures import enable, figures
+from gateway.audit import audit
 from gateway.keys import TenantKeys
 from gateway.store.conversations import get_conversation
 from gateway.store.ids import is_id
@@ -52,3 +53,17 @@ async def snippets(request: web.Request) -> web.Response:
         return json_error(503, "unavailable", "answer suggestions are not running")
     built = await svc.answers.built(who.tenant)
     return web.json_response(await figures(svc, who.tenant, built.threshold.threshold))
+
+
+@routes.post("/api/v1/assist/snippets/{canned_id}/enable")
+async def enable_snippet(request: web.Request) -> web.Response:
+    """Switch an answer that was switched off for automatic use on again (supervisors; audited)."""
+    who = await principal(request, "supervisor")
+    svc = request.config_dict[SERVICES]
+    canned_id = request.match_info["canned_id"]
+    if not any(c.id == canned_id for c in svc.config.tenants[who.tenant].canned):
+        return json_error(404, "not_found", "no such canned answer")
+    if not await enable(svc, who.tenant, canned_id):
+        return json_error(409, "not_switched_off", "this answer is not switched off")
+    await audit(svc.redis, TenantKeys(who.tenant), who, "assist.snippet_enable", {"canned_id": canned_id})
+    return web.json_response({"ok": True, "canned_id": canned_id})

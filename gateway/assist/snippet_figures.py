@@ -56,6 +56,18 @@ async def _judge(svc: Services, tenant: str, canned_id: str) -> None:
                        room=supervisor_room(tenant), namespace="/supervisor")
 
 
+async def enable(svc: Services, tenant: str, canned_id: str) -> bool:
+    """A supervisor switches a switched-off answer on again: its figures start afresh (the old ones
+    would switch it off at the next send); False when it was not switched off."""
+    key = TenantKeys(tenant).auto_snippet(canned_id)
+    async with svc.redis.pipeline(transaction=True) as pipe:
+        pipe.hget(key, "disabled")
+        pipe.delete(key)
+        pipe.hset(key, "enabled_at", repr(time.time()))
+        was, _, _ = await pipe.execute()
+    return bool(was)
+
+
 async def disabled(svc: Services, tenant: str, canned_ids: Iterable[str]) -> set[str]:
     """Which of these answers were switched off for automatic use."""
     ids = list(canned_ids)

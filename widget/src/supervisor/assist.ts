@@ -29,8 +29,12 @@ function reasonText(reason: string | null | undefined): string {
   return t.assistReasons[reason] ?? reason.replace(/_/g, " ");
 }
 
-function row(s: SnippetFigures, queueName: (id: string) => string): HTMLElement {
+function row(s: SnippetFigures, queueName: (id: string) => string, enable: (s: SnippetFigures) => void): HTMLElement {
   const reason = reasonText(s.disabled_reason);
+  const again = s.disabled
+    ? h("button", { type: "button", class: "btn small", "aria-label": t.switchOnAgain(s.title || s.canned_id),
+                    onclick: () => enable(s) }, t.switchOnAgainShort)
+    : null;
   return h("tr", { "data-canned-id": s.canned_id, "data-disabled": s.disabled ? "true" : "false" },
     h("th", { scope: "row" }, s.title || s.canned_id, s.language ? h("span", { class: "muted" }, ` (${s.language.toUpperCase()})`) : null),
     h("td", null, (s.auto_queues ?? []).map(queueName).join(", ")),
@@ -39,7 +43,7 @@ function row(s: SnippetFigures, queueName: (id: string) => string): HTMLElement 
     h("td", { class: "num" }, String(s.returned ?? 0)),
     h("td", { class: "num" }, typeof s.escalation_rate === "number" ? percent(s.escalation_rate) : "–"),
     h("td", { class: "snippet-state" }, s.disabled
-      ? h("span", { class: "pill off" }, reason ? t.switchedOffWhy(reason) : t.switchedOff)
+      ? [h("span", { class: "pill off" }, reason ? t.switchedOffWhy(reason) : t.switchedOff), " ", again]
       : h("span", { class: "pill on" }, t.active)),
   );
 }
@@ -72,13 +76,21 @@ export function assistCard(token: string, queueName: (id: string) => string): As
         ? list.filter((s) => s && typeof s.canned_id === "string" && ((s.auto_queues ?? []).length > 0 || (s.sent ?? 0) > 0))
         : [];
       el.hidden = !known.length;
-      replace(body, known.map((s) => row(s, queueName)));
+      replace(body, known.map((s) => row(s, queueName, enable)));
       setText(status, null);
     } catch (err) {
       // 404: this gateway has no assist; otherwise say so where the table is (when it is shown).
       if (err instanceof ApiError && err.status === 404) el.hidden = true;
       else setText(status, t.assistFailed);
     }
+  };
+  const enable = async (s: SnippetFigures) => {
+    try {
+      await api(`/api/v1/assist/snippets/${encodeURIComponent(s.canned_id)}/enable`, { method: "POST", token, body: {} });
+    } catch {
+      setText(status, t.assistFailed);
+    }
+    await load();
   };
   void load();
   setInterval(() => void load(), REFRESH_MS);

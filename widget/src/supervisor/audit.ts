@@ -16,7 +16,7 @@ interface Entry {
 
 // every action gateway/audit.py records ("" is any action)
 const ACTIONS = ["", "login", "logout", "agent.state", "conversation.close", "conversation.transfer", "conversation.read",
-  "conversation.label", "conversation.note", "contact.merge", "contact.export", "contact.erase", "assist.correct",
+  "conversation.label", "conversation.note", "contact.merge", "contact.export", "contact.erase", "assist.correct", "assist.snippet_enable",
   "supervisor.agent_state", "supervisor.logout_agent", "supervisor.assign", "supervisor.move", "supervisor.monitor",
   "supervisor.whisper", "supervisor.barge",
   "admin.agent.create", "admin.agent.update", "admin.agent.password", "admin.queue.save", "admin.queue.delete",
