@@ -1,11 +1,11 @@
 // Business hours of the tenant: time zone, per weekday one or more "HH:MM-HH:MM" ranges (or open
 // around the clock), holidays, the "closed" switch and what happens to work arriving closed.
 
-import { h, replace } from "../shared/dom";
+import { h } from "../shared/dom";
 import { Form, Rows } from "./form";
 import type { Hours, Settings } from "./store";
 import { T } from "./strings";
-import { source, type Ui } from "./ui";
+import { singleItemSection, type Ui } from "./ui";
 
 export const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const RANGE = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/;
@@ -101,19 +101,6 @@ function hoursForm(ui: Ui, s: Settings, changed: () => void, done: () => void): 
 }
 
 export function hoursSection(ui: Ui): HTMLElement {
-  const t = T();
-  const origin = h("div", { class: "origin" });
-  const slot = h("div");
-  let dirty = false; // the admin's unsaved input survives a reload of the settings
-  const draw = (force = false) => {
-    const s = ui.admin.settings;
-    if (!s) return;
-    replace(origin, source(ui, "hours", "-", s.hours ?? s.hours_meta));
-    if (dirty && !force) return;
-    dirty = false;
-    replace(slot, hoursForm(ui, s, () => (dirty = true), () => draw(true)));
-  };
-  ui.admin.onChange(() => draw());
-  return h("section", { class: "card admin-section", id: "hours", "aria-labelledby": "hours-title" },
-    h("div", { class: "card-head" }, h("h2", { id: "hours-title" }, t.hours)), origin, slot);
+  return singleItemSection(ui, "hours", T().hours, "hours", (s) => s.hours ?? s.hours_meta,
+    (s, changed, saved) => hoursForm(ui, s, changed, saved));
 }

@@ -2,14 +2,14 @@
 // with a live preview drawn by the widget's own stylesheet (in a shadow root, as on a customer's
 // page) that follows every keystroke before anything is saved.
 
-import { h, replace, setText, svg } from "../shared/dom";
+import { h, setText, svg } from "../shared/dom";
 import { parseLook } from "../widget/config";
 import { TEXTS } from "../widget/i18n";
 import { CSS } from "../widget/styles";
 import { Form } from "./form";
 import type { Look, Settings } from "./store";
 import { T } from "./strings";
-import { source, type Ui } from "./ui";
+import { singleItemSection, type Ui } from "./ui";
 import { consoleLang } from "../shared/i18n";
 
 const COLOUR = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
@@ -200,19 +200,6 @@ function lookForm(ui: Ui, s: Settings, tenantName: string, changed: () => void, 
 }
 
 export function lookSection(ui: Ui, tenantName: () => string): HTMLElement {
-  const t = T();
-  const origin = h("div", { class: "origin" });
-  const slot = h("div");
-  let dirty = false; // the admin's unsaved input survives a reload of the settings
-  const draw = (force = false) => {
-    const s = ui.admin.settings;
-    if (!s) return;
-    replace(origin, source(ui, "widget", "-", s.widget));
-    if (dirty && !force) return;
-    dirty = false;
-    replace(slot, lookForm(ui, s, tenantName(), () => (dirty = true), () => draw(true)));
-  };
-  ui.admin.onChange(() => draw());
-  return h("section", { class: "card admin-section", id: "look", "aria-labelledby": "look-title" },
-    h("div", { class: "card-head" }, h("h2", { id: "look-title" }, t.look)), origin, slot);
+  return singleItemSection(ui, "look", T().look, "widget", (s) => s.widget,
+    (s, changed, saved) => lookForm(ui, s, tenantName(), changed, saved));
 }

@@ -4,7 +4,7 @@
 
 import { consoleLang } from "../shared/i18n";
 import { h, replace, type Child } from "../shared/dom";
-import { Admin, AdminError, type Meta } from "./store";
+import { Admin, AdminError, type Meta, type Settings } from "./store";
 import { T } from "./strings";
 
 export interface Ui {
@@ -57,6 +57,28 @@ export function source(ui: Ui, kind: Kind, id: string, item: Meta | null | undef
 }
 
 /** Items of ``kind`` the admin deleted from the config file's set, each with its restore button. */
+/** The card of a setting the tenant has one of (business hours, widget look): where its version comes
+ * from, and its form — redrawn when the settings reload, unless the admin has typed into it. */
+export function singleItemSection(
+  ui: Ui, id: string, title: string, kind: Kind, meta: (s: Settings) => Meta | null | undefined,
+  form: (s: Settings, changed: () => void, saved: () => void) => HTMLElement,
+): HTMLElement {
+  const origin = h("div", { class: "origin" });
+  const slot = h("div");
+  let dirty = false; // the admin's unsaved input survives a reload of the settings
+  const draw = (force = false) => {
+    const s = ui.admin.settings;
+    if (!s) return;
+    replace(origin, source(ui, kind, "-", meta(s)));
+    if (dirty && !force) return;
+    dirty = false;
+    replace(slot, form(s, () => (dirty = true), () => draw(true)));
+  };
+  ui.admin.onChange(() => draw());
+  return h("section", { class: "card admin-section", id, "aria-labelledby": `${id}-title` },
+    h("div", { class: "card-head" }, h("h2", { id: `${id}-title` }, title)), origin, slot);
+}
+
 export function deleted(ui: Ui, kind: Kind): HTMLElement | null {
   const t = T();
   const gone = (ui.admin.settings?.deleted ?? []).filter((d) => d.kind === kind);
