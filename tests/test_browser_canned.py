@@ -19,6 +19,7 @@ from conftest import DEMO_CONFIG, eventually
 from history_helpers import history_gateway
 from playwright.async_api import expect
 from test_browser_a11y import assert_accessible
+from test_browser_assist import _choices  # what the gateway learned from a conversation
 
 from gateway.config import load_config
 from gateway.config.schema import CannedConfig
@@ -26,12 +27,6 @@ from gateway.config.schema import CannedConfig
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 GREETING = "Hello {{customer.name}}, {{agent.name}} here. How can I help?"
-
-
-async def _choices(db, conversation_id: str) -> list[tuple[str, str]]:
-    rows = await db.fetch("SELECT text, canned_id FROM assist_choices WHERE tenant_id = 'demo' AND conversation_id = $1 "
-                          "ORDER BY id", conversation_id)
-    return [(r["text"], r["canned_id"]) for r in rows]
 
 
 async def test_the_canned_browser_inserts_a_filled_answer_that_reaches_the_visitor(
