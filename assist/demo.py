@@ -49,6 +49,12 @@ def eval_set() -> list[Labelled]:
     return [Labelled(**row) for row in _jsonl("eval.jsonl")]
 
 
+def blind_set() -> list[Labelled]:
+    """A second evaluation set, written by another author who saw neither the training data, the first
+    evaluation set, nor the lexicon, after the lexicon was written; measured, never looked into."""
+    return [Labelled(**row) for row in _jsonl("eval_blind.jsonl")]
+
+
 def agent_week() -> list[AgentChoice]:
     """A simulated week of what agents sent in reply to which message, in order."""
     return [AgentChoice(row["text"], row["canned"], row["language"]) for row in _jsonl("agent_week.jsonl")]

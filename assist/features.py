@@ -2,7 +2,8 @@
 
 Character n-grams (2–5, padded at word edges like scikit-learn's char_wb) carry typos, inflection and German
 compounds ("Passwortänderung" shares "passw" with "Passwort"); Snowball stems in both languages carry whole
-words. One function for training and classifying, so both always see the same terms.
+words; the contact-centre lexicon's concepts carry synonyms ("abgebucht" and "Lastschrift" both name
+`@payment`). One function for training and classifying, so both always see the same terms.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import unicodedata
 from collections import Counter
 
 import Stemmer
+
+from .lexicon import shipped
 
 NGRAM_MIN, NGRAM_MAX = 2, 5
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -39,8 +42,10 @@ def stems(tokens: list[str], language: str | None = None) -> list[str]:
 
 
 def terms(text: str) -> Counter[str]:
-    """The bag of terms of one text: `#stem` for word stems, raw strings for character n-grams."""
-    tokens = words(text)
+    """The bag of terms of one text: `#stem` for word stems, `@concept` for the contact-centre lexicon's
+    concepts (assist/lexicon.py), raw strings for character n-grams."""
+    normalised = normalise(text)
+    tokens = _WORD.findall(normalised)
     grams = [
         padded[i : i + n]
         for padded in (f" {word} " for word in tokens)
@@ -48,4 +53,7 @@ def terms(text: str) -> Counter[str]:
         for i in range(len(padded) - n + 1)
     ]
     grams.extend({"#" + stem for stem in stems(tokens)})  # once per stem: both stemmers often agree
-    return Counter(grams)
+    bag = Counter(grams)
+    for concept, n in shipped().concepts(tokens, normalised).items():
+        bag["@" + concept] = n
+    return bag

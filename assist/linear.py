@@ -33,11 +33,13 @@ _TEMPERATURES = np.geomspace(0.02, 10.0, 81)
 class LinearParams:
     c: float = 10.0  # inverse regularisation of the logistic regression
     stem_weight: float = 2.0  # a word stem counts this much more than one character n-gram
+    concept_weight: float = 6.0  # a lexicon concept (`@payment`) counts this much more than one n-gram (chosen on the dev half)
     min_df: int = 1  # terms in fewer training texts are dropped (raised automatically for large sets)
     calibrate: bool = True  # fit a temperature on out-of-fold predictions when there is enough data
 
     def as_dict(self) -> dict[str, float | int | bool]:
-        return {"c": self.c, "stem_weight": self.stem_weight, "min_df": self.min_df, "calibrate": self.calibrate}
+        return {"c": self.c, "stem_weight": self.stem_weight, "concept_weight": self.concept_weight,
+                "min_df": self.min_df, "calibrate": self.calibrate}
 
 
 DEFAULT_PARAMS = LinearParams()
@@ -55,6 +57,7 @@ class LinearModel:
         intercept: np.ndarray,
         temperature: float,
         stem_weight: float,
+        concept_weight: float = 1.0,
     ) -> None:
         self.classes = classes
         self.vocabulary = vocabulary
@@ -64,7 +67,8 @@ class LinearModel:
         self.intercept = intercept.astype(np.float32)
         self.temperature = float(temperature)
         self.stem_weight = float(stem_weight)
-        self.weight = _column_weights(vocabulary, self.idf, self.stem_weight)
+        self.concept_weight = float(concept_weight)
+        self.weight = _column_weights(vocabulary, self.idf, self.stem_weight, self.concept_weight)
 
     # --- classify --------------------------------------------------------------------------------
 
@@ -91,7 +95,8 @@ class LinearModel:
     # --- store ---------------------------------------------------------------------------------
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        meta = {"format": FORMAT, "temperature": self.temperature, "stem_weight": self.stem_weight}
+        meta = {"format": FORMAT, "temperature": self.temperature, "stem_weight": self.stem_weight,
+                "concept_weight": self.concept_weight}
         return {
             "meta": np.array(json.dumps(meta)),
             "classes": np.array(self.classes, dtype=str),
@@ -112,7 +117,8 @@ class LinearModel:
         if coef.shape != (len(classes), len(vocabulary)):
             raise ValueError("model arrays do not fit together")
         return cls(classes, vocabulary, np.asarray(arrays[prefix + "idf"]), coef,
-                   np.asarray(arrays[prefix + "intercept"]), meta["temperature"], meta["stem_weight"])
+                   np.asarray(arrays[prefix + "intercept"]), meta["temperature"], meta["stem_weight"],
+                   meta.get("concept_weight", 1.0))  # models saved before the lexicon have no @ terms
 
 
 def fit_linear(
@@ -142,7 +148,7 @@ def _fit_linear(
     index = {t: i for i, t in enumerate(vocabulary)}
     n = len(texts)
     idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in vocabulary], dtype=np.float32)
-    weight = _column_weights(vocabulary, idf, params.stem_weight)
+    weight = _column_weights(vocabulary, idf, params.stem_weight, params.concept_weight)
     all_cols = np.fromiter((index.get(t, -1) for t in doc_terms), dtype=np.int64, count=len(doc_terms))
     kept = all_cols >= 0
     cols = all_cols[kept]
@@ -153,10 +159,11 @@ def _fit_linear(
     classes = sorted(set(labels))
     if len(classes) == 1:  # nothing to tell apart: certain of the only class
         return LinearModel(classes, vocabulary, idf, np.zeros((1, len(vocabulary))), np.zeros(1), 1.0,
-                           params.stem_weight)
+                           params.stem_weight, params.concept_weight)
     coef, intercept = _fit(matrix, y, w, classes, params.c)
     temperature = _temperature(matrix, y, w, classes, params) if params.calibrate else 1.0
-    return LinearModel(classes, vocabulary, idf, coef, intercept, temperature, params.stem_weight)
+    return LinearModel(classes, vocabulary, idf, coef, intercept, temperature, params.stem_weight,
+                       params.concept_weight)
 
 
 def _fit(matrix: sp.csr_matrix, y: np.ndarray, w: np.ndarray, classes: list[str], c: float
@@ -204,10 +211,11 @@ def _temperature(matrix: sp.csr_matrix, y: np.ndarray, w: np.ndarray, classes: l
     return best
 
 
-def _column_weights(vocabulary: list[str], idf: np.ndarray, stem_weight: float) -> np.ndarray:
-    """idf of each column, times the stem weight for `#stem` columns."""
-    is_stem = np.fromiter((t.startswith("#") for t in vocabulary), dtype=bool, count=len(vocabulary))
-    return (idf * np.where(is_stem, stem_weight, 1.0)).astype(np.float32)
+def _column_weights(vocabulary: list[str], idf: np.ndarray, stem_weight: float, concept_weight: float
+                    ) -> np.ndarray:
+    """idf of each column, times the stem weight for `#stem` and the concept weight for `@concept` columns."""
+    kind = np.fromiter((t[:1] for t in vocabulary), dtype="<U1", count=len(vocabulary))
+    return (idf * np.where(kind == "#", stem_weight, np.where(kind == "@", concept_weight, 1.0))).astype(np.float32)
 
 
 def _vector(bag: dict[str, int], index: dict[str, int], weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

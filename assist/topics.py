@@ -3,8 +3,8 @@
 Below the threshold the classifier abstains (`topic is None`) and the channel's default queue applies. The
 model is versioned by a hash of its training data and parameters, and stored as npz bytes (no pickle).
 
-Ten example messages per topic share few words with what customers write, so the tenant's canned answers
-help when given: the example phrasings and title of a canned answer filed under a topic are weak examples of
+Ten example messages per topic share few words with what customers write. The contact-centre lexicon
+(assist/lexicon.py) bridges synonyms ("abgebucht", "Lastschrift"); the tenant's canned answers help when given: the example phrasings and title of a canned answer filed under a topic are weak examples of
 that topic (bench/README.md, "assist.py", has the figures with and without them).
 """
 
@@ -19,10 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .features import words
+from .lexicon import shipped
 from .linear import DEFAULT_PARAMS, LinearModel, LinearParams, fit_linear, load_npz, save_npz
 from .suggest import Snippet
 
 DEFAULT_THRESHOLD = 0.5
+# "ok", "danke", "hallo": a word or two that no concept of the lexicon knows says too little to route by
+FEW_WORDS = 3
 CONFIRMED_WEIGHT = 3.0  # an agent's confirmation outweighs one config example
 # a canned answer's phrasing was written for the answer, not the topic: on average it counts half an example
 SNIPPET_WEIGHT = 0.5
@@ -44,6 +48,8 @@ class TopicModel:
         self.model = model
         self.threshold = threshold
         self.version = version
+        self._concept = np.fromiter((t.startswith("@") for t in model.vocabulary), dtype=bool,
+                                    count=len(model.vocabulary))
 
     @property
     def topics(self) -> list[str]:
@@ -55,8 +61,10 @@ class TopicModel:
         probs = self.model.probabilities_of(cols, vals)
         scores = {topic: float(p) for topic, p in zip(self.model.classes, probs, strict=True)}
         best = max(scores, key=scores.__getitem__)
-        # no letters (an order number, emoji) or no known term: nothing to route by
-        nothing = not cols.size or not any(ch.isalpha() for ch in text)
+        # no letters (an order number, emoji) or no known term: nothing to route by; nor a word or two
+        # without any concept of the lexicon
+        nothing = (not cols.size or not any(ch.isalpha() for ch in text)
+                   or (not self._concept[cols].any() and len(words(text)) < FEW_WORDS))
         abstained = nothing or scores[best] < self.threshold
         return TopicPrediction(None if abstained else best, best, scores[best], abstained, scores)
 
@@ -145,7 +153,7 @@ def model_version(
     canonical = json.dumps(
         {"examples": {k: list(v) for k, v in sorted(examples.items())}, "confirmed": [list(c) for c in confirmed],
          "threshold": threshold, "confirmed_weight": confirmed_weight, "params": params.as_dict(),
-         "features": "char_wb2-5+stems/1", **({"weak": [list(w) for w in weak]} if weak else {})},
+         "features": f"char_wb2-5+stems+lexicon{shipped().version}/2", **({"weak": [list(w) for w in weak]} if weak else {})},
         ensure_ascii=False, sort_keys=True,
     )
     return "t1-" + hashlib.sha256(canonical.encode()).hexdigest()[:16]

@@ -23,8 +23,8 @@ from gateway.keys import TenantKeys
 
 pytestmark = pytest.mark.timeout(120)
 INSTALLER = "The installer never came to the appointment"  # tech, decided by the classifier
-MISSED = "The technician did not show up today although the appointment was confirmed"  # unsure
-SIMILAR = "Our appointment was confirmed but the technician did not show up"  # unsure
+MISSED = "The installer never came today"  # unsure (about 0.55, complaint)
+SIMILAR = "Our installer never came today"  # unsure (about 0.55, complaint)
 
 
 @contextlib.asynccontextmanager
@@ -37,6 +37,7 @@ async def mail_gateway(redis_url: str, database: str) -> AsyncIterator[tuple[Gat
         channel.smtp_port, channel.smtp_host, channel.smtp_tls = relay.port, "127.0.0.1", "none"
         channel.listen_port = free_port()
         config.tenants["demo"].assist.retrain_after_s = 0.2
+        config.tenants["demo"].assist.topic_threshold = 0.9  # demanding: MISSED and SIMILAR are clearly unsure
         async with history_gateway(config, redis_url, database) as gw:
             gw.relay = relay  # type: ignore[attr-defined]  # the mails the gateway sent
             yield gw, channel.listen_port
@@ -81,7 +82,7 @@ async def test_a_close_confirms_the_topic_and_the_next_similar_mail_follows_it(r
         assert [tuple(r) for r in rows] == [(f"Installer\n{INSTALLER}", "tech", "closed", "ben", cid)]
         await new_version(gw, before)
         topic, confidence = await classified(gw, MISSED)
-        assert topic == "tech" and confidence >= 0.5
+        assert topic == "tech" and confidence >= 0.5, (topic, confidence)
 
         # and the next similar mail is routed there, not to the default topic's queue
         await send_mail(port, "max@customer.example", "Appointment", MISSED)

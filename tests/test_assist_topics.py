@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import pickle
 import socket
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from assist import demo, language
+from assist.linear import DEFAULT_PARAMS
 from assist.suggest import Snippet
 from assist.topics import SNIPPET_WEIGHT, TopicModel, snippet_examples, train_topics
 
@@ -56,10 +58,12 @@ def test_a_confirmed_correction_changes_the_next_decision() -> None:
 
 @pytest.mark.parametrize("text", ["Nehmt ihr auch PayPal?", "Do you accept PayPal?"])
 def test_the_canned_answers_teach_the_topic_words_the_examples_lack(text: str) -> None:
-    """No config example of billing names PayPal; the billing canned answers' phrasings do."""
+    """No config example of billing names PayPal; the billing canned answers' phrasings do. (The lexicon
+    knows PayPal as a payment word too, so it is left out here: this is about the canned answers.)"""
     examples = demo.flat_examples(10)
-    assert train_topics(examples).classify(text).best != "billing"  # the premise
-    prediction = train_topics(examples, snippets=demo.snippets()).classify(text)
+    words_only = replace(DEFAULT_PARAMS, concept_weight=0.0)
+    assert train_topics(examples, params=words_only).classify(text).best != "billing"  # the premise
+    prediction = train_topics(examples, snippets=demo.snippets(), params=words_only).classify(text)
     assert (prediction.topic, prediction.abstained) == ("billing", False)
 
 
