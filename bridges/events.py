@@ -111,12 +111,61 @@ class DeliveryStatus:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AgentReply:
-    """An agent answered from the platform itself (Slack): to be posted into ``thread``'s conversation."""
+    """An agent answered from the platform itself (Slack): to be posted into ``thread``'s conversation.
+
+    ``author`` is the platform's user id (never trusted as an agent until the gateway's link says so),
+    ``place`` the platform's room holding the thread (a Slack channel id), ``broadcast`` a reply also
+    shown in the room (Slack's thread_broadcast)."""
 
     thread: str
     message_id: str
     text: str
     author: str = ""
+    ts: float = 0.0
+    raw: Any = None
+    place: str = ""
+    broadcast: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentEdit:
+    """An agent changed the text of an earlier reply (``target``, the platform's id of it)."""
+
+    thread: str
+    message_id: str  # this edit's own id (two edits are two events)
+    target: str
+    text: str
+    previous: str = ""
+    author: str = ""
+    place: str = ""
+    ts: float = 0.0
+    raw: Any = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentDelete:
+    """An agent deleted an earlier reply (``target``)."""
+
+    thread: str
+    message_id: str
+    target: str
+    author: str = ""
+    place: str = ""
+    ts: float = 0.0
+    raw: Any = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentAction:
+    """An agent pressed a button (or picked an option) the gateway put on the platform: ``action`` is
+    its name (claim, transfer, close), ``value`` what it carries (a conversation id, a queue)."""
+
+    thread: str
+    message_id: str
+    action: str
+    value: str
+    author: str = ""
+    place: str = ""
     ts: float = 0.0
     raw: Any = None
 
@@ -134,4 +183,5 @@ class Unsupported:
     raw: Any = None
 
 
-Event = Message | Attachment | Location | Contact | Reaction | Edit | Choice | DeliveryStatus | AgentReply | Unsupported
+Event = (Message | Attachment | Location | Contact | Reaction | Edit | Choice | DeliveryStatus | AgentReply | AgentEdit
+         | AgentDelete | AgentAction | Unsupported)

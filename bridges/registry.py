@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridges import email, messenger, telegram, whatsapp
+from bridges import email, messenger, slack, telegram, whatsapp
 from bridges.base import BridgeSpec
 
 BRIDGES: dict[str, BridgeSpec[Any]] = {
@@ -16,6 +16,7 @@ BRIDGES: dict[str, BridgeSpec[Any]] = {
     "whatsapp": whatsapp.SPEC,
     "messenger": messenger.SPEC,
     "email": email.SPEC,
+    "slack": slack.SPEC,  # where agents answer (gateway/slack), not a customer channel
 }
 
 

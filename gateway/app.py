@@ -17,10 +17,22 @@ from gateway import appkeys as K
 from gateway.abandonment import close_abandoned
 from gateway.admin import routes as admin_routes
 from gateway.admin.contexts import admin_settings_ctx, admin_sync_ctx
-from gateway.api import audit, callback_slots, conversations, directory, login, openapi, ops, privacy
+from gateway.api import (  # apikeys_admin, integrator: API keys and the integrators' routes
+    apikeys_admin,
+    audit,
+    callback_slots,
+    conversations,
+    directory,
+    integrator,
+    login,
+    openapi,
+    ops,
+    privacy,
+)
 from gateway.api import classify as classify_api
 from gateway.api import reports as reports_api
 from gateway.api import search as search_api
+from gateway.api.key_auth import api_key_calls
 from gateway.assist import answers_api
 from gateway.assist.context import assist_ctx
 from gateway.assist.suggestions import answers_ctx
@@ -36,9 +48,13 @@ from gateway.conversations.bridged import bridged_event
 from gateway.conversations.outbound import report_delivery
 from gateway.conversations.queue_notices import CHECK_S as QUEUE_NOTICE_S
 from gateway.conversations.queue_notices import send_queue_notices
+from gateway.crm import routes as crm_routes
+from gateway.crm.context import crm_ctx
 from gateway.email.listener import smtp_listener_ctx
 from gateway.embedded_redis import EmbeddedRedis
 from gateway.errors import client_errors
+from gateway.event_webhooks import routes as event_webhook_routes
+from gateway.event_webhooks.service import event_webhooks_ctx
 from gateway.history.service import History
 from gateway.http_timeouts import read_body_within
 from gateway.live_sessions import SWEEP_S
@@ -78,7 +94,8 @@ def create_app(
     """
     app = web.Application(
         client_max_size=config.limits.webhook_body_bytes,
-        middlewares=[refuse_sockets_while_stopping, read_body_within(config.server.http_timeout_s), client_errors],
+        middlewares=[refuse_sockets_while_stopping, read_body_within(config.server.http_timeout_s), api_key_calls,
+                     client_errors],
     )
     app.on_shutdown.append(disconnect_clients)
     embedded = None
@@ -109,10 +126,14 @@ def create_app(
     app.add_routes(ops.routes)
     app.add_routes(openapi.routes)
     app.add_routes(admin_routes.routes)
+    app.add_routes(event_webhook_routes.routes)  # /api/v1/admin/webhooks… (gateway/event_webhooks)
+    app.add_routes(apikeys_admin.routes)  # API keys (gateway/api_keys.py) and the integrators' routes
+    app.add_routes(integrator.routes)
     app.add_routes(media_routes.routes)
     app.add_routes(media_uploads.routes)
     app.add_routes(answers_api.routes)
     app.add_routes(classify_api.routes)
+    app.add_routes(crm_routes.routes)
     app.add_routes(page_routes)
     app.add_routes(rating_links.routes)
     app.add_routes(callback_routes.routes)
@@ -125,8 +146,10 @@ def create_app(
     app.cleanup_ctx.append(_redis)
     if database is not None:
         app.cleanup_ctx.append(_history(database, Path(data_dir or os.environ.get("OMNIRELAY_DATA_DIR", "var")).resolve()))
+    app.cleanup_ctx.append(event_webhooks_ctx)  # after _history: its consumer group exists before ours deletes
     app.cleanup_ctx.append(admin_settings_ctx)  # the admin's stored settings in effect before routing starts
     app.cleanup_ctx.append(_routing)
+    app.cleanup_ctx.append(crm_ctx)  # after _routing (Services, the router's hook), before _timers (recover routes)
     app.cleanup_ctx.append(assist_ctx)  # after _routing (on Services), before the bridges bring messages
     app.cleanup_ctx.append(answers_ctx)  # suggestions and automatic answers (gateway/assist/suggestions.py)
     app.cleanup_ctx.append(admin_sync_ctx)

@@ -12,6 +12,8 @@ from gateway.admin.service import AdminSettings
 from gateway.auth import Sessions
 from gateway.background import Background
 from gateway.config.schema import Config
+from gateway.crm.lookup import CrmLookups
+from gateway.event_webhooks.service import EventWebhooks
 from gateway.history.service import History
 from gateway.media.fetcher import MediaFetcher
 from gateway.metrics import Metrics
@@ -44,3 +46,5 @@ OUTBOX = web.AppKey("outbox", Outbox)
 INBOUND_HANDLER = web.AppKey[InboundHandler]("inbound_handler")
 DELIVERY_REPORTER = web.AppKey[DeliveryReporter]("delivery_reporter")
 MEDIA_FETCHER = web.AppKey("media_fetcher", MediaFetcher)  # customers' files: gateway/media/fetcher.py
+CRM = web.AppKey("crm", CrmLookups)  # CRM lookups (gateway/crm): the panel's card, the routing hook
+EVENT_WEBHOOKS = web.AppKey("event_webhooks", EventWebhooks)  # signed outbound event webhooks (gateway/event_webhooks)

@@ -15,7 +15,12 @@ What is recorded (``action``; ``details`` hold ids, never what a person wrote or
   ``admin.queue.delete``, ``admin.topic.save``, ``admin.topic.delete``, ``admin.canned.save``,
   ``admin.canned.delete``, ``admin.label.save``, ``admin.label.delete``, ``admin.hours.save``,
   ``admin.widget.save``, ``admin.revert`` — an admin's change of the settings (gateway/admin); details
-  hold the kind, the item id, the names of the fields changed and the new revision, never a password"""
+  hold the kind, the item id, the names of the fields changed and the new revision, never a password
+- ``apikey.create``, ``apikey.revoke`` — an admin made or revoked an API key (its id, name, scopes; never the key)
+- ``api.write`` — every write made with an API key (actor ``apikey:<name>``, role ``api_key``): key id,
+  method, route, path and the answer's status
+- ``conversation.message`` — a message posted through the API as a named bot or agent;
+  ``contact.create``, ``contact.update`` — contacts made or changed through the API"""
 
 from __future__ import annotations
 
@@ -46,6 +51,10 @@ ACTIONS = (
     "admin.agent.create", "admin.agent.update", "admin.agent.password", "admin.queue.save", "admin.queue.delete",
     "admin.topic.save", "admin.topic.delete", "admin.canned.save", "admin.canned.delete", "admin.label.save",
     "admin.label.delete", "admin.hours.save", "admin.widget.save", "admin.revert",
+    # API keys (gateway/api_keys.py) and what integrators do with them (gateway/api/integrator.py)
+    "apikey.create", "apikey.revoke", "api.write", "conversation.message", "contact.create", "contact.update",
+    # event webhook subscriptions (gateway/event_webhooks/routes.py)
+    "webhook.create", "webhook.update", "webhook.delete", "webhook.rotate", "webhook.replay", "webhook.test",
 )
 _READ_PAGE = 1000
 
@@ -53,7 +62,8 @@ _READ_PAGE = 1000
 def audit_entry(who: Principal, action: str, details: dict) -> dict[str, str]:
     """One entry: actor, role, action and its details, with the id the history database keeps it under."""
     return {
-        "ts": repr(time.time()), "actor": who.user_id, "role": who.role, "action": action,
+        "ts": repr(time.time()), "actor": who.user_id, "role": "api_key" if who.via == "api_key" else who.role,
+        "action": action,
         "details": json.dumps(details), "archive_id": new_id("a"),
     }
 

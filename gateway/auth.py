@@ -63,8 +63,10 @@ class Principal:
     user_id: str
     role: str  # agent | supervisor
     name: str
-    session_id: str
-    expires_at: float
+    session_id: str  # an API key's principal: the key's id
+    expires_at: float  # an API key without expiry: 0
+    via: str = "login"  # login | api_key (gateway/api_keys.py: role "supervisor" within its scopes, never an agent)
+    scopes: tuple[str, ...] = ()  # an API key's: read, write, admin
 
 
 def hash_password(password: str) -> str:
@@ -164,7 +166,8 @@ class Sessions:
         raw = await self.redis.get(TenantKeys(tenant).session(sid))
         if raw is None:
             raise AuthError("session ended (logged out or expired)")
-        return Principal(**json.loads(raw))
+        data = json.loads(raw)
+        return Principal(**{**data, "scopes": tuple(data.get("scopes", ()))})
 
     async def logout(self, principal: Principal) -> None:
         await self.redis.delete(TenantKeys(principal.tenant).session(principal.session_id))

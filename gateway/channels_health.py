@@ -16,6 +16,7 @@ from bridges.base import Health
 from bridges.dialers import DIALERS
 from bridges.registry import spec_of
 from gateway.config.schema import ChannelConfig, Config
+from gateway.event_webhooks.sources import set_health
 from gateway.keys import TenantKeys
 
 # Channel types the gateway carries itself, without a bridge (the widget has a live socket).
@@ -54,12 +55,9 @@ async def live_states(redis: Redis, config: Config) -> dict[tuple[str, str], str
 
 
 async def report(redis: Redis, tenant: str, channel: str, state: Health) -> None:
-    """Record what a channel just learned; OK clears an earlier failure."""
-    key = TenantKeys(tenant).channel_health()
-    if state is Health.OK:
-        await redis.hdel(key, channel)
-    else:
-        await redis.hset(key, channel, state.value)
+    """Record what a channel just learned; OK clears an earlier failure. A change is also a
+    channel.health_changed event for the tenant's webhook subscriptions (gateway/event_webhooks)."""
+    await set_health(redis, tenant, channel, "" if state is Health.OK else state.value)
 
 
 async def state_of(redis: Redis, tenant: str, channel: str) -> Health | None:

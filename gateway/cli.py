@@ -1,4 +1,4 @@
-"""The `omnirelay` command: serve, check-config, hash-password, channels, db, contacts, assist."""
+"""The `omnirelay` command: serve, check-config, hash-password, channels, db, contacts, assist, apikeys."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from gateway import cli_assist, cli_channels, cli_contacts, cli_db
+from gateway import cli_apikeys, cli_assist, cli_channels, cli_contacts, cli_db
 from gateway.config import ConfigError, load_config
 
 log = logging.getLogger("omnirelay")
@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     cli_db.add_parser(sub)
     cli_contacts.add_parser(sub)
     cli_assist.add_parser(sub)
+    cli_apikeys.add_parser(sub)
     args = parser.parse_args(argv)
 
     if args.command == "db":
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         return cli_contacts.run(args)
     if args.command == "assist":
         return cli_assist.run(args)
+    if args.command == "apikeys":
+        return cli_apikeys.run(args)
 
     if args.command == "channels":
         return cli_channels.run(args, os.environ.get("OMNIRELAY_CONFIG"))

@@ -14,6 +14,10 @@ GATEWAY_NODES = "omnirelay:nodes"  # ZSET node id -> lease expiry (epoch s); ren
 ADMIN_SETTINGS = "omnirelay:admin-settings"  # PUB/SUB channel "<tenant> <revision>" after an admin change (gateway/admin)
 
 
+def api_key_lookup(key_hash: str) -> str:  # STRING "<tenant> <key id>" of an API key's SHA-256; TTL its expiry, 30 days once revoked
+    return f"omnirelay:apikey:{key_hash}"
+
+
 @dataclass(frozen=True, slots=True)
 class TenantKeys:
     """Key builder for one tenant."""
@@ -78,6 +82,16 @@ class TenantKeys:
     def rate(self, subject: str, window: int) -> str:  # STRING counter; TTL = one window
         return f"{self.prefix}rate:{subject}:{window}"
 
+    # --- API keys (gateway/api_keys.py) ---------------------------------------------------------
+    def api_keys(self) -> str:  # HASH key id -> JSON record (name, scopes, hash, created/expires/revoked); permanent
+        return f"{self.prefix}apikeys"
+
+    def api_key_names(self) -> str:  # HASH name -> id of the tenant's not revoked key of that name
+        return f"{self.prefix}apikeys:names"
+
+    def api_key_use(self) -> str:  # HASH "<id>:at" -> last use (epoch s), "<id>:calls" -> count
+        return f"{self.prefix}apikeys:use"
+
     # --- bridges: webhooks in, the ordered outbox out (gateway/webhooks, gateway/outbound.py) ---
     def webhooks_in(self) -> str:  # STREAM verified deliveries {channel, body}; entries deleted once handled
         return f"{self.prefix}webhooks:in"
@@ -121,6 +135,34 @@ class TenantKeys:
 
     def leader(self, job: str) -> str:  # STRING node id holding a periodic job; TTL = a few periods
         return f"{self.prefix}leader:{job}"
+
+    # --- event webhooks out (gateway/event_webhooks; fanout.lua builds the same names from the prefix) ---
+    def hook_subs(self) -> str:  # SET subscription ids; a consumer group "webhooks" on the two streams exists while non-empty
+        return f"{self.prefix}wh:subs"
+
+    def hook_sub(self, sid: str) -> str:  # HASH url, events, secret, enabled, retry_s, …; until deleted
+        return f"{self.prefix}wh:sub:{sid}"
+
+    def hook_queue(self, sid: str, key: str) -> str:  # LIST delivery ids of one subscription and conversation, oldest first; until settled
+        return f"{self.prefix}wh:q:{sid}:{key}"
+
+    def hook_due(self) -> str:  # ZSET "<sid>|<key>" -> when that queue's head is next due (a claimed one: its lease's end)
+        return f"{self.prefix}wh:due"
+
+    def hook_leases(self) -> str:  # HASH "<sid>|<key>" -> token of the one process sending that queue now
+        return f"{self.prefix}wh:leases"
+
+    def hook_inflight(self, sid: str) -> str:  # ZSET "<key>" -> lease end, the subscription's queues being sent now
+        return f"{self.prefix}wh:inflight:{sid}"
+
+    def hook_delivery(self, did: str) -> str:  # HASH one delivery (body, attempts, status, …); TTL once settled
+        return f"{self.prefix}wh:d:{did}"
+
+    def hook_recent(self, sid: str) -> str:  # LIST json of the subscription's last attempts, newest first; capped
+        return f"{self.prefix}wh:recent:{sid}"
+
+    def hook_dead(self, sid: str) -> str:  # ZSET delivery id -> when it was parked (dead letters); until replayed
+        return f"{self.prefix}wh:dead:{sid}"
 
     # --- media: customer files fetched from platforms, uploads (gateway/media) -----------------
     def media(self, media_id: str) -> str:  # HASH one file's record (gateway/media/records.py); kept with its conversation
@@ -191,3 +233,29 @@ class TenantKeys:
 
     def auto_answered(self, contact_id: str) -> str:  # STRING canned id of the contact's last quietly answered conversation; TTL 1 day
         return f"{self.prefix}assist:answered:{contact_id}"
+
+    # --- CRM lookup (gateway/crm) ---------------------------------------------------------------
+    def crm_answer(self, contact_id: str) -> str:  # STRING json of the contact's last CRM answer or failure; TTL cache_ttl_s / retry_after_s
+        return f"{self.prefix}crm:answer:{contact_id}"
+
+    def crm_health(self) -> str:  # HASH state, reason, at of the tenant's last CRM lookup; kept
+        return f"{self.prefix}crm:health"
+
+    # --- Slack as an agent surface (gateway/slack) ---------------------------------------------
+    def slack_links(self) -> str:  # HASH Slack user id -> json {agent_id, email, name, by, at} of a confirmed link; until unlinked
+        return f"{self.prefix}slack:links"
+
+    def slack_agent_link(self) -> str:  # HASH agent id -> Slack user id (the reverse of slack_links); until unlinked
+        return f"{self.prefix}slack:agents"
+
+    def slack_thread(self, cid: str) -> str:  # HASH app, channel, ts, shown of a conversation's Slack thread; kept with it
+        return f"{self.prefix}slack:conv:{cid}"
+
+    def slack_thread_of(self, channel: str, ts: str) -> str:  # STRING conversation id of a Slack thread; TTL 30 days
+        return f"{self.prefix}slack:thread:{channel}:{ts}"
+
+    def slack_posted(self, channel: str, ts: str) -> str:  # STRING "1": a message we posted (never an agent's words); TTL 7 days
+        return f"{self.prefix}slack:posted:{channel}:{ts}"
+
+    def slack_sent(self, client_id: str) -> str:  # STRING the customer platform's id of a reply written in Slack; TTL 30 days
+        return f"{self.prefix}slack:sent:{client_id}"

@@ -49,5 +49,28 @@ class Metrics:
             "omnirelay_history_database_up", "1 while the archive reaches the history database", registry=self.registry
         )
 
+        # CRM lookups (gateway/crm): ok, not_found, and each kind of failure (counted, shown as "CRM unavailable")
+        self.crm_lookups = Counter(
+            "omnirelay_crm_lookups_total", "CRM lookups by outcome", ["tenant", "outcome"], registry=self.registry
+        )
+        self.crm_seconds = Histogram(
+            "omnirelay_crm_lookup_seconds", "Time of one CRM lookup request", ["tenant"], registry=self.registry,
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2.5, 5, 10),
+        )
+
+        # event webhooks out (gateway/event_webhooks)
+        self.event_webhooks = Counter(
+            "omnirelay_event_webhook_deliveries_total", "Event webhook attempts by outcome (ok, failed: retried later, "
+            "dead_lettered)", ["tenant", "outcome"], registry=self.registry,
+        )
+        self.event_webhook_queue = Gauge(
+            "omnirelay_event_webhook_queue_depth", "Event webhook deliveries waiting to be sent", ["tenant"],
+            registry=self.registry,
+        )
+        self.event_webhook_dead = Gauge(
+            "omnirelay_event_webhook_dead_letters", "Event webhook deliveries parked as dead letters", ["tenant"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
+from pathlib import Path
 
 import aiosmtplib
 import pytest
@@ -135,3 +136,31 @@ async def test_a_topic_the_visitor_chose_is_no_signal(redis, redis_url, database
                                 timeout=10))["ok"]
         assert await redis.hget(TenantKeys("demo").conv(cid), "state") == "closed"
         assert await history_db.fetchval("SELECT count(*) FROM assist_signals") == 0
+
+
+async def test_a_wrapup_code_that_names_a_topic_teaches_it_whoever_chose_the_topic(redis, redis_url, database_url,
+                                                                                     history_db):
+    """The demo's billing code ``refund`` names billing: the agent said what the conversation was about, so
+    even a topic the visitor chose is confirmed, weighing like a correction, and the model retrains."""
+    text = "The money for the two days without camera, when does it come back to me?"
+    async with mail_gateway(redis_url, database_url) as (gw, _):
+        before = gw.app[K.SERVICES].assist.topic_model("demo").version
+        anna, anna_in = await gw.agent("anna")
+        visitor, _ = await gw.visitor(topic="billing", language="en")
+        ack = await visitor.call("message", {"text": text, "client_id": "v1"}, namespace="/visitor", timeout=10)
+        cid = await held_by(anna, anna_in)
+        assert cid == ack["conversation_id"]
+        assert (await anna.call("close", {"conversation_id": cid, "wrapup_code": "refund"}, namespace="/agent",
+                                timeout=10))["ok"]
+        rows = await eventually(lambda: history_db.fetch("SELECT text, topic, source, actor FROM assist_signals"))
+        assert [tuple(r) for r in rows] == [(text, "billing", "wrapup", "anna")]
+        await new_version(gw, before)  # retrained with it
+
+
+def test_a_wrapup_code_naming_an_unknown_topic_is_refused() -> None:
+    from gateway.config.loader import ConfigError, load_config_text
+
+    text = Path(DEMO_CONFIG).read_text().replace("refund: {name: Refund issued, topic: billing}",
+                                                 "refund: {name: Refund issued, topic: nonsense}")
+    with pytest.raises(ConfigError, match="names topic 'nonsense'"):
+        load_config_text(text, env={})

@@ -60,10 +60,13 @@ async def test_a_queues_sla_and_wrapup_code_saved_in_the_ui_are_used_and_the_fil
         await form.get_by_role("button", name="Add wrap-up code").click()
         await form.locator(".code-id").last.fill("goodwill")
         await form.locator(".code-name").last.fill("Goodwill credit")
+        await form.locator(".code-topic").last.select_option(label="Billing")  # the code confirms billing
         await form.locator("button[type=submit]").click()
         await expect(admin.locator(".admin-status")).to_contain_text("Saved “Billing”")
         await expect(row.locator(".source")).to_contain_text("changed in admin")
         assert await sla_threshold(gw, "billing") == 1
+        codes = gw.app[K.CONFIG].tenants["demo"].queues["billing"].wrapup_codes
+        assert (codes["goodwill"].topic, codes["refund"].topic, codes["resolved"].topic) == ("billing", "billing", None)
 
         # A customer waits in billing with nobody available: past 1 s the dashboard flags the wait.
         await socket_visitor(gw, "Walter Waiting", ["My bill is wrong"], topic="billing")

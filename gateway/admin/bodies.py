@@ -201,13 +201,15 @@ def queue(item_id: str, d: dict, tenant: TenantConfig) -> QueueConfig:
     codes: dict[str, WrapupCodeConfig] = {}
     for i, c in enumerate(raw_codes):
         c = _obj(c, f"wrapup_codes.{i}")
-        _known(c, {"id", "name"}, f"wrapup_codes.{i}.")
+        _known(c, {"id", "name", "topic"}, f"wrapup_codes.{i}.")
         code = _text(c, "id", 64, required=True, field=f"wrapup_codes.{i}.id")
         if "," in code:
             raise Invalid(f"wrapup_codes.{i}.id", "a wrap-up code has no commas")
         if code in codes:
             raise Invalid(f"wrapup_codes.{i}.id", f"wrap-up code '{code}' is listed twice")
-        codes[code] = WrapupCodeConfig(id=code, name=_text(c, "name", NAME_CHARS, field=f"wrapup_codes.{i}.name"))
+        topic = c.get("topic")  # which topics exist is checked with the whole tenant (config/validate.py)
+        codes[code] = WrapupCodeConfig(id=code, name=_text(c, "name", NAME_CHARS, field=f"wrapup_codes.{i}.name"),
+                                       topic=None if topic in (None, "") else _id(topic, f"wrapup_codes.{i}.topic"))
     raw_hours = d.get("hours")
     return QueueConfig(
         id=item_id, skill=_id(d.get("skill"), "skill"), name=_text(d, "name", NAME_CHARS), policy=policy,
@@ -244,7 +246,7 @@ def queue_json(q: QueueConfig) -> dict:
         "aging_per_min": q.aging_per_min, "sla_threshold_s": q.sla_threshold_s, "sla_target": q.sla_target,
         "wrapup_s": q.wrapup_s, "decline_cooldown_s": q.decline_cooldown_s, "aht_s": q.aht_s,
         "offer_timeout_s": dict(q.offer_timeout_s), "steps": [asdict(s) for s in q.steps],
-        "wrapup_codes": [{"id": c.id, "name": c.name} for c in q.wrapup_codes.values()],
+        "wrapup_codes": [{"id": c.id, "name": c.name, "topic": c.topic} for c in q.wrapup_codes.values()],
         "wrapup_required": q.wrapup_required, "hours": hours_json(q.hours),
         "auto_exclude_topics": list(q.auto_exclude_topics),
     }

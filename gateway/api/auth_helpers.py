@@ -7,6 +7,8 @@ import json
 import orjson
 from aiohttp import web
 
+from gateway.api.key_auth import key_principal
+from gateway.api_keys import looks_like_key
 from gateway.appkeys import SESSIONS
 from gateway.auth import AuthError, Principal
 
@@ -20,9 +22,11 @@ def json_error(status: int, code: str, message: str) -> web.Response:
 
 
 async def principal(request: web.Request, *roles: str) -> Principal:
-    """The logged-in user of this request, or an HTTP error (401 / 403)."""
+    """The logged-in user (or API key) of this request, or an HTTP error (401 / 403)."""
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.lower().startswith("bearer ") else None
+    if looks_like_key(token):  # an integrator's API key: its scopes decide (gateway/api/key_auth.py)
+        return await key_principal(request, str(token), roles)
     try:
         who = await request.config_dict[SESSIONS].check(token)
     except AuthError as err:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from gateway.api import integrator_openapi
+from gateway.event_webhooks.openapi_paths import OPENAPI_PATHS as EVENT_WEBHOOK_PATHS
+
 routes = web.RouteTableDef()
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -151,6 +154,12 @@ SPEC = {
         "/api/v1/directory": {"get": _op("Queues, agents and wrap-up codes (for transfer and close)", _obj(queues="array", agents="array", wrapup_codes="array"))},
         "/api/v1/conversations/{id}": {"get": {**_op("A conversation with all its messages", _obj(id="string", state="string", messages="array"), errors=(401, 404)),
                                                 "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]}},
+        "/api/v1/conversations/{id}/crm": {"get": {**_op(
+            "What the tenant's CRM says of the conversation's contact (docs/crm.md): status ok | not_found | unavailable "
+            "(reason) | pending (the answer follows as the /agent event crm) | off; fields in the configured order, each "
+            "{key, label: {en, de}, type: text|link, value}; priority the rules gave (whoever may see the conversation)",
+            _obj(conversation_id="string", status="string", fields="array", priority="integer", reason="string",
+                 fetched_at="number"), errors=(401, 404)), "parameters": _path("id")}},
         "/api/v1/contacts/{id}": {"get": {**_op("A contact and its identities", {"$ref": "#/components/schemas/Contact"}, errors=(401, 404)),
                                           "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]}},
         "/api/v1/contacts/{id}/conversations": {"get": {**_op("The contact's conversations on every channel, newest first", {"type": "array", "items": _obj(
@@ -217,6 +226,7 @@ SPEC = {
             "409 while still being fetched, 410 when it failed or is gone", errors=(401, 404, 409, 410)),
             "parameters": [*_path("id"), {"name": "meta", "in": "query", "schema": {"type": "string", "enum": ["1"]}}]}},
         **_ADMIN,
+        **EVENT_WEBHOOK_PATHS,  # /api/v1/admin/webhooks… (gateway/event_webhooks)
         "/api/v1/openapi.json": {"get": _op("This description (OpenAPI 3.1)", {"type": "object"}, auth=False, errors=())},
         "/rate/{tenant}/{cid}/{sig}": {
             "parameters": [*_path("tenant", "cid", "sig")],
@@ -262,6 +272,8 @@ SPEC = {
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text format"}}}},
     },
 }
+
+integrator_openapi.extend(SPEC)  # API keys, their security scheme and the integrators' routes
 
 
 @routes.get("/api/v1/openapi.json")

@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 from gateway.api.client_address import client_address, is_trusted_proxy
 from gateway.appkeys import CONFIG, HISTORY, METRICS, NODE_ID, REDIS
 from gateway.channels_health import channel_health, live_states
+from gateway.crm import health as crm_health
 
 routes = web.RouteTableDef()
 
@@ -46,6 +47,8 @@ async def healthz(request: web.Request) -> web.Response:
         "node": request.config_dict[NODE_ID],
         "channels": channels,
     }
+    if _operator(request) and redis_ok:  # the tenants' CRM lookups (gateway/crm), like the channels
+        body["crm"] = await crm_health.states(request.config_dict[REDIS], config)
     history = request.config_dict.get(HISTORY)
     if history is not None and redis_ok:  # live service goes on without it: said, not a 503
         body["history"] = state = await history.status()

@@ -1,8 +1,10 @@
 """What agents confirm by handling a conversation, as training signals of the topic classifier: a
-conversation an agent closes (with or without a wrap-up code) confirms the topic it was handled under,
-and an agent's transfer to a queue only one topic routes to names that topic. Each weighs as much as one
-config example, less than a correction (gateway/assist/correct.py), because an agent closing a
-conversation did not necessarily look at its topic.
+conversation an agent closes confirms the topic it was handled under, and an agent's transfer to a queue
+only one topic routes to names that topic. Each weighs as much as one config example, less than a
+correction (gateway/assist/correct.py), because an agent closing a conversation did not necessarily look
+at its topic. A wrap-up code that names a topic (``wrapup_codes: {refund: {topic: billing}}``) is different:
+the agent said what the conversation was about, so it weighs like a correction and counts for every
+conversation, whoever chose its topic.
 
 Only a conversation whose topic the classifier decided (a ``topic: auto`` channel) or an agent corrected
 counts: a topic the visitor picked in the widget's form, or a channel's fixed topic, says nothing about
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 CLOSED = "closed"  # Signal.source of an agent's close
 TRANSFER = "transfer"  # Signal.source of an agent's transfer to a queue
+WRAPUP = "wrapup"  # Signal.source of a close with a wrap-up code that names a topic (weighs like a correction)
 
 
 def only_topic_of(tenant: TenantConfig, queue: str) -> str | None:
@@ -62,12 +65,24 @@ async def _record(svc: Services, keys: TenantKeys, conv: Conversation, topic: st
     log.info("topic confirmed by an agent", extra={"conversation_id": conv.id, "topic": topic, "source": source})
 
 
-async def closed_by_agent(svc: Services, tenant: str, conv: Conversation) -> None:
-    """An agent closed ``conv``: the topic it was handled under is a signal (if the classifier or an
-    agent decided it; a default topic nobody moved is not)."""
+def wrapup_topic(tenant: TenantConfig, queue: str, code: str | None) -> str | None:
+    """The topic the wrap-up code ``code`` of ``queue`` names (None: no code, or one naming none)."""
+    q = tenant.queues.get(queue)
+    found = q.wrapup_codes.get(code) if q is not None and code else None
+    return found.topic if found is not None and found.topic in tenant.topics else None
+
+
+async def closed_by_agent(svc: Services, tenant: str, conv: Conversation, wrapup_code: str | None = None) -> None:
+    """An agent closed ``conv``: a wrap-up code that names a topic is a signal of that topic whoever chose the
+    topic before (the agent said what it was about); otherwise the topic it was handled under is one (if the
+    classifier or an agent decided it; a default topic nobody moved is not)."""
     if svc.assist is None:
         return
     keys = TenantKeys(tenant)
+    named = wrapup_topic(svc.config.tenants[tenant], conv.queue, wrapup_code)
+    if named is not None:
+        await _record(svc, keys, conv, named, WRAPUP, conv.agent_id)
+        return
     decided = await _how_decided(svc, keys, conv)
     topic = handled_topic(svc.config.tenants[tenant], conv)
     if decided is None or topic is None:

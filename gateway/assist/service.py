@@ -36,7 +36,8 @@ START_WAIT_S = 10.0  # start-up waits this long for the first models; longer tra
 REFRESH_S = 3.0  # how often a process looks for new signals or a changed config (another process's corrections)
 CACHE_MODELS = 16  # trained models kept per process by version (test gateways and restarts in one process)
 AUTO = "auto"  # ChannelConfig.topic: the classifier picks the topic
-CORRECTIONS = ("correction", "supervisor_correction")  # signals an agent gave by naming the topic
+# signals an agent gave by naming the topic: a correction, or a wrap-up code that names one (confirm.py)
+CORRECTIONS = ("correction", "supervisor_correction", "wrapup")
 
 _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assist-train")  # one training at a time per process
 _cache: OrderedDict[str, TopicModel] = OrderedDict()

@@ -5,6 +5,7 @@ Field docs here are the config reference's source; docs/config.md explains them 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from bridges.dialers import DIALERS
@@ -55,6 +56,7 @@ class WrapupCodeConfig:
 
     id: str
     name: str = ""  # shown in the close dialog; "" = the id
+    topic: str | None = None  # what a conversation closed with this code was about: teaches the topic classifier
 
 
 @dataclass
@@ -86,6 +88,8 @@ class QueueConfig:
     wrapup_codes: dict[str, WrapupCodeConfig] = field(default_factory=dict)  # code id -> its name in the close dialog
     wrapup_required: bool = False  # True: an agent closes a conversation of this queue only with one of its wrapup_codes
     auto_exclude_topics: list[str] = field(default_factory=list)  # topics never answered automatically here (complaints, cancellations, legal …)
+    slack_channel: str = ""  # a Slack channel id (C…) this queue's conversations are mirrored into, one thread each (docs/slack.md); "" = none
+    slack: str = ""  # the tenant's slack channel (config id) to mirror through; "" = its only one
 
 
 @dataclass
@@ -235,6 +239,63 @@ class AssistConfig:
 
 
 @dataclass
+class CrmFieldConfig:
+    """A value of the CRM's answer shown in the agent's customer panel (docs/crm.md)."""
+
+    key: str  # where it is in the answer: a top-level key, or a dotted path into objects (orders.open)
+    label: dict[str, str] = field(default_factory=dict)  # console language (en, de) -> label; missing: en, else the key
+    type: str = "text"  # text | link (an http(s) address the agent opens in a new tab)
+
+
+@dataclass
+class CrmRuleConfig:
+    """A priority rule: when the answer's ``field`` matches (exactly one of equals / one_of / at_least),
+    the conversation is queued with at least ``priority`` (the highest matching rule wins)."""
+
+    field: str  # key or dotted path in the answer, as CrmFieldConfig.key
+    priority: int  # 1..100, added to the queue's own priority like any task priority
+    equals: str | None = None  # the value, compared as text, ignoring case and surrounding spaces
+    one_of: list[str] = dataclasses.field(default_factory=list)  # any of these values (compared as equals); `field` is a name here
+    at_least: float | None = None  # a number (or numeric text) at least this
+
+
+@dataclass
+class CrmConfig:
+    """CRM lookup (gateway/crm, docs/crm.md): a signed POST with the contact's verified identities when a
+    conversation opens; the answer shows in the customer panel and may raise the task's priority."""
+
+    url: str = ""  # the lookup endpoint (http or https); "" = no lookups
+    secret: str = ""  # signs every request (X-Omnirelay-Signature); without one no request is sent (${SECRET})
+    timeout_s: float = 1.5  # routing waits at most this long for the answer (0.05..10); then routes without it
+    answer_timeout_s: float = 10.0  # the lookup gives up after this (timeout_s..60); a later answer still reaches the panel
+    cache_ttl_s: float = 300.0  # an answer is reused for the same contact this long (0 = asked every time)
+    retry_after_s: float = 30.0  # after a failure the panel shows "CRM unavailable" this long before the next try
+    max_bytes: int = 65536  # answers larger than this are refused (at most 1 MiB)
+    fields: list[CrmFieldConfig] = field(default_factory=list)  # what the panel shows, in this order
+    rules: list[CrmRuleConfig] = field(default_factory=list)  # priority rules
+
+
+@dataclass
+class EventSubscriptionConfig:
+    """An event webhook subscription the config file defines (docs/webhooks.md): ensured at every start
+    under an id derived from the tenant and the URL, shown in /admin as "from the config file", not
+    deletable there. An entry whose ``url`` is empty is off (``${EVENTS_WEBHOOK_URL:-}``)."""
+
+    url: str = ""  # http(s); the operator's own, so the private-target rule does not apply (like crm.url)
+    secret: str = ""  # signs every delivery (X-Omnirelay-Signature); at least 16 characters (${SECRET})
+    events: list[str] = field(default_factory=lambda: ["*"])  # event types, or ["*"] for all
+    retry_window_s: float | None = None  # None: event_webhooks.retry_window_s
+    name: str = ""  # shown in /admin
+
+
+@dataclass
+class TenantEventWebhooksConfig:
+    """A tenant's config-defined event webhook subscriptions (more are made in /admin)."""
+
+    subscriptions: list[EventSubscriptionConfig] = field(default_factory=list)
+
+
+@dataclass
 class TenantConfig:
     id: str
     name: str = ""
@@ -254,6 +315,8 @@ class TenantConfig:
     max_missed_offers: int = 2  # missed offers in a row before the agent is set away
     assist: AssistConfig = field(default_factory=AssistConfig)  # topic classifier, language detection, answer suggestions
     retention_days: int = 0  # messages and attachments older than this are deleted daily (gateway/history/retention.py); 0 = kept
+    crm: CrmConfig = field(default_factory=CrmConfig)  # CRM lookup when a conversation opens (docs/crm.md)
+    event_webhooks: TenantEventWebhooksConfig = field(default_factory=TenantEventWebhooksConfig)  # docs/webhooks.md
 
 
 @dataclass
@@ -302,8 +365,26 @@ class HistoryConfig:
 
 
 @dataclass
+class EventWebhooksConfig:
+    """Signed outbound event webhooks (gateway/event_webhooks, docs/webhooks.md); subscriptions are made in /admin."""
+
+    allow_private_targets: bool = False  # True: subscriptions may point at private or loopback addresses (tests, receivers inside the network)
+    timeout_s: float = 10.0  # one attempt (connect, send, answer) is cut off after this
+    retry_window_s: float = 86400.0  # a new subscription's default: a delivery is retried this long, then it becomes a dead letter
+    backoff_first_s: float = 5.0  # the first retry waits about this long (with jitter), doubling each time …
+    backoff_max_s: float = 3600.0  # … up to this
+    max_in_flight: int = 32  # deliveries one gateway process sends at once
+    per_subscription: int = 4  # conversations of one subscription sent at once (across all processes)
+    claim_idle_s: float = 30.0  # stream entries another gateway process took and left this long are taken over (it died)
+    poll_s: float = 0.5  # how often a process looks for due deliveries (new events wake it at once)
+    keep_delivered_s: float = 7 * 86400.0  # a delivered delivery (with its body) is kept this long for inspection
+    keep_dead_s: float = 30 * 86400.0  # a dead letter is kept this long for a replay
+
+
+@dataclass
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
+    event_webhooks: EventWebhooksConfig = field(default_factory=EventWebhooksConfig)
     tenants: dict[str, TenantConfig] = field(default_factory=dict)

@@ -19,6 +19,9 @@ from gateway.config.schema import (
     WidgetConfig,
     channel_types,
 )
+from gateway.config.validate_crm import crm_issues
+from gateway.config.validate_slack import slack_issues
+from gateway.config.validate_webhooks import webhook_issues
 from gateway.embedded_redis import check_maxmemory
 from gateway.hours.ranges import DAYS, parse_holiday, parse_span
 
@@ -115,9 +118,11 @@ def _tenant(t: TenantConfig) -> Iterator[_Issue]:
             if step.timeout_s is None and not last:
                 yield sp, f"queue '{qid}' step {i + 1}: only the last step may have no timeout_s"
     for qid, q in t.queues.items():
-        for code in q.wrapup_codes:
+        for code, wc in q.wrapup_codes.items():
             if not code or "," in code or len(code) > 64:
                 yield (*base, "queues", qid, "wrapup_codes", code), f"queue '{qid}': wrap-up code '{code}' must be 1-64 characters without commas"
+            if wc.topic is not None and wc.topic not in t.topics:
+                yield (*base, "queues", qid, "wrapup_codes", code, "topic"), f"queue '{qid}': wrap-up code '{code}' names topic '{wc.topic}', which is not one of the tenant's topics"
         if q.wrapup_required and not q.wrapup_codes:
             yield (*base, "queues", qid, "wrapup_required"), f"queue '{qid}': wrapup_required needs at least one of wrapup_codes"
     for lid in t.labels:
@@ -137,6 +142,9 @@ def _tenant(t: TenantConfig) -> Iterator[_Issue]:
             yield (*base, "channels", cid, "topic"), f"channel '{cid}': topic auto needs the tenant to have topics"
     yield from _assist(t)
     yield from _answers(t)
+    yield from crm_issues((*base, "crm"), t.crm)
+    yield from webhook_issues((*base, "event_webhooks"), t.event_webhooks)
+    yield from slack_issues(t)  # queues mirrored into Slack (docs/slack.md)
     for aid, a in t.agents.items():
         ap = (*base, "agents", aid)
         yield from _password(ap, a.password_hash)

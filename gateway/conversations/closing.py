@@ -30,4 +30,4 @@ async def end_conversation(svc: Services, tenant: str, conv: Conversation, *, re
         await svc.sio.emit("closed", event, room=agent_room(tenant, agent_id), namespace="/agent")
     await ask_after_close(svc, conv)  # messengers and email: the rating question
     if reason == "agent":  # the topic it was handled under teaches the topic classifier
-        await closed_by_agent(svc, tenant, conv)
+        await closed_by_agent(svc, tenant, conv, wrapup_code)

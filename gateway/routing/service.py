@@ -42,6 +42,9 @@ class Router:
         # (tenant, queue) -> when its business hours change next (None: never); only says when to
         # ask the engine again, the state itself is in Redis (acd:hours)
         self.hours_due: dict[tuple[str, str], float | None] = {}
+        # what may raise a new task's priority before it is queued (the CRM lookup, gateway/crm): bounded
+        # in time by itself and never raising; None = nothing
+        self.enrich: Callable[[Conversation], Awaitable[int]] | None = None
 
     def engine(self, tenant: str) -> Engine:
         return self.engines[tenant]
@@ -80,6 +83,8 @@ class Router:
         """Queue a conversation for an agent (idempotent: a task already known is left alone).
         A callback attempt passes its own ``task_id`` and ``channel`` (voice): the conversation's own
         task and record are then untouched."""
+        if self.enrich is not None:
+            priority = max(priority, await self.enrich(conv))
         contact = await get_contact(self.redis, TenantKeys(conv.tenant), conv.contact_id)
         meta = {
             "topic": conv.topic,

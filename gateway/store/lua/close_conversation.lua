@@ -13,6 +13,6 @@ if redis.call('HGET', KEYS[1], 'state') ~= 'closed' then
 end
 redis.call('HSET', KEYS[1], 'updated_at', ARGV[2])
 local ov = redis.call('HINCRBY', KEYS[1], 'ov', 1)
-redis.call('XADD', KEYS[3], '*', 'k', 'conv', 'c', ARGV[1], 'ov', ov)
+redis.call('XADD', KEYS[3], '*', 'k', 'conv', 'c', ARGV[1], 'ov', ov, 'e', 'closed')  -- e: for the event webhooks
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
 return 1

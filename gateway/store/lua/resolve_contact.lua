@@ -21,6 +21,7 @@ local function live(cid)
 end
 
 local changed = false
+local created = '0'
 local found, order = {}, {}
 local function consider(cid)
   cid = live(cid)
@@ -47,6 +48,7 @@ if primary == nil then
   ckey = p .. 'contact:' .. primary
   redis.call('HSET', ckey, 'id', primary, 'created_at', ARGV[2])
   changed = true
+  created = '1'  -- the event webhooks tell contact.created from a change (gateway/event_webhooks/events.py)
 else
   ckey = p .. 'contact:' .. primary
 end
@@ -103,6 +105,6 @@ put('phone', ARGV[5], false)
 local out = {primary}
 for _, m in ipairs(merged) do table.insert(out, m) end
 if changed then
-  redis.call('XADD', KEYS[2], '*', 'k', 'contact', 'id', primary, 'merged', table.concat(merged, ','))
+  redis.call('XADD', KEYS[2], '*', 'k', 'contact', 'id', primary, 'merged', table.concat(merged, ','), 'new', created)
 end
 return out

@@ -7,6 +7,7 @@ import { h, replace } from "../shared/dom";
 import { langSwitch } from "../shared/lang_switch";
 import { forgetLogin, loginForm, logout, storedLogin, type Login } from "../shared/session";
 import { agentsSection } from "./agents";
+import { apikeysSection } from "./apikeys";
 import { cannedSection } from "./canned";
 import { hoursSection } from "./hours";
 import { labelsSection } from "./labels";
@@ -99,6 +100,7 @@ async function run(login: Login): Promise<void> {
     ["labels", t.labels, labelsSection(ui)],
     ["hours", t.hours, hoursSection(ui)],
     ["look", t.look, lookSection(ui, () => tenantName)],
+    ["apikeys", t.apikeys.title, apikeysSection(ui, login.token)],
   ] as const;
   replace(main,
     h("nav", { class: "admin-nav", "aria-label": t.sections },

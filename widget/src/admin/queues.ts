@@ -5,7 +5,7 @@
 import { h, replace } from "../shared/dom";
 import { checkGroup } from "./assist_fields";
 import { Form, num, Rows } from "./form";
-import { body, ID, seg, type Queue, type Settings, type Step } from "./store";
+import { body, ID, seg, type Queue, type Settings, type Step, type WrapupCode } from "./store";
 import { T } from "./strings";
 import { card, deleted, openEditor, remove, source, table, type Ui } from "./ui";
 
@@ -60,17 +60,21 @@ function stepRow(s: Settings, self: string | null) {
   };
 }
 
-function codeRow() {
-  return (code: { id: string; name: string } | null, removeButton: HTMLButtonElement) => {
+function codeRow(s: Settings) {
+  return (code: WrapupCode | null, removeButton: HTMLButtonElement) => {
     const t = T();
     const id = h("input", { class: "code-id", autocomplete: "off", maxlength: 64, value: code?.id ?? "" });
     const name = h("input", { class: "code-name", autocomplete: "off", maxlength: 100, value: code?.name ?? "" });
+    const topic = h("select", { class: "code-topic" },
+      h("option", { value: "" }, t.noTopic),
+      s.topics.map((tp) => h("option", { value: tp.id, selected: tp.id === code?.topic }, tp.label?.[t.lang] || tp.id)));
     return {
-      el: h("div", { class: "row-item" }, id, name, removeButton),
-      read: () => ({ id: id.value.trim(), name: name.value.trim() }),
+      el: h("div", { class: "row-item" }, id, name, topic, removeButton),
+      read: () => ({ id: id.value.trim(), name: name.value.trim(), topic: topic.value || null }),
       number: (i: number) => {
         id.setAttribute("aria-label", t.codeId(i));
         name.setAttribute("aria-label", t.codeName(i));
+        topic.setAttribute("aria-label", t.codeTopic(i));
       },
     };
   };
@@ -95,7 +99,7 @@ function queueForm(ui: Ui, s: Settings, queue: Queue | null, close: () => void):
   const offers = s.work_channels.map((ch) => ({ ch, input: number(q.offer_timeout_s?.[ch] ?? null) }));
   const steps = new Rows<Step>(stepRow(s, queue?.id ?? null), t.removeStep);
   for (const step of q.steps ?? []) steps.push(step);
-  const codes = new Rows<{ id: string; name: string }>(codeRow(), t.removeCode);
+  const codes = new Rows<WrapupCode>(codeRow(s), t.removeCode);
   for (const code of q.wrapup_codes ?? []) codes.push(code);
   const required = h("input", { type: "checkbox", checked: q.wrapup_required });
   const excluded = checkGroup(form, "auto_exclude_topics", t.autoExclude, s.topics.map((tp) => ({ id: tp.id, name: tp.label?.[t.lang] || tp.id })),

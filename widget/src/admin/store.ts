@@ -2,6 +2,13 @@
 // each write carries the revision the admin saw (If-Match), and a success reloads the settings so
 // every section shows what is now in effect.
 
+/** A queue's wrap-up code; `topic` (optional) is what a conversation closed with it was about. */
+export interface WrapupCode {
+  id: string;
+  name: string;
+  topic?: string | null;
+}
+
 export interface Meta {
   source?: "config" | "admin" | string;
   changed_at?: string | number | null;
@@ -52,7 +59,7 @@ export interface Queue extends Meta {
   aht_s: number;
   offer_timeout_s: Record<string, number>;
   steps: Step[];
-  wrapup_codes: { id: string; name: string }[];
+  wrapup_codes: WrapupCode[];
   wrapup_required: boolean;
   hours: Hours | null;
   /** Topics never answered automatically in this queue (complaints, cancellations…). */

@@ -9,6 +9,7 @@ import { followPages } from "../shared/history";
 import { MessageLog, type Message } from "../shared/messages";
 import { reconnectWhenOnline } from "../shared/network";
 import type { Login } from "../shared/session";
+import type { CrmCard } from "./crm";
 import { errorSentence } from "./errors";
 import { fetchConversation } from "./history";
 import { api } from "../shared/api";
@@ -41,6 +42,8 @@ export interface AgentListener {
   isActive(conversationId: string): boolean;
   /** The detected topic/language (conv.assist) or the suggestions (conv.suggestions) changed. */
   assist?(conversationId: string): void;
+  /** The CRM's answer for a conversation this agent holds or is offered came (agent/crm.ts). */
+  crm?(conversationId: string, card: CrmCard): void;
 }
 
 const ACK_TIMEOUT_MS = 10_000;
@@ -150,6 +153,9 @@ export class AgentConnection {
     socket.on("assist_suggestions", (e: { conversation_id: string; after_seq?: number; suggestions?: Suggestion[] }) => {
       const conv = this.conversations.get(e?.conversation_id);
       if (conv) this.setSuggestions(conv, e.suggestions, e.after_seq);
+    });
+    socket.on("crm", (e: { conversation_id?: string; crm?: CrmCard }) => {
+      if (typeof e?.conversation_id === "string" && e.crm && typeof e.crm === "object") this.listener.crm?.(e.conversation_id, e.crm);
     });
     socket.on("closed", (c: { conversation_id: string; reason?: string }) => {
       const conv = this.conversations.get(c.conversation_id);

@@ -5,6 +5,7 @@ import { h, replace } from "../shared/dom";
 import { dateTime } from "../shared/format";
 import { channelIcon, channelName } from "../shared/icons";
 import type { Message } from "../shared/messages";
+import { crmSection, fetchCrm, type CrmCard } from "./crm";
 import { transcriptDialog } from "./dialogs";
 import { allMessages } from "./history";
 import type { Contact, Conversation } from "./types";
@@ -25,6 +26,9 @@ export class CustomerPanel {
   readonly el = h("aside", { class: "customer", "aria-labelledby": "customer-title" });
   private shownFor: string | null = null;
   private contact: Contact | null = null;
+  // what is drawn now, so a CRM answer arriving later redraws the same panel
+  private drawn: { conv: Conversation; past: PastConversation[] | null } | null = null;
+  private crm: CrmCard | null = null;
 
   constructor(
     private readonly token: string,
@@ -40,6 +44,8 @@ export class CustomerPanel {
   clear(): void {
     this.shownFor = null;
     this.contact = null;
+    this.drawn = null;
+    this.crm = null;
     replace(this.el, h("h2", { id: "customer-title", class: "section-title" }, t.customer), h("p", { class: "muted" }, t.openToSee));
   }
 
@@ -49,7 +55,12 @@ export class CustomerPanel {
     if (!force && this.shownFor === key) return;
     this.shownFor = key;
     this.contact = conv.contact ?? null;
+    this.crm = null;
     this.draw(conv, conv.contact ?? null, null);
+    // the CRM card comes on its own: a slow CRM never holds back the rest of the panel
+    void fetchCrm(conv.conversation_id, this.token).then((card) => {
+      if (this.shownFor === key && !(card.status === "pending" && this.crm)) this.crmArrived(conv.conversation_id, card);
+    });
     if (!contactId) return;
     const id = encodeURIComponent(contactId);
     const [contact, past] = await Promise.all([
@@ -61,7 +72,15 @@ export class CustomerPanel {
     this.draw(conv, this.contact, past);
   }
 
+  /** The CRM's card for a conversation (REST, or the `crm` event when the answer came later). */
+  crmArrived(conversationId: string, card: CrmCard): void {
+    if (!this.drawn || this.drawn.conv.conversation_id !== conversationId) return;
+    this.crm = card;
+    this.draw(this.drawn.conv, this.contact, this.drawn.past);
+  }
+
   private draw(conv: Conversation, contact: Contact | null, past: PastConversation[] | null): void {
+    this.drawn = { conv, past };
     const rows: [string, string | undefined, HTMLElement | null][] = [
       [t.name, contact?.name, null],
       [t.email, contact?.email, contact?.email_verified ? null : unverified()],
@@ -75,6 +94,7 @@ export class CustomerPanel {
       this.el,
       h("h2", { id: "customer-title", class: "section-title" }, t.customer),
       h("dl", { class: "details" }, rows.filter(([, v]) => v).flatMap(([k, v, marker]) => [h("dt", null, k), h("dd", null, v!, marker ? [" ", marker] : null)])),
+      crmSection(this.crm),
       identities.length
         ? [h("h3", null, t.knownAs), h("ul", { class: "identities" }, identities.map((i) => h("li", null, i)))]
         : null,

@@ -11,7 +11,9 @@ import { AgentConnection } from "./connection";
 import { ConversationList } from "./conversations";
 import { ConversationView } from "./conversation";
 import { CustomerPanel } from "./customer";
-import { closeDialog, escalateDialog, transferDialog } from "./dialogs";
+import { tc } from "./crm_strings";
+import { DeepLink } from "./deeplink";
+import { closeDialog, escalateDialog, transcriptDialog, transferDialog } from "./dialogs";
 import { isEmail } from "./email_conversation";
 import { errorSentence } from "./errors";
 import { Leaving } from "./leaving";
@@ -71,7 +73,10 @@ function runConsole(login: Login): void {
       connEl.dataset.status = s;
       setText(connEl, t.conn[s]);
     },
-    hello: () => setText(nameEl, conn.agentName),
+    hello: () => {
+      setText(nameEl, conn.agentName);
+      deepLink.start(); // the link the console was opened with, now that it knows what the agent holds
+    },
     conversations: () => {
       convList.render();
       if (activeId && !conn.conversations.has(activeId)) select(null);
@@ -111,6 +116,7 @@ function runConsole(login: Login): void {
       convList.render();
     },
     isActive: (id) => id === activeId,
+    crm: (id, card) => customer.crmArrived(id, card),
     rated: (_id, name, score, comment) =>
       toast(t.rated(name, `${"★".repeat(score)}${"☆".repeat(5 - score)}`, score, comment ? comment.slice(0, 140) : "")),
   });
@@ -180,6 +186,13 @@ function runConsole(login: Login): void {
   const callbackList = new CallbackList(conn, login.token, toast);
   const convList = new ConversationList(conn, topicName, () => activeId, (id) => select(id));
   const customer = new CustomerPanel(login.token, topicName);
+  const deepLink = new DeepLink(login.token, {
+    holds: (id) => conn.conversations.has(id),
+    offered: (id) => [...conn.offers.values()].some((o) => o.conversation_id === id),
+    open: (id) => select(id),
+    readOnly: (_id, messages) => transcriptDialog(`${t.conversation} · ${tc.linkReadOnly}`, messages),
+    say: (text) => toast(text),
+  });
   const done = (conv: Conversation, message: string) => {
     conn.remove(conv.conversation_id);
     toast(message);

@@ -21,7 +21,9 @@ const ACTIONS = ["", "login", "logout", "agent.state", "conversation.close", "co
   "supervisor.whisper", "supervisor.barge",
   "admin.agent.create", "admin.agent.update", "admin.agent.password", "admin.queue.save", "admin.queue.delete",
   "admin.topic.save", "admin.topic.delete", "admin.canned.save", "admin.canned.delete", "admin.label.save",
-  "admin.label.delete", "admin.hours.save", "admin.widget.save", "admin.revert"];
+  "admin.label.delete", "admin.hours.save", "admin.widget.save", "admin.revert",
+  "apikey.create", "apikey.revoke", "api.write", "conversation.message", "contact.create", "contact.update",
+  "webhook.create", "webhook.update", "webhook.delete", "webhook.rotate", "webhook.replay", "webhook.test"];
 const PAGE = 50;
 
 function detailsText(details: Record<string, unknown>): string {

@@ -1,0 +1,10 @@
+-- Put a dead letter back at the end of its queue, as new (attempts 0, its retry window from now);
+-- the receiver sees the same X-Omnirelay-Delivery id, so it can tell a replay from a new event.
+-- KEYS[1] = the dead letters ZSET, KEYS[2] = the delivery HASH, KEYS[3] = its queue LIST, KEYS[4] = due ZSET
+-- ARGV[1] = delivery id, ARGV[2] = now, ARGV[3] = member "<sid>|<key>"
+-- Returns 1, or 0 when it is no dead letter (any more).
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 or redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+redis.call('PERSIST', KEYS[2])
+redis.call('HSET', KEYS[2], 'status', 'pending', 'attempts', 0, 'queued_at', ARGV[2], 'next_at', '', 'replayed_at', ARGV[2])
+if redis.call('RPUSH', KEYS[3], ARGV[1]) == 1 then redis.call('ZADD', KEYS[4], 'NX', ARGV[2], ARGV[3]) end
+return 1
