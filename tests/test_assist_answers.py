@@ -274,7 +274,9 @@ async def test_an_answer_customers_keep_escalating_after_is_switched_off_and_the
             await v_in.next("message", lambda m: m.get("auto"), timeout=10)
             await visitor.call("talk_to_person", {"conversation_id": cid}, namespace="/visitor", timeout=10)
         told = await s_in.next("assist_snippet_disabled", timeout=10)
-        assert told["canned_id"] == "invoice-copy-en" and "of 2 customers escalated" in told["reason"]
+        assert (told["canned_id"], told["reason"], told["sent"], told["escalated"]) == (
+            "invoice-copy-en", "escalation_rate", 2, 1)  # judged at 1 of 2 (over 0.3 with 2 samples)
+        assert "1 of 2 customers escalated" in told["detail"]  # for logs and integrators, in English
 
         async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {sam['token']}"}) as http:
             async with http.get(f"{gw.url}/api/v1/assist/snippets") as r:

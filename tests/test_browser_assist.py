@@ -220,10 +220,11 @@ async def test_a_widget_visitor_answered_automatically_can_ask_for_a_person(
         assert [m["text"] for m in await widget_messages(page)][:2] == ["Can you send me my invoice again?", invoice]
 
         # the supervisor: one sent, one escalated, so (one sample enough here) the answer is switched off
-        await expect(sam.locator(".toast")).to_contain_text("Automatic answer “Copy of an invoice” was switched off: 1 of 1")
+        await expect(sam.locator(".toast")).to_contain_text(
+            "Automatic answer “Copy of an invoice” was switched off: too many customers still asked for a person (1 of 1)")
         row = card.locator("tr[data-canned-id=invoice-copy-en]")
         await expect(row).to_have_attribute("data-disabled", "true")
-        await expect(row.locator("td")).to_have_text(["Billing", "1", "1", "0", "100 %", re.compile(r"^Switched off: 1 of 1 ")])
+        await expect(row.locator("td")).to_have_text(["Billing", "1", "1", "0", "100 %", re.compile(r"^Switched off: too many customers still asked for a person \(1 of 1\) ")])
         await assert_accessible(sam, "dashboard: automatic answers")
         # switched on again from the card: its figures start afresh
         await row.get_by_role("button", name="Switch on again: Copy of an invoice").click()

@@ -19,6 +19,7 @@ from gateway.keys import TenantKeys
 from gateway.rooms import supervisor_room
 from gateway.services import Services
 
+ESCALATION_RATE = "escalation_rate"  # disabled_reason of an answer switched off for its escalations
 log = logging.getLogger(__name__)
 
 ESCALATIONS = ("asked", "wrote_again", "returned")  # how a customer escalated after an automatic answer
@@ -49,10 +50,12 @@ async def _judge(svc: Services, tenant: str, canned_id: str) -> None:
                                  min_samples=rules.escalation_min_samples)
     if not verdict.switch_off or not await svc.redis.hsetnx(keys.auto_snippet(canned_id), "disabled", "1"):
         return
-    await svc.redis.hset(keys.auto_snippet(canned_id), mapping={"disabled_reason": verdict.reason,
-                                                                 "disabled_at": repr(time.time())})
+    # the reason as a code (each console words it in its own language), the figures it was judged on
+    await svc.redis.hset(keys.auto_snippet(canned_id), mapping={
+        "disabled_reason": ESCALATION_RATE, "disabled_detail": verdict.reason, "disabled_at": repr(time.time())})
     log.warning("automatic answer switched off", extra={"tenant": tenant, "canned_id": canned_id, "why": verdict.reason})
-    await svc.sio.emit("assist_snippet_disabled", {"canned_id": canned_id, "reason": verdict.reason},
+    await svc.sio.emit("assist_snippet_disabled", {"canned_id": canned_id, "reason": ESCALATION_RATE,
+                                                   "detail": verdict.reason, "sent": sent, "escalated": escalated},
                        room=supervisor_room(tenant), namespace="/supervisor")
 
 
@@ -97,5 +100,6 @@ async def figures(svc: Services, tenant: str, threshold: float | None) -> list[d
             "asked": int(row.get("asked", 0)), "wrote_again": int(row.get("wrote_again", 0)),
             "escalation_rate": round(escalated / sent, 4) if sent else 0.0,
             "disabled": bool(row.get("disabled")), "disabled_reason": row.get("disabled_reason", ""),
+            "disabled_detail": row.get("disabled_detail", ""),
         })
     return out

@@ -23,14 +23,16 @@ export interface SnippetFigures {
 
 const REFRESH_MS = 60_000;
 
-/** The reason the gateway gives for a switch-off, in words. */
-function reasonText(reason: string | null | undefined): string {
+/** The reason the gateway gives for a switch-off (a code), in words, with the figures it was judged on. */
+function reasonText(reason: string | null | undefined, escalated?: number, sent?: number): string {
   if (!reason) return "";
-  return t.assistReasons[reason] ?? reason.replace(/_/g, " ");
+  const words = t.assistReasons[reason] ?? reason.replace(/_/g, " ");
+  return reason === "escalation_rate" && typeof sent === "number" && sent > 0 && typeof escalated === "number"
+    ? `${words} (${t.ofSent(escalated, sent)})` : words;
 }
 
 function row(s: SnippetFigures, queueName: (id: string) => string, enable: (s: SnippetFigures) => void): HTMLElement {
-  const reason = reasonText(s.disabled_reason);
+  const reason = reasonText(s.disabled_reason, s.escalated, s.sent);
   const again = s.disabled
     ? h("button", { type: "button", class: "btn small", "aria-label": t.switchOnAgain(s.title || s.canned_id),
                     onclick: () => enable(s) }, t.switchOnAgainShort)
@@ -53,7 +55,7 @@ export interface AssistCard {
   /** Load the figures again (after a switch-off). */
   load(): Promise<void>;
   /** The sentence a switch-off is told with. */
-  disabledText(e: { canned_id?: string; title?: string; reason?: string }): string;
+  disabledText(e: { canned_id?: string; title?: string; reason?: string; escalated?: number; sent?: number }): string;
 }
 
 /** The card; hidden while the tenant has no answer approved for automatic use (or no assist). */
@@ -99,7 +101,7 @@ export function assistCard(token: string, queueName: (id: string) => string): As
     load,
     disabledText: (e) => {
       const title = e.title || known.find((s) => s.canned_id === e.canned_id)?.title || e.canned_id || "";
-      return t.snippetDisabled(title, reasonText(e.reason));
+      return t.snippetDisabled(title, reasonText(e.reason, e.escalated, e.sent));
     },
   };
 }

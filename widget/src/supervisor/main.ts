@@ -157,7 +157,7 @@ function runDashboard(login: Login): void {
     void start(e?.reason === "expired" ? t.sessionExpired : t.loggedOut);
   });
   // An automatic answer whose customers too often still wanted a person was switched off.
-  socket.on("assist_snippet_disabled", (e: { canned_id?: string; title?: string; reason?: string }) => {
+  socket.on("assist_snippet_disabled", (e: { canned_id?: string; title?: string; reason?: string; escalated?: number; sent?: number }) => {
     toast(assist.disabledText(e ?? {}));
     void assist.load();
   });

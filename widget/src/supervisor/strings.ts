@@ -248,6 +248,7 @@ const en = {
   switchOnAgainShort: "Switch on again",
   switchedOffWhy: (why: string) => `Switched off: ${why}`,
   snippetDisabled: (title: string, why: string) => `Automatic answer “${title}” was switched off${why ? `: ${why}` : ""}.`,
+  ofSent: (escalated: number, sent: number) => `${escalated} of ${sent}`,
   assistFailed: "The figures of the automatic answers could not be loaded.",
   assistReasons: {
     escalation_rate: "too many customers still asked for a person",
@@ -491,6 +492,7 @@ const de: SupervisorTexts = {
   switchOnAgainShort: "Wieder einschalten",
   switchedOffWhy: (why: string) => `Abgeschaltet: ${why}`,
   snippetDisabled: (title: string, why: string) => `Die automatische Antwort „${title}“ wurde abgeschaltet${why ? `: ${why}` : ""}.`,
+  ofSent: (escalated: number, sent: number) => `${escalated} von ${sent}`,
   assistFailed: "Die Zahlen der automatischen Antworten konnten nicht geladen werden.",
   assistReasons: {
     escalation_rate: "zu viele Kunden wollten trotzdem einen Menschen",
