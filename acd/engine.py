@@ -140,12 +140,13 @@ class Engine:
         AgentUnavailable (offline), OverCapacity, UnknownAgent, UnknownTask."""
         return await self._decide("assign", [self.keys.task(task_id)], [now, task_id, agent_id])
 
-    async def rate(self, task_id: str, score: int, agent_id: str, now: float) -> bool:
-        """The customer's rating (1..5) of an ended task, logged as a ``rated`` event. True when
-        recorded; False when it was rated before. Raises InvalidState while not yet ended, UnknownTask."""
+    async def rate(self, task_id: str, score: int, agent_id: str, now: float, comment: str = "") -> bool:
+        """The customer's rating (1..5) of an ended task, logged as a ``rated`` event (the comment kept on
+        the task in the same step). True when recorded; False when it was rated before. Raises
+        InvalidState while not yet ended, UnknownTask."""
         if not 1 <= score <= 5:
             raise BadRequest(f"score {score!r} is not 1..5")
-        reply = await self._run("rate", [self.keys.task(task_id)], [now, task_id, score, agent_id or ""])
+        reply = await self._run("rate", [self.keys.task(task_id)], [now, task_id, score, agent_id or "", comment])
         if reply.get("state") == "unknown":
             raise UnknownTask(f"no task {task_id!r}")
         if reply.get("state") not in ("closed", "wrapup"):

@@ -17,6 +17,7 @@ from gateway import appkeys as K
 from gateway.abandonment import close_abandoned
 from gateway.admin import routes as admin_routes
 from gateway.admin.contexts import admin_settings_ctx, admin_sync_ctx
+from gateway.alerts.context import alerts_ctx
 from gateway.api import (  # apikeys_admin, integrator: API keys and the integrators' routes
     apikeys_admin,
     audit,
@@ -50,6 +51,7 @@ from gateway.conversations.queue_notices import CHECK_S as QUEUE_NOTICE_S
 from gateway.conversations.queue_notices import send_queue_notices
 from gateway.crm import routes as crm_routes
 from gateway.crm.context import crm_ctx
+from gateway.durability import replicas_required, replicated_answers, wait_observer
 from gateway.email.listener import smtp_listener_ctx
 from gateway.embedded_redis import EmbeddedRedis
 from gateway.errors import client_errors
@@ -68,6 +70,8 @@ from gateway.rooms import supervisor_room
 from gateway.routing import Router
 from gateway.services import Services
 from gateway.shutdown import disconnect_clients, refuse_sockets_while_stopping
+from gateway.slack import routes as slack_routes
+from gateway.slack.context import slack_ctx, slack_hooks_ctx
 from gateway.sockets.redis_manager import REFRESH_S as PEER_REFRESH_S
 from gateway.sockets.server import create_sio, register_namespaces
 from gateway.webhooks.routes import add_webhook_routes
@@ -95,7 +99,7 @@ def create_app(
     app = web.Application(
         client_max_size=config.limits.webhook_body_bytes,
         middlewares=[refuse_sockets_while_stopping, read_body_within(config.server.http_timeout_s), api_key_calls,
-                     client_errors],
+                     client_errors, replicated_answers],  # replicated_answers: gateway/durability.py
     )
     app.on_shutdown.append(disconnect_clients)
     embedded = None
@@ -134,6 +138,7 @@ def create_app(
     app.add_routes(answers_api.routes)
     app.add_routes(classify_api.routes)
     app.add_routes(crm_routes.routes)
+    app.add_routes(slack_routes.routes)  # /api/v1/slack/links (gateway/slack)
     app.add_routes(page_routes)
     app.add_routes(rating_links.routes)
     app.add_routes(callback_routes.routes)
@@ -154,7 +159,10 @@ def create_app(
     app.cleanup_ctx.append(answers_ctx)  # suggestions and automatic answers (gateway/assist/suggestions.py)
     app.cleanup_ctx.append(admin_sync_ctx)
     app.cleanup_ctx.append(_timers)
+    app.cleanup_ctx.append(slack_hooks_ctx)  # before bridges_ctx: slack channels' events go to gateway/slack
     app.cleanup_ctx.append(bridges_ctx)
+    app.cleanup_ctx.append(slack_ctx)  # after bridges_ctx: the Slack apps and the mirror (gateway/slack)
+    app.cleanup_ctx.append(alerts_ctx)  # after bridges_ctx: supervisors' alerts go out through the Slack app
     app.cleanup_ctx.append(media_routes.media_ctx)  # after bridges_ctx: it fetches through the live channels
     app.cleanup_ctx.append(smtp_listener_ctx)  # after bridges_ctx: mail goes to the channels' ingest
     app.cleanup_ctx.append(dialling_ctx)
@@ -175,7 +183,10 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     client = connect(app[K.REDIS_URL])
     app[K.REDIS] = client
     app[K.SESSIONS] = Sessions(client, app[K.CONFIG])
-    async for _ in lua_runner.running(client):  # the store's and the ACD's Lua calls, pipelined per turn
+    server = app[K.CONFIG].server  # durability: replicated → acks wait for a replica (gateway/durability.py)
+    # the store's and the ACD's Lua calls, pipelined per turn
+    async for _ in lua_runner.running(client, replicas=replicas_required(server), wait_timeout_ms=server.replica_wait_ms,
+                                      observe_wait=wait_observer(app[K.METRICS])):
         yield  # (on the way out: the calls in flight finish before the client closes)
     await client.aclose()
 

@@ -9,6 +9,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from gateway.admin.service import AdminSettings
+from gateway.alerts.service import Alerts
 from gateway.auth import Sessions
 from gateway.background import Background
 from gateway.config.schema import Config
@@ -20,6 +21,7 @@ from gateway.metrics import Metrics
 from gateway.outbound import DeliveryReporter, Outbox
 from gateway.routing import Router
 from gateway.services import Services
+from gateway.slack.surface import SlackSurface
 from gateway.webhooks.channels import BridgedChannels
 from gateway.webhooks.ingest import InboundHandler, Ingest
 
@@ -48,3 +50,5 @@ DELIVERY_REPORTER = web.AppKey[DeliveryReporter]("delivery_reporter")
 MEDIA_FETCHER = web.AppKey("media_fetcher", MediaFetcher)  # customers' files: gateway/media/fetcher.py
 CRM = web.AppKey("crm", CrmLookups)  # CRM lookups (gateway/crm): the panel's card, the routing hook
 EVENT_WEBHOOKS = web.AppKey("event_webhooks", EventWebhooks)  # signed outbound event webhooks (gateway/event_webhooks)
+SLACK = web.AppKey("slack", SlackSurface)  # Slack as an agent surface (gateway/slack), once the bridges run
+ALERTS = web.AppKey("alerts", Alerts)  # supervisors' Slack alerts (gateway/alerts)

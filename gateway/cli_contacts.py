@@ -105,8 +105,6 @@ async def _audit(redis: Redis, tenant: str, action: str, details: dict) -> None:
 async def _closer(redis: Redis, redis_url: str, config: Config, tenant: str) -> Any:
     """Close an open conversation through the gateway's one close path; customers and agents hear of
     it through Socket.IO's Redis channel, which every running gateway listens on."""
-    import socketio
-
     from gateway.auth import Sessions
     from gateway.conversations.closing import end_conversation
     from gateway.emitter import Emitter
@@ -114,9 +112,9 @@ async def _closer(redis: Redis, redis_url: str, config: Config, tenant: str) -> 
     from gateway.routing import Router
     from gateway.services import Services
     from gateway.sockets import fastjson
+    from gateway.sockets.redis_manager import RedisFanout
 
-    emitter = cast(Emitter, socketio.AsyncRedisManager(redis_url, channel="omnirelay-socketio", write_only=True,
-                                                       json=fastjson))
+    emitter = cast(Emitter, RedisFanout(redis_url, channel="omnirelay-socketio", write_only=True, json=fastjson))
     metrics = Metrics()
     router = Router(redis, config, emitter, metrics, f"cli-{os.getpid()}")
     svc = Services(config=config, redis=redis, sio=emitter, sessions=Sessions(redis, config), router=router,

@@ -136,6 +136,12 @@ class TenantKeys:
     def leader(self, job: str) -> str:  # STRING node id holding a periodic job; TTL = a few periods
         return f"{self.prefix}leader:{job}"
 
+    def alerts_open(self) -> str:  # HASH incident key -> json of its Slack alert (gateway/alerts); until resolved
+        return f"{self.prefix}alerts:open"
+
+    def alerts_callbacks(self) -> str:  # ZSET callback id -> when it ran out of attempts; until followed up (7 days at most)
+        return f"{self.prefix}alerts:callbacks"
+
     # --- event webhooks out (gateway/event_webhooks; fanout.lua builds the same names from the prefix) ---
     def hook_subs(self) -> str:  # SET subscription ids; a consumer group "webhooks" on the two streams exists while non-empty
         return f"{self.prefix}wh:subs"

@@ -49,6 +49,21 @@ class Metrics:
             "omnirelay_history_database_up", "1 while the archive reaches the history database", registry=self.registry
         )
 
+        # supervisors' alerts (gateway/alerts): opened, resolved, failed (a post Slack refused; tried again)
+        self.alerts = Counter(
+            "omnirelay_alerts_total", "Supervisor alerts by kind and outcome", ["tenant", "kind", "outcome"],
+            registry=self.registry,
+        )
+        # durability: replicated (gateway/durability.py): each WAIT for a replica, and how long it took
+        self.replica_waits = Counter(
+            "omnirelay_replica_waits_total", "Waits for a Redis replica before an ack, by outcome (ok, timeout)",
+            ["outcome"], registry=self.registry,
+        )
+        self.replica_wait_seconds = Histogram(
+            "omnirelay_replica_wait_seconds", "Time of one wait for a Redis replica (one per pipeline)",
+            registry=self.registry, buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5),
+        )
+
         # CRM lookups (gateway/crm): ok, not_found, and each kind of failure (counted, shown as "CRM unavailable")
         self.crm_lookups = Counter(
             "omnirelay_crm_lookups_total", "CRM lookups by outcome", ["tenant", "outcome"], registry=self.registry
@@ -70,6 +85,10 @@ class Metrics:
         self.event_webhook_dead = Gauge(
             "omnirelay_event_webhook_dead_letters", "Event webhook deliveries parked as dead letters", ["tenant"],
             registry=self.registry,
+        )
+        self.event_webhook_acd_lag = Gauge(
+            "omnirelay_event_webhook_acd_lag", "ACD event log entries the event webhooks have not read yet (past the "
+            "log's bound, evmax, routing events are missed)", ["tenant"], registry=self.registry,
         )
 
     def render(self) -> bytes:

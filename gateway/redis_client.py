@@ -1,19 +1,105 @@
-"""The Redis client every part of omnirelay uses."""
+"""The Redis client every part of omnirelay uses: one server, a Sentinel-watched primary, or a Cluster.
+
+``REDIS_URL`` forms (docs/ha.md):
+- ``redis://``, ``rediss://``, ``unix://`` — one server (redis-py's own URL parsing).
+- ``redis+sentinel://[[user]:password@]host:port[,host:port…]/SERVICE[/DB][?sentinel_password=…]`` — the
+  primary that the Sentinels name; a connection that finds the old primary gone (or demoted: READONLY)
+  asks them again, so the gateway follows a failover without a restart.
+- ``redis+cluster://[[user]:password@]host:port[,host:port…]`` — a Redis Cluster (seed nodes); each
+  tenant's keys share one hash slot, so every script runs on one node.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.sentinel import Sentinel
+
+SENTINEL = "redis+sentinel"
+CLUSTER = "redis+cluster"
+
+
+def _options(decode_responses: bool) -> dict[str, Any]:
+    return {"decode_responses": decode_responses, "health_check_interval": 30,
+            "socket_connect_timeout": 5, "socket_timeout": 10}
+
+
+@dataclass(frozen=True)
+class Nodes:
+    """What a ``redis+sentinel://`` or ``redis+cluster://`` URL names."""
+
+    hosts: list[tuple[str, int]]
+    username: str | None
+    password: str | None
+    path: list[str]  # the path's parts: SERVICE, DB for Sentinel
+    query: dict[str, list[str]]
+
+
+def parse_nodes(url: str) -> Nodes:
+    """Split a multi-host URL; ValueError (naming the part) when it is malformed."""
+    parts = urlsplit(url)
+    auth, _, hostlist = parts.netloc.rpartition("@")
+    user, _, password = auth.partition(":")
+    hosts: list[tuple[str, int]] = []
+    for item in filter(None, hostlist.split(",")):
+        host, sep, port = item.rpartition(":")
+        if not sep or not port.isdigit():
+            raise ValueError(f"REDIS_URL: {item!r} is not host:port")
+        hosts.append((host.strip("[]") or "localhost", int(port)))
+    if not hosts:
+        raise ValueError("REDIS_URL names no host:port")
+    return Nodes(hosts, unquote(user) or None, unquote(password) or None,
+                 [unquote(p) for p in parts.path.split("/") if p], parse_qs(parts.query))
+
+
+def kind(url: str) -> str:
+    """``sentinel``, ``cluster`` or ``single``."""
+    scheme = urlsplit(url).scheme.lower()
+    return {SENTINEL: "sentinel", CLUSTER: "cluster"}.get(scheme, "single")
 
 
 def connect(url: str, *, max_connections: int = 512, decode_responses: bool = True) -> aioredis.Redis:
     """A client with a plain pool: a blocking pool's per-command timeout costs ~7 % of a message's
-    CPU, and the gateway's concurrency is bounded anyway (one event at a time per socket)."""
-    pool = aioredis.ConnectionPool.from_url(
-        url,
-        max_connections=max_connections,
-        decode_responses=decode_responses,
-        health_check_interval=30,
-        socket_connect_timeout=5,
-        socket_timeout=10,
-    )
+    CPU, and the gateway's concurrency is bounded anyway (one event at a time per socket).
+
+    A ``redis+cluster://`` URL gives a ``RedisCluster``: it is typed as ``Redis`` here because the
+    gateway uses only the commands both share (one tenant's keys in one slot)."""
+    which = kind(url)
+    if which == "sentinel":
+        return _sentinel_primary(url, max_connections, decode_responses)
+    if which == "cluster":
+        return _cluster(url, max_connections, decode_responses)  # type: ignore[return-value]
+    pool = aioredis.ConnectionPool.from_url(url, max_connections=max_connections, **_options(decode_responses))
     return aioredis.Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
+
+
+def _sentinel_primary(url: str, max_connections: int, decode_responses: bool) -> aioredis.Redis:
+    nodes = parse_nodes(url)
+    if not nodes.path:
+        raise ValueError("REDIS_URL: redis+sentinel://… needs the service name as its path (…/mymaster/0)")
+    service, db = nodes.path[0], int(nodes.path[1]) if len(nodes.path) > 1 else 0
+    sentinel_kwargs: dict[str, Any] = {"socket_connect_timeout": 2, "socket_timeout": 2}
+    if "sentinel_password" in nodes.query:
+        sentinel_kwargs["password"] = nodes.query["sentinel_password"][0]
+    sentinel = Sentinel(nodes.hosts, sentinel_kwargs=sentinel_kwargs)
+    # check_connection: a new connection PINGs the address the Sentinels named before it is used
+    return sentinel.master_for(service, db=db, username=nodes.username, password=nodes.password,
+                               max_connections=max_connections, check_connection=True,
+                               **_options(decode_responses))
+
+
+def _cluster(url: str, max_connections: int, decode_responses: bool) -> RedisCluster:
+    nodes = parse_nodes(url)
+    return RedisCluster(
+        startup_nodes=[ClusterNode(host, port) for host, port in nodes.hosts],
+        username=nodes.username, password=nodes.password, max_connections=max_connections,
+        decode_responses=decode_responses, socket_connect_timeout=5, socket_timeout=10,
+    )
+
+
+def is_cluster(redis: object) -> bool:
+    return isinstance(redis, RedisCluster)

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from email_helpers import CustomerServer, email_gateway, eventually
 
+from gateway import appkeys as K
 from gateway.callbacks.records import get_callback
 from gateway.keys import TenantKeys
 
@@ -133,6 +135,15 @@ async def test_exhausted_attempts_end_it_and_mail_the_customer(redis, redis_url)
         assert "will not call again" in smtp.mails[0].get_body(("plain",)).get_content()
         assert (await get_callback(redis, TenantKeys("demo"), offer["callback"]["id"])).state == "failed"
         assert await redis.zcard(TenantKeys("demo").callbacks_due()) == 0  # no further attempt is planned
+
+        # the supervisors' alert (gateway/alerts) sees a callback nobody followed up ...
+        alerts, cb_id = gw.app[K.ALERTS], offer["callback"]["id"]
+        [failed] = await alerts._failed_callbacks(TenantKeys("demo"), time.time())
+        assert (failed.id, failed.attempts, failed.followed_up) == (cb_id, 1, False)
+        # ... until something happens in its conversation (here the customer writes again)
+        await visitor.call("message", {"text": "try my mobile then", "client_id": "m2"}, namespace="/visitor")
+        [failed] = await alerts._failed_callbacks(TenantKeys("demo"), time.time())
+        assert failed.followed_up
 
 
 async def test_reports_for_unknown_channels_or_unreadable_bodies_are_refused(gateway):

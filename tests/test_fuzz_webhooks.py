@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import logging
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from conftest import DEMO_CONFIG, eventually, running_gateway
+from conftest import DEMO_CONFIG, eventually
 from fuzz_helpers import BODIES, as_body, explore, fuzz, payloads
+from history_helpers import history_gateway
 from hypothesis import strategies as st
 from test_fuzz_parsers import GOOD_MAIL, damaged, mails
 
@@ -29,34 +31,37 @@ DEMO = TenantKeys("demo")
 DEAD = "http://127.0.0.1:9"  # replies (closed-hours notes, automatic answers) go nowhere, fast
 
 
-def _hub(secret: str):
-    return lambda body: {"X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
+def _hub(secret: str, body: bytes) -> dict:
+    return {"X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
 
 
-def _omni(secret: str):
-    return lambda body: {"X-Omnirelay-Signature": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
+def _omni(secret: str, body: bytes) -> dict:
+    return {"X-Omnirelay-Signature": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
 
 
-# channel type -> (channel id, how a genuine delivery is signed, what it carries)
+def _telegram(secret: str, body: bytes) -> dict:
+    return {"X-Telegram-Bot-Api-Secret-Token": secret}
+
+
+# channel type -> (channel id, how a delivery is signed, the channel's secret, what it carries)
 CHANNELS = {
-    "telegram": ("telegram", lambda body: {"X-Telegram-Bot-Api-Secret-Token": "demo-telegram-secret"},
-                 payloads("telegram").map(as_body)),
-    "whatsapp": ("whatsapp", _hub("demo-whatsapp-secret"), payloads("whatsapp").map(as_body)),
-    "messenger": ("messenger", _hub("demo-messenger-secret"), payloads("messenger").map(as_body)),
-    "email": ("email", _omni("demo-email-secret"), st.one_of(mails(), damaged(GOOD_MAIL))),
+    "telegram": ("telegram", _telegram, "demo-telegram-secret", payloads("telegram").map(as_body)),
+    "whatsapp": ("whatsapp", _hub, "demo-whatsapp-secret", payloads("whatsapp").map(as_body)),
+    "messenger": ("messenger", _hub, "demo-messenger-secret", payloads("messenger").map(as_body)),
+    "email": ("email", _omni, "demo-email-secret", st.one_of(mails(), damaged(GOOD_MAIL))),
 }
 SIGNING = st.sampled_from(["good", "none", "wrong"])
 
 
 @pytest.fixture
-async def gw(redis, redis_url) -> AsyncIterator:
+async def gw(redis, redis_url, history_db, database_url) -> AsyncIterator:
     config = load_config(DEMO_CONFIG, env={})
     for channel in config.tenants["demo"].channels.values():
         channel.api_base = DEAD
         channel.listen_host = ""  # no SMTP listener: the fuzz posts mail over HTTP
         if channel.type == "webhook":
             channel.url = DEAD + "/dial"
-    async with running_gateway(config, redis_url) as gateway:
+    async with history_gateway(config, redis_url, database_url) as gateway:
         yield gateway
 
 
@@ -69,7 +74,7 @@ class Tally:
 
 
 async def _post(http, url: str, body: bytes, headers: dict) -> tuple[int, str, dict | None]:
-    async with http.post(url, data=body, headers={"Content-Type": "application/json", **headers}) as r:
+    async with http.post(url, data=io.BytesIO(body) if len(body) > 65536 else body, headers={"Content-Type": "application/json", **headers}) as r:
         ctype = r.headers.get("Content-Type", "")
         data = await r.json(content_type=None) if "json" in ctype else None
         return r.status, ctype, data
@@ -89,8 +94,8 @@ async def test_webhook_routes_take_anything_without_a_5xx_or_a_half_stored_body(
 
         async def post(case: tuple[str, bytes, str]) -> None:
             kind, body, signing = case
-            channel, sign, _ = CHANNELS[kind]
-            headers = sign(body) if signing == "good" else {} if signing == "none" else sign(body + b"x")
+            channel, sign, secret, _ = CHANNELS[kind]
+            headers = sign(secret, body) if signing == "good" else {} if signing == "none" else sign(secret + "x", body)
             before = await redis.xlen(stream)
             status, _, answer = await _post(http, f"{gw.url}/webhooks/{kind}/{channel}", body, headers)
             tally.count(status)
@@ -103,7 +108,7 @@ async def test_webhook_routes_take_anything_without_a_5xx_or_a_half_stored_body(
                 assert status == 401, (kind, signing, status, answer)
 
         cases = st.sampled_from(sorted(CHANNELS)).flatmap(
-            lambda kind: st.tuples(st.just(kind), st.one_of(CHANNELS[kind][2], BODIES), SIGNING))
+            lambda kind: st.tuples(st.just(kind), st.one_of(CHANNELS[kind][3], BODIES), SIGNING))
         await explore(fuzz(300), cases, post)
 
     assert tally.statuses.get(200, 0) > 20 and tally.statuses.get(401, 0) > 20, tally.statuses
@@ -152,7 +157,6 @@ async def test_unknown_channels_and_oversized_bodies_are_refused_with_the_envelo
 
 
 async def test_dialer_reports_take_anything_without_a_5xx(gw, redis):
-    sign = _omni("demo-dialer-secret")
     report = st.fixed_dictionaries(
         {"attempt_id": st.text(max_size=30) | st.sampled_from(["cb_1:1", "cb_00000000000000ff:2", ""]),
          "status": st.sampled_from(["ringing", "answered", "busy", "no_answer", "failed", "completed", "?"])},
@@ -161,7 +165,8 @@ async def test_dialer_reports_take_anything_without_a_5xx(gw, redis):
 
         async def post(case: tuple[bytes, bool]) -> None:
             body, signed = case
-            status, _, answer = await _post(http, f"{gw.url}/webhooks/dialer/dialer", body, sign(body) if signed else {})
+            status, _, answer = await _post(http, f"{gw.url}/webhooks/dialer/dialer", body,
+                                           _omni("demo-dialer-secret", body) if signed else {})
             assert status < 500, (body, status, answer)
             if status != 200:
                 _refusal_is_an_envelope(status, answer)

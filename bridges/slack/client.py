@@ -39,10 +39,11 @@ class SlackClient:
         self._last_post: dict[str, float] = {}
         self._post_locks: dict[str, asyncio.Lock] = {}
 
-    async def call(self, method: str, **params: Any) -> dict[str, Any]:
-        """One Web API call (JSON body): Slack's answer; NotReady / AuthFailed / Fatal when refused."""
+    async def call(self, method: str, *, form: bool = False, **params: Any) -> dict[str, Any]:
+        """One Web API call: Slack's answer; NotReady / AuthFailed / Fatal when refused. Write methods
+        take a JSON body; read methods (users.info, users.lookupByEmail) only a form (``form=True``)."""
         try:
-            response = await self._web.api_call(method, json=params)
+            response = await (self._web.api_call(method, data=params) if form else self._web.api_call(method, json=params))
         except SlackApiError as err:
             raise _error(method, err.response.status_code, err.response.data, err.response.headers) from None
         except (aiohttp.ClientError, TimeoutError, SlackClientError, ValueError) as err:
@@ -90,12 +91,12 @@ class SlackClient:
 
     async def user_info(self, user: str) -> dict[str, Any]:
         """users.info: the user object (``profile.email`` needs the users:read.email scope)."""
-        return dict((await self.call("users.info", user=user)).get("user") or {})
+        return dict((await self.call("users.info", form=True, user=user)).get("user") or {})
 
     async def lookup_by_email(self, email: str) -> dict[str, Any] | None:
         """users.lookupByEmail: the user with this email, None when Slack knows nobody by it."""
         try:
-            return dict((await self.call("users.lookupByEmail", email=email)).get("user") or {})
+            return dict((await self.call("users.lookupByEmail", form=True, email=email)).get("user") or {})
         except Fatal as err:
             if err.code == "users_not_found":
                 return None
@@ -103,7 +104,7 @@ class SlackClient:
 
     async def auth_test(self) -> dict[str, Any]:
         """auth.test: who our token is (team, bot user id, bot id); AuthFailed when Slack refuses it."""
-        return await self.call("auth.test")
+        return await self.call("auth.test", form=True)
 
 
 def _error(method: str, status: int, data: Any, headers: Mapping[str, Any]) -> Exception:

@@ -94,6 +94,15 @@ class TelegramBridge(HealthTracker):
         result = await self._tracked(self.client.call("getWebhookInfo"))
         return dict(result) if isinstance(result, dict) else {}
 
+    async def edit(self, thread: str, message_id: str, text: str) -> None:
+        """editMessageText: the agent changed a reply after it was sent (Slack edits, gateway/slack)."""
+        await self._tracked(self.client.call("editMessageText", json={
+            "chat_id": thread, "message_id": int(message_id), "text": text}))
+
+    async def delete(self, thread: str, message_id: str) -> None:
+        """deleteMessage: the agent withdrew a reply (Telegram allows it for 48 hours)."""
+        await self._tracked(self.client.call("deleteMessage", json={"chat_id": thread, "message_id": int(message_id)}))
+
     async def answer_callback(self, callback_id: str, text: str = "") -> None:
         """Stop the spinner on the customer's button (Telegram shows it until this call, ~15 s at most)."""
         body = {"callback_query_id": callback_id, **({"text": text} if text else {})}

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from gateway.api import integrator_openapi
 from gateway.event_webhooks.openapi_paths import OPENAPI_PATHS as EVENT_WEBHOOK_PATHS
+from gateway.slack.openapi_paths import OPENAPI_PATHS as SLACK_PATHS
 
 routes = web.RouteTableDef()
 
@@ -13,8 +14,11 @@ _ERROR = {"$ref": "#/components/schemas/Error"}
 _BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
-def _op(summary: str, ok: dict | None = None, *, auth: bool = True, body: dict | None = None, errors=(401,)) -> dict:
+def _op(summary: str, ok: dict | None = None, *, auth: bool = True, body: dict | None = None, errors=(401,),
+        csv: bool = False) -> dict:
     op: dict = {"summary": summary, "responses": {"200": {"description": "OK", **({"content": {"application/json": {"schema": ok}}} if ok else {})}}}
+    if csv:  # the same rows as text/csv (format=csv)
+        op["responses"]["200"].setdefault("content", {})["text/csv"] = {"schema": {"type": "string"}}
     for code in errors:
         op["responses"][str(code)] = {"description": "Error", "content": {"application/json": {"schema": _ERROR}}}
     if auth:
@@ -24,7 +28,7 @@ def _op(summary: str, ok: dict | None = None, *, auth: bool = True, body: dict |
     return op
 
 
-def _obj(**props: str) -> dict:
+def _obj(**props: str | list[str]) -> dict:  # a list of types: e.g. ["string", "null"]
     return {"type": "object", "properties": {k: {"type": v} for k, v in props.items()}}
 
 
@@ -66,7 +70,7 @@ def _admin(summary: str, ok: dict | None, *, body: dict | None = None, status: i
     return op
 
 
-_ADMIN_ITEM = _obj(source="string", changed_at="string", changed_by="string", config_differs="boolean", problem="string")
+_ADMIN_ITEM = _obj(source="string", changed_at="string", changed_by="string", config_differs="boolean", problem=["string", "null"])
 _ADMIN = {
     "/api/v1/admin/settings": {"get": _op(
         "The tenant's editable settings as in effect (YAML overlaid with the admin's), each item with source, "
@@ -93,7 +97,7 @@ _ADMIN = {
                          None, status=204, errors=(401, 403, 404, 409, 503)),
     } for section, kind in (("queues", "queue"), ("topics", "topic"), ("canned", "canned answer"), ("labels", "label"))},
     "/api/v1/admin/hours": {"put": _admin("Set the tenant's business hours (null: always open)", _obj(
-        hours="object", hours_meta="object"), body={"type": ["object", "null"]})},
+        hours=["object", "null"], hours_meta="object"), body={"type": ["object", "null"]})},
     "/api/v1/admin/widget": {"put": _admin("Set the widget's look (colour, logo_url, position, launcher_text, "
                                            "privacy_notice, greeting)", _ADMIN_ITEM, body={"type": "object"})},
     "/api/v1/admin/overrides/{kind}/{id}": {"parameters": _path("kind", "id"), "delete": _admin(
@@ -134,8 +138,8 @@ SPEC = {
         "/api/v1/assist/classify": {"post": _op(
             "The language and topic (and the queue it routes to) Assist finds for a text, as for a conversation opening "
             "with it; abstained: the classifier is unsure and the default topic's queue applies (agents, supervisors)",
-            _obj(language="string", language_confidence="number", language_changed="boolean", topic="string",
-                 queue="string", topic_confidence="number", abstained="boolean", model_version="string"),
+            _obj(language="string", language_confidence="number", language_changed="boolean", topic=["string", "null"],
+                 queue=["string", "null"], topic_confidence="number", abstained="boolean", model_version="string"),
             body=_obj(text="string", channel="string", language_hint="string"), errors=(400, 401, 403, 503))},
         "/api/v1/assist/suggest": {"post": _op(
             "The three canned answers most likely to fit a conversation's last customer message, or a text (agent holding it, or supervisor)",
@@ -144,8 +148,8 @@ SPEC = {
         "/api/v1/assist/snippets": {"get": _op(
             "Every canned answer with its automatic-use approval, threshold and figures (supervisors)",
             {"type": "array", "items": _obj(canned_id="string", title="string", language="string", auto_queues="array",
-                                            threshold="number", sent="integer", escalated="integer", returned="integer",
-                                            escalation_rate="number", disabled="boolean", disabled_reason="string")},
+                                            threshold=["number", "null"], sent="integer", escalated="integer", returned="integer",
+                                            escalation_rate="number", disabled="boolean", disabled_reason="string", disabled_detail="string")},
             errors=(401, 403, 503))},
         "/api/v1/assist/snippets/{canned_id}/enable": {"post": {**_op(
             "Switch an answer switched off for automatic use on again; its figures start afresh (supervisors, audited)",
@@ -172,7 +176,7 @@ SPEC = {
             "(supervisors; CSV of the rows with format=csv)",
             _obj(dimension="string", interval="string", timezone="string", buckets="array", rows="array", totals="array",
                  overall="object", names="object"),
-            errors=(400, 401, 403, 503)), "parameters": [
+            errors=(400, 401, 403, 503), csv=True), "parameters": [
             {"name": "from", "in": "query", "schema": {"type": "string"}, "description": "YYYY-MM-DD (local day) or ISO 8601; default today"},
             {"name": "to", "in": "query", "schema": {"type": "string"}, "description": "YYYY-MM-DD (included) or ISO 8601 (excluded)"},
             {"name": "interval", "in": "query", "schema": {"type": "string", "enum": ["15min", "hour", "day", "week"]}},
@@ -181,7 +185,7 @@ SPEC = {
         "/api/v1/search": {"get": {**_op(
             "Conversations the caller may see that match (agents: what they served and their current customers' "
             "history; supervisors: the tenant), by relevance then newest, with the matching snippet as text and parts",
-            _obj(results="array", next="string"), errors=(400, 401, 503)), "parameters": [
+            _obj(results="array", next=["string", "null"]), errors=(400, 401, 503)), "parameters": [
             {"name": n, "in": "query", "schema": {"type": "string"}, "description": d} for n, d in (
                 ("q", "full text in each conversation's language (websearch syntax: \"phrase\", -word, or)"),
                 ("contact", "part of a contact's name, email, phone number or messenger id"),
@@ -227,6 +231,7 @@ SPEC = {
             "parameters": [*_path("id"), {"name": "meta", "in": "query", "schema": {"type": "string", "enum": ["1"]}}]}},
         **_ADMIN,
         **EVENT_WEBHOOK_PATHS,  # /api/v1/admin/webhooks… (gateway/event_webhooks)
+        **SLACK_PATHS,  # /api/v1/slack/links (gateway/slack)
         "/api/v1/openapi.json": {"get": _op("This description (OpenAPI 3.1)", {"type": "object"}, auth=False, errors=())},
         "/rate/{tenant}/{cid}/{sig}": {
             "parameters": [*_path("tenant", "cid", "sig")],
@@ -254,7 +259,9 @@ SPEC = {
         "/webhooks/{type}/{channel}": {
             "parameters": _path("type", "channel"),
             "get": {"summary": "A platform's webhook verification handshake (e.g. WhatsApp's hub.challenge)",
-                    "responses": {"200": {"description": "the challenge"}, "403": {"description": "refused"}}},
+                    "responses": {"200": {"description": "the challenge"}, "403": {"description": "refused"},
+                                  "404": {"description": "no such channel"},
+                                  "405": {"description": "this channel type has no GET handshake"}}},
             "post": {"summary": "A platform's deliveries, checked by the channel's signature or secret, answered 200 "
                                 "once stored (docs/channels.md)",
                      "responses": {"200": {"description": "stored"}, "400": {"description": "unreadable body"},

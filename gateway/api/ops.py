@@ -8,7 +8,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from gateway.api.client_address import client_address, is_trusted_proxy
-from gateway.appkeys import CONFIG, HISTORY, METRICS, NODE_ID, REDIS
+from gateway.appkeys import CONFIG, EVENT_WEBHOOKS, HISTORY, METRICS, NODE_ID, REDIS
 from gateway.channels_health import channel_health, live_states
 from gateway.crm import health as crm_health
 
@@ -49,6 +49,9 @@ async def healthz(request: web.Request) -> web.Response:
     }
     if _operator(request) and redis_ok:  # the tenants' CRM lookups (gateway/crm), like the channels
         body["crm"] = await crm_health.states(request.config_dict[REDIS], config)
+    hooks = request.config_dict.get(EVENT_WEBHOOKS)
+    if _operator(request) and hooks is not None and hooks.lag.health():  # measured in the background: no call here
+        body["event_webhooks"] = hooks.lag.health()  # "lagging": near the ACD log's bound (docs/webhooks.md)
     history = request.config_dict.get(HISTORY)
     if history is not None and redis_ok:  # live service goes on without it: said, not a 503
         body["history"] = state = await history.status()

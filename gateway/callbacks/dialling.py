@@ -22,6 +22,7 @@ from bridges.base import BridgeError
 from bridges.dialer import FINAL_STATUSES, Dialer, DialOutcome, DialRequest, DialStatus, OnOutcome
 from bridges.dialers import DIALERS
 from gateway import appkeys as K
+from gateway.alerts.sources import callback_ran_out
 from gateway.callbacks.figures import tenant_zone
 from gateway.callbacks.mail import mail_gave_up
 from gateway.callbacks.records import Callback, end_callback, get_callback, mark_dialling
@@ -137,6 +138,8 @@ class Dialling:
             await end_callback(self.ctx.redis, keys, cb, "failed", zone=tenant_zone(self.ctx.config.tenants[tenant]))
             line = await self._line(keys, cb, "wrong_number" if outcome == "wrong_number" else "gave_up")
             await self._mail(keys, cb, line)
+            if outcome != "wrong_number":  # its attempts ran out: the supervisors' alert (gateway/alerts)
+                await callback_ran_out(self.ctx.redis, keys, cb.id)
         return cb
 
     async def _tell_agent(self, tenant: str, agent_id: str, cb: Callback, state: str) -> None:

@@ -296,6 +296,22 @@ class TenantEventWebhooksConfig:
 
 
 @dataclass
+class AlertsConfig:
+    """Supervisors' alerts (gateway/alerts, docs/alerts.md): each incident posted once to a Slack channel,
+    answered in its thread when resolved. Replies there never reach a customer."""
+
+    slack_channel: str = ""  # the Slack channel id (C…) the alerts go to; "" = no alerts
+    slack: str = ""  # the tenant's slack channel (config id) to post through; "" = its only one
+    check_s: float = 10.0  # how often the figures are checked
+    service_level: bool = True  # a queue under its sla_target (with at least min_contacts judged) is an incident
+    min_contacts: int = 5  # contacts answered or abandoned in the 15-minute window before the level counts
+    longest_wait_s: float = 300.0  # a queue whose longest wait is over this is an incident; 0 = off
+    offline_with_work_s: float = 60.0  # an agent offline this long while holding open work is an incident
+    resolve_after_s: float = 60.0  # an incident counts as resolved once it has been clear this long
+    language: str = ""  # the alerts' language (de | en); "" = the tenant's first language
+
+
+@dataclass
 class TenantConfig:
     id: str
     name: str = ""
@@ -316,6 +332,7 @@ class TenantConfig:
     assist: AssistConfig = field(default_factory=AssistConfig)  # topic classifier, language detection, answer suggestions
     retention_days: int = 0  # messages and attachments older than this are deleted daily (gateway/history/retention.py); 0 = kept
     crm: CrmConfig = field(default_factory=CrmConfig)  # CRM lookup when a conversation opens (docs/crm.md)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)  # supervisors' Slack alerts (docs/alerts.md)
     event_webhooks: TenantEventWebhooksConfig = field(default_factory=TenantEventWebhooksConfig)  # docs/webhooks.md
 
 
@@ -352,6 +369,8 @@ class ServerConfig:
     http_timeout_s: float = 15.0  # a request's line and headers, and then its body, must each arrive within this; idle keep-alive closes after it
     shutdown_timeout_s: float = 3.0  # on stop, requests still running get this long before they are cut off
     media_dir: str = ""  # customer files and uploads; "" = <OMNIRELAY_DATA_DIR>/media (a shared volume with several processes)
+    durability: str = "local"  # local | replicated: acks wait for a Redis replica (docs/ha.md); $OMNIRELAY_DURABILITY overrides
+    replica_wait_ms: int = 1000  # replicated: an ack waits this long for a replica, then answers not_replicated (retry)
 
 
 @dataclass

@@ -19,7 +19,9 @@ from gateway.config.schema import (
     WidgetConfig,
     channel_types,
 )
+from gateway.config.validate_alerts import alerts_issues
 from gateway.config.validate_crm import crm_issues
+from gateway.config.validate_durability import durability_issues
 from gateway.config.validate_slack import slack_issues
 from gateway.config.validate_webhooks import webhook_issues
 from gateway.embedded_redis import check_maxmemory
@@ -45,6 +47,7 @@ def validate(config: Config) -> list[_Issue]:
         check_maxmemory(config.server.redis_maxmemory)
     except ValueError as err:
         issues.append((("server", "redis_maxmemory"), str(err)))
+    issues.extend(durability_issues(config.server))  # durability: local | replicated (gateway/durability.py)
     if not config.tenants:
         issues.append((("tenants",), "at least one tenant is required"))
     issues.extend(_webhook_ids(config))
@@ -145,6 +148,7 @@ def _tenant(t: TenantConfig) -> Iterator[_Issue]:
     yield from crm_issues((*base, "crm"), t.crm)
     yield from webhook_issues((*base, "event_webhooks"), t.event_webhooks)
     yield from slack_issues(t)  # queues mirrored into Slack (docs/slack.md)
+    yield from alerts_issues(t)  # supervisors' Slack alerts (docs/alerts.md)
     for aid, a in t.agents.items():
         ap = (*base, "agents", aid)
         yield from _password(ap, a.password_hash)

@@ -110,7 +110,7 @@ async def rate_conversation(svc: Services, keys: TenantKeys, conv: Conversation,
         raise ClientError("not_closed", "A conversation can be rated once it has ended.", 409)
     now = time.time()
     try:
-        recorded = await svc.router.engine(keys.tenant).rate(conv.id, score, conv.agent_id, now)
+        recorded = await svc.router.engine(keys.tenant).rate(conv.id, score, conv.agent_id, now, comment)
     except UnknownTask as err:
         raise ClientError("too_late", "This conversation can no longer be rated.", 410) from err
     except InvalidState as err:

@@ -50,12 +50,21 @@ async def _conversation(request: web.Request) -> Conversation:
     svc = request.config_dict[SERVICES]
     tenant, cid, sig = request.match_info["tenant"], request.match_info["cid"], request.match_info["sig"]
     expected = rating_signature(svc.config.server.secret_key, tenant, cid)
-    if tenant not in svc.config.tenants or not is_id("c", cid) or not hmac.compare_digest(sig, expected):
-        raise web.HTTPNotFound(text="This rating link is not valid.")
+    # bytes: compare_digest refuses a str with non-ASCII characters (anyone may type into the URL)
+    if (tenant not in svc.config.tenants or not is_id("c", cid)
+            or not hmac.compare_digest(sig.encode("utf-8", "surrogatepass"), expected.encode())):
+        raise _not_valid()
     conv = await get_conversation(svc.redis, TenantKeys(tenant), cid)
     if conv is None:
-        raise web.HTTPNotFound(text="This rating link is not valid.")
+        raise _not_valid()
     return conv
+
+
+def _not_valid() -> web.HTTPNotFound:
+    """The 404 of a link that is not ours: the same page as every other answer here (HTML, for people)."""
+    return web.HTTPNotFound(text=rating_page("en", "<p>This rating link is not valid.</p>"), content_type="text/html",
+                            headers={"Content-Security-Policy": CSP, "Referrer-Policy": "no-referrer",
+                                     "Cache-Control": "no-store"})
 
 
 def _score(raw: str | None) -> int:

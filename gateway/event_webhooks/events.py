@@ -117,6 +117,10 @@ class Deriver:
                                  {"conversation": conversation_view(cid, conv.get(cid, {})), "message": message}, at))
                 escalation = message.get("extra", {}).get("escalation")
                 if isinstance(escalation, dict):
+                    # who asked, and when: the conversation keeps the request with them (the message only the request)
+                    kept = _json(conv.get(cid, {}).get("escalation"))
+                    if kept.get("to") == escalation.get("to"):
+                        escalation = {**kept, **escalation}
                     out.append(Event(eid + "_e", "conversation.escalated", cid, {
                         "conversation": conversation_view(cid, conv.get(cid, {})), "escalation": escalation}, at))
             elif kind == "contact" and f.get("id"):
@@ -145,7 +149,7 @@ class Deriver:
             for tid in tasks:
                 pipe.hgetall(self.keys.conv(tid))
             for tid in tasks:
-                pipe.hmget(self.acd.task(tid), "meta", "queue")
+                pipe.hmget(self.acd.task(tid), "meta", "queue", "rating_comment")
             got = await pipe.execute()
         conv = {t: replies.fields(r) for t, r in zip(tasks, got[:len(tasks)], strict=True)}
         task_meta = {t: replies.texts(list(r)) for t, r in zip(tasks, got[len(tasks):], strict=True)}
@@ -171,10 +175,13 @@ class Deriver:
                     **base, "from_queue": f.get("from") or None, "to_queue": f.get("q") if not f.get("agent") else None,
                     "to_agent": f.get("agent") or None}, at))
             elif ev == "rated":
-                raw = conv.get(tid, {})
+                # the comment is on the task, written in the same step as this event (the conversation's
+                # copy is written just after it, and may not be there yet)
+                meta = task_meta.get(tid) or []
+                comment = (meta[2] if len(meta) > 2 else "") or conv.get(tid, {}).get("rating_comment")
                 out.append(Event(eid, "rating.given", cid, {
                     **base, "score": int(f.get("score") or 0), "agent_id": f.get("agent") or None,
-                    "comment": raw.get("rating_comment") or None}, at))
+                    "comment": comment or None}, at))
         return out
 
 

@@ -25,6 +25,20 @@ _SID = re.compile(r"^s_[0-9a-f]{12}$")
 _DID = re.compile(r"^dlv_s_[0-9a-f]{12}_evt_[A-Za-z0-9_\-]{1,80}$")
 
 
+class FieldError(ClientError):
+    """A 400 naming the body's field it is about (the admin form shows it there)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__("invalid", message)
+        self.field = field
+
+    def envelope(self) -> dict[str, Any]:
+        out = super().envelope()
+        if self.field:
+            out["error"]["field"] = self.field
+        return out
+
+
 async def _admin(request: web.Request) -> tuple[Principal, EventWebhooks]:
     who = await principal(request)
     tenant = request.config_dict[K.CONFIG].tenants[who.tenant]
@@ -58,7 +72,7 @@ def _fields(request: web.Request, body: dict[str, Any], partial: bool) -> dict[s
         return parse(body, allow_private=settings.allow_private_targets, default_window_s=settings.retry_window_s,
                      partial=partial)
     except Invalid as err:
-        raise ClientError("invalid", str(err)) from err
+        raise FieldError(err.field, str(err)) from err
 
 
 async def _audit(request: web.Request, who: Principal, action: str, details: dict) -> None:

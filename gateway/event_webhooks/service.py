@@ -20,6 +20,7 @@ from gateway.background import Background
 from gateway.config.schema import Config
 from gateway.event_webhooks.consumer import Consumer
 from gateway.event_webhooks.events import TEST_EVENT, Event
+from gateway.event_webhooks.lag import LagWatch
 from gateway.event_webhooks.scripts import REPLAY
 from gateway.event_webhooks.sender import Sender
 from gateway.event_webhooks.sources import note_sla_breaches
@@ -29,6 +30,7 @@ from gateway.metrics import Metrics
 
 SLA_EVERY_S = 1.0
 METRICS_EVERY_S = 5.0
+LAG_EVERY_S = 5.0
 DELIVERY_FIELDS = ("id", "event", "type", "key", "status", "attempts", "last_status", "last_error", "last_latency_ms",
                    "last_attempt_at", "next_at", "queued_at", "created_at", "delivered_at", "dead_at", "replayed_at")
 
@@ -40,6 +42,7 @@ class EventWebhooks:
         self.redis, self.config, self.node_id, self.metrics = redis, config, node_id, metrics
         self.settings = config.event_webhooks
         self.sender = Sender(redis, self.settings, metrics)
+        self.lag = LagWatch(redis, list(config.tenants), metrics)
         self._tasks = Background()
 
     async def start(self) -> None:
@@ -55,6 +58,7 @@ class EventWebhooks:
             self._tasks.every(f"event-webhooks-sla-{tenant}", SLA_EVERY_S, functools.partial(self._sla, tenant))
         if self.metrics is not None:
             self._tasks.every("event-webhooks-metrics", METRICS_EVERY_S, self.report_depth)
+        self._tasks.every("event-webhooks-lag", LAG_EVERY_S, self.lag.measure)
 
     async def _sla(self, tenant: str) -> None:
         await note_sla_breaches(self.redis, tenant, self.config.tenants[tenant])

@@ -18,6 +18,38 @@ CONV_TIMES = ("created_at", "updated_at", "assigned_at", "closed_at")
 _NOT_KEPT = {"id", "tenant", "seq", "ov", "aov", *CONV_COLUMNS, *CONV_TIMES}
 
 
+def text(value: str) -> str:
+    """A text value PostgreSQL takes: it holds no NUL character, which a visitor or a platform may send
+    (kept, the archive would fail on that batch again and again); the NUL is dropped."""
+    return value.replace("\x00", "") if "\x00" in value else value
+
+
+def json_text(value: str) -> str:
+    """A JSON document for a jsonb column: jsonb refuses ``\\u0000`` as well, so NULs inside go too."""
+    if "\\u0000" not in value:
+        return text(value)
+    try:
+        return json.dumps(_without_nul(json.loads(value)))
+    except ValueError:
+        return text(value)
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {text(k): _without_nul(v) for k, v in value.items()}
+    return value
+
+
+def _texts(row: tuple, json_at: tuple[int, ...] = ()) -> tuple:
+    """``row`` with every string PostgreSQL-safe (``json_at``: the positions of jsonb documents)."""
+    return tuple(json_text(v) if i in json_at and isinstance(v, str) else text(v) if isinstance(v, str) else v
+                 for i, v in enumerate(row))
+
+
 def search_config(language: str) -> str:
     """``german``, ``english`` or ``simple`` (no stemming) for a conversation language such as ``de-AT``."""
     return SEARCH_CONFIGS.get(language.split("-")[0].lower(), "simple")
@@ -43,10 +75,10 @@ ON CONFLICT (tenant, id) DO UPDATE SET
 
 def conversation_row(tenant: str, cid: str, raw: dict[str, str]) -> tuple:
     extra = {k: v for k, v in raw.items() if k not in _NOT_KEPT}
-    return (
+    return _texts((
         tenant, cid, *(raw.get(c, "") for c in CONV_COLUMNS), int(raw.get("seq") or 0),
         *(when(raw.get(c)) for c in CONV_TIMES), json.dumps(extra),
-    )
+    ), json_at=(3 + len(CONV_COLUMNS) + len(CONV_TIMES),))
 
 
 def conversation_fields(row: Any) -> dict[str, str]:
@@ -67,11 +99,11 @@ ON CONFLICT (tenant, conversation_id, seq) DO NOTHING
 
 
 def message_row(tenant: str, cid: str, seq: int, f: dict[str, str], language: str) -> tuple:
-    return (
+    return _texts((
         tenant, cid, seq, f.get("id", f"{cid}:{seq}"), f.get("kind", ""), f.get("name", ""), f.get("aid", ""),
         f.get("text", ""), when(f.get("ts")) or datetime.fromtimestamp(0, UTC), f.get("cid", ""),
         f.get("extra") or "{}", search_config(language),
-    )
+    ), json_at=(10,))
 
 
 def message_fields(row: Any) -> dict[str, str]:
@@ -101,8 +133,8 @@ def attachment_rows(tenant: str, cid: str, seq: int, f: dict[str, str]) -> list[
     except (ValueError, AttributeError):
         return []
     return [
-        (tenant, str(a["id"]), cid, seq, str(a.get("name", "")), str(a.get("mime", "")), int(a.get("size") or 0),
-         str(a.get("state", "")))
+        _texts((tenant, str(a["id"]), cid, seq, str(a.get("name", "")), str(a.get("mime", "")),
+                int(a.get("size") or 0), str(a.get("state", ""))))
         for a in files if isinstance(a, dict) and a.get("id")
     ]
 
@@ -117,11 +149,11 @@ ON CONFLICT (tenant, id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.em
 
 
 def contact_row(tenant: str, contact_id: str, raw: dict[str, str]) -> tuple:
-    return (
+    return _texts((
         tenant, contact_id, raw.get("name", ""), raw.get("email", ""), raw.get("phone", ""),
         raw.get("email_verified") == "1", raw.get("phone_verified") == "1", raw.get("merged_into", ""),
         when(raw.get("created_at")),
-    )
+    ))
 
 
 UPSERT_IDENTITY = """
@@ -131,7 +163,7 @@ ON CONFLICT (tenant, kind, value) DO UPDATE SET contact_id = EXCLUDED.contact_id
 
 
 def identity_rows(tenant: str, contact_id: str, identities: list[str]) -> list[tuple]:
-    return [(tenant, *ident.split(":", 1), contact_id) for ident in identities if ":" in ident]
+    return [_texts((tenant, *ident.split(":", 1), contact_id)) for ident in identities if ":" in ident]
 
 
 INSERT_AUDIT = """
@@ -141,10 +173,10 @@ ON CONFLICT (tenant, id) DO NOTHING
 
 
 def audit_row(tenant: str, f: dict[str, str]) -> tuple:
-    return (
+    return _texts((
         tenant, f.get("archive_id", ""), when(f.get("ts")) or datetime.fromtimestamp(0, UTC), f.get("actor", ""),
         f.get("role", ""), f.get("action", ""), f.get("details") or "{}",
-    )
+    ), json_at=(6,))
 
 
 INSERT_ACD_EVENT = """
@@ -156,7 +188,7 @@ ON CONFLICT (tenant, id) DO NOTHING
 def acd_event_row(tenant: str, entry_id: str, f: dict[str, str]) -> tuple:
     rest = {k: v for k, v in f.items() if k not in ("ev", "ts", "q", "m")}
     minute = f.get("m")
-    return (
+    return _texts((
         tenant, entry_id, f.get("ev", ""), when(f.get("ts")) or datetime.fromtimestamp(0, UTC), f.get("q", ""),
         int(float(minute)) if minute else None, json.dumps(rest),
-    )
+    ), json_at=(6,))

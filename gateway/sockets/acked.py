@@ -2,7 +2,8 @@
 
 ClientError → its envelope; a routing refusal → a sentence for people (never an internal id);
 a Redis outage → ``unavailable`` (the client resends with the same client_id: nothing is lost or
-doubled).
+doubled). With ``durability: replicated`` a successful ack first waits until what the handler
+stored is on a replica (gateway/durability.py); if none confirms in time → ``not_replicated``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import socketio
 from redis.exceptions import RedisError
 
 from acd.errors import AcdError
+from acd.lua_runner import NotReplicated, runner
+from gateway.durability import NOT_REPLICATED
 from gateway.errors import UNAVAILABLE, ClientError
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,11 @@ ACD_MESSAGES = {
 }
 
 
+# Handlers that store nothing: their acks need not wait for a replica (every other one does).
+READ_ONLY = frozenset({"on_history", "on_typing", "on_agent_detail", "on_transcript", "on_assist_suggest",
+                       "on_monitor", "on_unmonitor"})
+
+
 def refuse(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
     """A refused connect: the client's ``connect_error`` carries ``message`` and ``data: {code, message}``."""
     return socketio.exceptions.ConnectionRefusedError(message, {"code": code, "message": message})
@@ -42,10 +50,18 @@ def refuse(code: str, message: str) -> socketio.exceptions.ConnectionRefusedErro
 def acked(handler):
     """Wrap an ``on_<event>(self, sid, data)`` handler so that every failure is an error ack."""
 
+    stores = handler.__name__ not in READ_ONLY
+
     @functools.wraps(handler)
     async def wrapper(self, sid: str, data: Any = None):
         try:
-            return await handler(self, sid, data)
+            result = await handler(self, sid, data)
+            if stores and not (isinstance(result, dict) and "error" in result):
+                await runner(self.ctx.redis).replicated()  # no-op with durability: local
+            return result
+        except NotReplicated:
+            log.warning("no replica confirmed a write in time", extra={"handler": handler.__name__})
+            return NOT_REPLICATED
         except ClientError as err:
             return err.to_ack()
         except AcdError as err:

@@ -8,26 +8,36 @@ A starting process that finds peers waits two refresh periods before it serves a
 have seen it by then; a process only trusts that it is alone after two looks in a row agree.
 
 It also keeps one Redis client per manager (python-socketio makes a new one on every reconnect)
-and closes it, with the listener task, when the gateway stops.
+and closes it, with the listener task, when the gateway stops. That client comes from
+gateway/redis_client.py, so the fan-out follows REDIS_URL's forms: behind Sentinel, a re-subscribe
+after a failover reaches the new primary; on a Cluster it is classic pub/sub, which every node
+relays to every other (docs/ha.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
+from typing import Any
 
 import socketio
 from socketio.async_manager import AsyncManager
 
 from gateway.keys import GATEWAY_NODES
+from gateway.redis_client import connect
+
+log = logging.getLogger(__name__)
 
 REFRESH_S = 0.5  # how often a node renews its lease and looks for peers
 LEASE_S = 5.0  # a node not renewed for this long counts as gone
 TRUST_S = 1.5  # a peer view older than this is not trusted: publish
+RESUBSCRIBE_S = (0.2, 2.0)  # first and longest pause before subscribing again after a Redis error
 
 
 class RedisFanout(socketio.AsyncRedisManager):
+    redis: Any  # a redis.asyncio client from gateway/redis_client.py (None until first used)
     peers_seen_at: float = 0.0  # monotonic time of the last successful look
     alone: bool = False
     _alone_before: bool = False
@@ -59,11 +69,31 @@ class RedisFanout(socketio.AsyncRedisManager):
         with contextlib.suppress(Exception):
             await redis.zrem(GATEWAY_NODES, node_id)
 
+    async def _redis_listen_with_retries(self):
+        """python-socketio's listener, with short pauses: its own back off up to 60 s, and what is
+        published while a process is not subscribed never reaches its sockets. A Redis restart or
+        a Sentinel failover takes a few seconds, so this one is back within ~2 s of Redis."""
+        pause, subscribed = RESUBSCRIBE_S[0], False
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    await self.pubsub.subscribe(self.channel)
+                    if pause > RESUBSCRIBE_S[0]:
+                        log.warning("socket.io fan-out subscribed again")
+                    subscribed, pause = True, RESUBSCRIBE_S[0]
+                async for message in self.pubsub.listen():
+                    yield message
+            except Exception as exc:
+                log.warning("socket.io fan-out lost Redis; subscribing again", extra={"pause_s": pause, "error": str(exc)})
+                subscribed = False
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, RESUBSCRIBE_S[1])
+
     def _redis_connect(self) -> None:
         redis = getattr(self, "redis", None)
         if redis is None:
-            super()._redis_connect()
-            return
+            redis = self.redis = connect(self.redis_url, max_connections=64, decode_responses=False)
         self.pubsub = redis.pubsub(ignore_subscribe_messages=True)
         self.connected = True
 

@@ -17,6 +17,7 @@ import { Admin, AdminError } from "./store";
 import { T } from "./strings";
 import { topicsSection } from "./topics";
 import { confirmDialog, type Ui } from "./ui";
+import { webhooksSection } from "./webhooks";
 
 const ROLE = "supervisor";
 const root = document.getElementById("app") ?? document.body;
@@ -101,6 +102,7 @@ async function run(login: Login): Promise<void> {
     ["hours", t.hours, hoursSection(ui)],
     ["look", t.look, lookSection(ui, () => tenantName)],
     ["apikeys", t.apikeys.title, apikeysSection(ui, login.token)],
+    ["webhooks", t.webhooks.title, webhooksSection(ui, login.token)],
   ] as const;
   replace(main,
     h("nav", { class: "admin-nav", "aria-label": t.sections },
