@@ -133,8 +133,8 @@ class LuaRunner:
             if redis is None:
                 raise RuntimeError("the Redis client of this runner is gone")
             async with redis.pipeline(transaction=False) as pipe:
-                for script, keys, args, _ in batch:
-                    pipe.evalsha(script.sha, len(keys), *keys, *args)
+                for script, keys, args, _ in batch:  # (a Cluster pipeline refuses .evalsha(), routes this by key)
+                    pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
                 if waiting:
                     pipe.publish(BARRIER_CHANNEL, "")
                     pipe.execute_command("WAIT", self.replicas, self.wait_timeout_ms)

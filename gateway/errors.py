@@ -49,15 +49,16 @@ _MACHINE_PREFIXES = ("/api/", "/webhooks/")  # answered to programs: always the 
 async def client_errors(request: web.Request, handler):
     """REST handlers raise ClientError; the caller gets the envelope with its status. An HTTP error
     that aiohttp or a handler raised as plain text becomes the envelope too on the API and webhooks.
-    A NUL character in the path or the query is refused here: no id holds one, and PostgreSQL takes none."""
-    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.query.items()):
+    A NUL character in their path or query is refused here: no id holds one, and PostgreSQL takes none."""
+    machine = request.path.startswith(_MACHINE_PREFIXES)
+    if machine and ("\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.query.items())):
         return ClientError("bad_request", "the address contains a NUL character", 400).response()
     try:
         return await handler(request)
     except ClientError as err:
         return err.response()
     except web.HTTPException as err:
-        if err.status < 400 or not request.path.startswith(_MACHINE_PREFIXES) or err.content_type == "application/json":
+        if err.status < 400 or not machine or err.content_type == "application/json":
             raise
         message = err.text if err.text and not err.text.startswith(f"{err.status}:") else err.reason
         code = _HTTP_CODES.get(err.status, "error" if err.status >= 500 else "bad_request")

@@ -25,7 +25,7 @@ from schemathesis.checks import (
 
 from gateway.config import load_config
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = pytest.mark.timeout(300 * SCALE)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # operations that would end the run's own login, or wait on the network by design
 SKIP = {("POST", "/api/v1/logout")}

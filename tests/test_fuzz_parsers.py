@@ -11,7 +11,7 @@ import typing
 from typing import Any
 
 import pytest
-from fuzz_helpers import BODIES, JSON, as_body, fuzz, payloads
+from fuzz_helpers import BODIES, JSON, SCALE, as_body, fuzz, payloads
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -23,7 +23,7 @@ from bridges.events import Event
 from bridges.registry import BRIDGES
 from gateway.webhooks.channels import bridge_config
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(120 * SCALE)  # a long campaign (HYPOTHESIS_PROFILE=long) runs longer
 EVENT_TYPES = typing.get_args(Event)
 
 # the fixtures' file prefix of each bridge type (their recorded webhooks); email has its own strategy

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import socketio
 from conftest import two_tenants_config
-from fuzz_helpers import JSON, SCALARS, explore, fuzz
+from fuzz_helpers import JSON, SCALARS, SCALE, explore, fuzz
 from history_helpers import history_gateway
 from hypothesis import strategies as st
 
@@ -25,7 +25,7 @@ from gateway.sockets.agent import AgentNamespace
 from gateway.sockets.supervisor import SupervisorNamespace
 from gateway.sockets.visitor import VisitorNamespace
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = pytest.mark.timeout(240 * SCALE)
 DEMO = TenantKeys("demo")
 NAMESPACES = {"/visitor": VisitorNamespace, "/agent": AgentNamespace, "/supervisor": SupervisorNamespace}
 # events that would end the session the fuzz runs on (they are fuzzed, with ids of someone else)

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from conftest import DEMO_CONFIG, eventually
-from fuzz_helpers import BODIES, as_body, explore, fuzz, payloads
+from fuzz_helpers import BODIES, SCALE, as_body, explore, fuzz, payloads
 from history_helpers import history_gateway
 from hypothesis import strategies as st
 from test_fuzz_parsers import GOOD_MAIL, damaged, mails
@@ -26,7 +26,7 @@ from gateway.appkeys import SERVICES
 from gateway.config import load_config
 from gateway.keys import TenantKeys
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = pytest.mark.timeout(240 * SCALE)
 DEMO = TenantKeys("demo")
 DEAD = "http://127.0.0.1:9"  # replies (closed-hours notes, automatic answers) go nowhere, fast
 

@@ -147,12 +147,12 @@ async def test_a_telegram_customer_gets_the_slack_reply_and_its_edit_and_delete(
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).parent / "bridges"))
+    from slack_standin import message_changed
     from telegram_standin import TOKEN as TG_TOKEN
     from telegram_standin import StandIn
     from telegram_standin import running as telegram_running
 
     from bridges.telegram.inbound import SECRET_HEADER
-    from slack_standin import message_changed
 
     async with running(SlackStandIn()) as api, telegram_running(StandIn()) as tg:
         api.add_user("U_BEN", "ben@demo.example", name="Ben B")
@@ -219,7 +219,7 @@ async def test_the_claim_button_assigns_within_capacity_and_is_refused_beyond_it
             for i in range(3):  # Ben takes 2 chats at most
                 visitor, _ = await gw.visitor(topic="tech", name=f"V{i}")
                 ack = await visitor.call("message", {"text": f"help {i}", "client_id": f"c{i}"}, namespace="/visitor")
-                await eventually(lambda: len(api.posts(CHANNEL)) >= 2 * (i + 1), timeout=10)
+                await eventually(lambda n=i: len(api.posts(CHANNEL)) >= 2 * (n + 1), timeout=10)
                 roots = [c for c in api.posts(CHANNEL) if "thread_ts" not in c.body]
                 convs.append((ack["conversation_id"], roots[-1].ts))
             for n, (cid, root) in enumerate(convs):

@@ -218,7 +218,7 @@ SPEC = {
         "/api/v1/contacts/{id}/merge": {"post": {**_op(
             "The agent serving this contact (or a supervisor) says another contact is the same person: the older "
             "survives and both ids lead to it (audited)", {"$ref": "#/components/schemas/Contact"},
-            body=_obj(**{"from": "string"}), errors=(401, 404, 409)), "parameters": _path("id")}},
+            body=_obj(**{"from": "string"}), errors=(400, 401, 404, 409)), "parameters": _path("id")}},
         "/api/v1/conversations/{id}/attachments": {"post": {**_upload(
             "The agent holding the conversation sends a file (multipart: file, text?, client_id?)", auth=True),
             "parameters": _path("id")}},

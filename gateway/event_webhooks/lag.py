@@ -44,7 +44,7 @@ async def acd_lag(redis: Redis, tenant: str) -> tuple[int | None, int]:
             return int(group["lag"]), evmax
         last = replies.maybe_text(group.get("last-delivered-id")) or "0-0"
         unread = await redis.xrange(acd.events(), min="(" + last, max="+", count=COUNT_CAP)
-        return len(unread), evmax
+        return len(unread or []), evmax
     return None, evmax
 
 

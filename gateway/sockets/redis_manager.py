@@ -26,7 +26,7 @@ import socketio
 from socketio.async_manager import AsyncManager
 
 from gateway.keys import GATEWAY_NODES
-from gateway.redis_client import connect
+from gateway.redis_client import connect, is_cluster
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,8 @@ class RedisFanout(socketio.AsyncRedisManager):
             try:
                 if not subscribed:
                     self._redis_connect()
+                    if is_cluster(self.redis):  # its pub/sub needs the slot map before the first command
+                        await self.redis.initialize()
                     await self.pubsub.subscribe(self.channel)
                     if pause > RESUBSCRIBE_S[0]:
                         log.warning("socket.io fan-out subscribed again")
