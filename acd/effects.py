@@ -37,6 +37,8 @@ class OfferRevoked:
     task_id: str
     agent_id: str
     reason: str
+    queue: str = ""
+    channel: str = ""
     kind: str = field(default="offer_revoked", init=False)
 
 

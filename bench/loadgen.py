@@ -60,6 +60,11 @@ class Bench:
         self.client_ids = 0
         self.closing = False  # no more answers: the sockets are going away
         self.unacked = 0  # messages sent whose ack has not come (a server error leaves it so for good)
+        self.lag = LoopLag()
+
+    def mine(self, n: int) -> range:
+        """The indices (of agents or visitors) this generator holds: every shards-th, from its own."""
+        return range(self.args.shard, n, self.args.shards)
 
     def url(self, index: int) -> str:
         """Clients spread round-robin over the servers given (several gateway processes, one Redis)."""
@@ -117,6 +122,10 @@ class Bench:
                 raise RuntimeError(f"agent{index:03d} could not go available: {ack}")
         self.agents.append(sio)
 
+    @property
+    def lag_p99(self) -> float | None:
+        return summary(self.lag.samples)["p99"]
+
     def check_ack(self, ack: Any = None) -> None:
         self.unacked -= 1
         if not isinstance(ack, dict) or "error" in ack:
@@ -139,10 +148,12 @@ class Bench:
                 await job()
 
         async with aiohttp.ClientSession() as session:
-            await asyncio.gather(*(bounded(lambda i=i: self.connect_agent(i, session)) for i in range(self.args.agents)))
-        await asyncio.gather(*(bounded(lambda i=i: self.connect_visitor(i)) for i in range(self.args.conversations)))
+            await asyncio.gather(*(bounded(lambda i=i: self.connect_agent(i, session)) for i in self.mine(self.args.agents)))
+        await asyncio.gather(*(bounded(lambda i=i: self.connect_visitor(i)) for i in self.mine(self.args.conversations)))
         deadline = time.monotonic() + self.args.setup_timeout_s
-        while not all(v.assigned.is_set() for v in self.visitors) or len(self.assigned) < len(self.visitors):
+        # with several generators an agent of this one may hold a visitor of another: count visitors only
+        while not all(v.assigned.is_set() for v in self.visitors) or (
+                self.args.shards == 1 and len(self.assigned) < len(self.visitors)):
             if time.monotonic() > deadline:
                 waiting = sum(not v.assigned.is_set() for v in self.visitors)
                 raise RuntimeError(f"{waiting} of {len(self.visitors)} conversations got no agent within {self.args.setup_timeout_s}s")
@@ -151,9 +162,9 @@ class Bench:
 
     # --- phases ------------------------------------------------------------------------------
     async def run_phase(self, name: str, duration: float, closed_loop: bool) -> dict:
-        start = time.monotonic()
+        start = await self.barrier(name)
         self.phase = Phase(name, start + self.args.warmup_s, start + duration, closed_loop)
-        lag = LoopLag()
+        lag = self.lag = LoopLag()
         lag_task = asyncio.create_task(lag.run(until=start + duration))
         senders = [asyncio.create_task(v.run(start, start + duration)) for v in self.visitors]
         await asyncio.sleep(self.args.warmup_s)
@@ -168,12 +179,12 @@ class Bench:
         return {
             "target": self.args.target,
             "phase": name,
-            "conversations": len(self.visitors),
+            "conversations": len(self.visitors) if self.args.shards == 1 else self.args.conversations,
             "server_processes": len(self.urls),
             "agents": len(self.agents),
             "window_s": round(window, 1),
             "rate_per_side": None if closed_loop else self.args.rate,
-            "offered_per_s": None if closed_loop else round(2 * len(self.visitors) * self.args.rate, 1),
+            "offered_per_s": None if closed_loop else round(2 * len(self.visitors) * self.args.rate, 1),  # this generator's
             "messages_per_s": round(delivered / window, 1),
             "v2a_ms": summary(p.v2a),
             "a2v_ms": summary(p.a2v),
@@ -184,11 +195,29 @@ class Bench:
             "server_cpu_ms_per_msg": round(1000 * server_cpu / delivered, 3) if delivered else None,
             "redis_cpu_pct": round(100 * redis_cpu / window, 1),
             "loadgen_cpu_pct": round(100 * loadgen_cpu / window, 1),
-            "loadgen_lag_p99_ms": summary(lag.samples)["p99"],
+            "loadgen_lag_p99_ms": self.lag_p99,
             # CPU the rest of the machine took meanwhile (other jobs make every figure worse)
             "others_cpu_pct": round(100 * max(0.0, machine - server_cpu - redis_cpu - loadgen_cpu) / window, 1),
             "cpus": os.cpu_count(),
+            **(self.raw(window, server_cpu, redis_cpu, loadgen_cpu, machine) if self.args.shards > 1 else {}),
         }
+
+    def raw(self, window: float, server_cpu: float, redis_cpu: float, loadgen_cpu: float, machine: float) -> dict:
+        """What bench/relay_shards.py needs to merge the generators' lines: samples and CPU seconds."""
+        return {"raw": {"v2a": [round(x, 6) for x in self.phase.v2a], "a2v": [round(x, 6) for x in self.phase.a2v],
+                        "window_s": window, "server_cpu_s": server_cpu, "redis_cpu_s": redis_cpu,
+                        "loadgen_cpu_s": loadgen_cpu, "machine_cpu_s": machine, "loop_lag": self.lag_p99}}
+
+    async def barrier(self, phase: str) -> float:
+        """Alone: now. One of several generators (bench/relay_shards.py): say ready, then start at the
+        monotonic time the coordinator answers with (one clock for every process on the machine)."""
+        if self.args.shards == 1:
+            return time.monotonic()
+        print(json.dumps({"ready": phase}), flush=True)
+        line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        start = float(line.split()[1])
+        await asyncio.sleep(max(0.0, start - time.monotonic()))
+        return start
 
     def server_cpu(self) -> tuple[float, float]:
         """CPU seconds of the server processes, and of Redis (their children, or --redis-pid)."""
@@ -262,7 +291,7 @@ class Visitor:
 
     async def run(self, start: float, end: float) -> None:
         if self.bench.phase.closed_loop:
-            await asyncio.sleep(self.index * 0.05 / max(len(self.bench.visitors), 1))  # not all in the same tick
+            await asyncio.sleep(self.index * 0.05 / max(self.bench.args.conversations, 1))  # not all in the same tick
             while time.monotonic() < end:
                 self.answered.clear()
                 await self.send()
@@ -272,7 +301,7 @@ class Visitor:
                     return
             return
         interval = 1.0 / self.bench.args.rate
-        due = start + interval * self.index / max(len(self.bench.visitors), 1)  # spread evenly over one interval
+        due = start + interval * self.index / max(self.bench.args.conversations, 1)  # spread evenly over one interval
         while due < end:
             delay = due - time.monotonic()
             if delay > 0:
@@ -362,12 +391,16 @@ def main() -> int:
     parser.add_argument("--latency-s", type=float, default=20.0)
     parser.add_argument("--saturation-s", type=float, default=20.0)
     parser.add_argument("--warmup-s", type=float, default=3.0)
-    parser.add_argument("--setup-timeout-s", type=float, default=60.0)
+    parser.add_argument("--setup-timeout-s", type=float, default=None, help="default: 60 s + 30 ms per conversation")
+    parser.add_argument("--shards", type=int, default=1, help="generators in this run (bench/relay_shards.py starts them)")
+    parser.add_argument("--shard", type=int, default=0, help="which of them this is: agents and visitors i % shards == shard")
     parser.add_argument("--server-pids", type=lambda v: [int(p) for p in v.split(",") if p], default=[], help="for CPU figures")
     parser.add_argument("--redis-pid", type=int, default=0, help="a Redis that is no child of a server, for CPU figures")
     parser.add_argument("--orjson", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--uvloop", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args()
+    if args.setup_timeout_s is None:
+        args.setup_timeout_s = 60.0 + 0.03 * args.conversations
     if args.uvloop:
         import uvloop
 

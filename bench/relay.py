@@ -9,6 +9,11 @@ a share of the bare relay's). Everything it starts stops by itself.
     .venv/bin/python bench/relay.py                      # bare relay + gateway, ~2 minutes
     .venv/bin/python bench/relay.py --matrix             # also: with/without orjson and uvloop
     .venv/bin/python bench/relay.py --latency-s 10 --saturation-s 10 --conversations 50
+    .venv/bin/python bench/relay.py --durability replicated   # + a primary/replica pair: local vs replicated
+
+With ``--durability replicated`` the bench starts a Redis primary (AOF, appendfsync always) and one
+replica on loopback, and runs the gateway on that primary twice: ``durability: local`` and
+``durability: replicated`` (every ack waits for WAIT 1; docs/ha.md), then prints their comparison.
 """
 
 from __future__ import annotations
@@ -101,12 +106,15 @@ def stop(servers: list[subprocess.Popen], grace_s: float = 10.0) -> None:
             proc.wait(5)
 
 
-def run_target(name: str, args: argparse.Namespace, workdir: Path, *, orjson: bool, uvloop: bool) -> list[dict]:
-    """Start the server(s), run the load generator against them, return the phase results."""
+def run_target(name: str, args: argparse.Namespace, workdir: Path, *, orjson: bool, uvloop: bool,
+               durability: str = "") -> list[dict]:
+    """Start the server(s), run the load generator against them, return the phase results.
+    ``durability``: run the gateway on the bench's primary/replica pair with this durability."""
     label = variant_label(name, orjson, uvloop)
     procs = args.gateway_procs if name == "gateway" else 1
     label += f"-x{procs}" if procs > 1 else ""
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    label += f"-{durability}" if durability else ""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "OMNIRELAY_DURABILITY")}
     env["OMNIRELAY_LOG_LEVEL"] = "WARNING"
     shared_redis = None
     redis_label = "embedded, appendfsync always"
@@ -114,7 +122,11 @@ def run_target(name: str, args: argparse.Namespace, workdir: Path, *, orjson: bo
         data_dir = workdir / f"var-{label}"
         shutil.rmtree(data_dir, ignore_errors=True)
         env["OMNIRELAY_DATA_DIR"] = str(data_dir)
-        if args.redis_url:
+        if durability:
+            flush(args.pair_url)
+            env["REDIS_URL"], env["OMNIRELAY_DURABILITY"] = args.pair_url, durability
+            redis_label = f"primary + 1 replica on loopback, appendfsync always, durability {durability}"
+        elif args.redis_url:
             flush(args.redis_url)
             env["REDIS_URL"] = args.redis_url
             redis_label = "REDIS_URL"
@@ -149,11 +161,16 @@ def run_target(name: str, args: argparse.Namespace, workdir: Path, *, orjson: bo
         if shared_redis is not None and shared_redis.process is not None:
             loadgen += ["--redis-pid", str(shared_redis.process.pid)]
         budget = 120 + args.latency_s + args.saturation_s + 2 * args.warmup_s
-        done = subprocess.run(loadgen, capture_output=True, text=True, timeout=budget)
-        sys.stderr.write(done.stderr)
-        if done.returncode != 0:
-            raise RuntimeError(f"load generator failed against {label} (exit {done.returncode}); server logs in {workdir}")
-        results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+        if args.loadgen_procs > 1:  # several generator processes, their lines merged (bench/relay_shards.py)
+            import relay_shards
+
+            results = relay_shards.run(loadgen, args.loadgen_procs, budget + 0.06 * args.conversations)
+        else:
+            done = subprocess.run(loadgen, capture_output=True, text=True, timeout=budget)
+            sys.stderr.write(done.stderr)
+            if done.returncode != 0:
+                raise RuntimeError(f"load generator failed against {label} (exit {done.returncode}); server logs in {workdir}")
+            results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
         for r in results:
             r.update(target=label, orjson=orjson, uvloop=uvloop, loadavg_1m_before=round(load_before, 2))
             if name == "gateway":
@@ -213,6 +230,32 @@ def compare(bare: list[dict], gateway: list[dict]) -> dict:
     }
 
 
+def start_pair(workdir: Path) -> list:
+    """A Redis primary and one replica on loopback (the embedded package's binaries), in sync."""
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from redis_topology import primary_and_replicas
+
+    primary, replicas = primary_and_replicas(workdir / "redis-pair", replicas=1)
+    return [primary, *replicas]
+
+
+def compare_durability(local: list[dict], replicated: list[dict]) -> dict:
+    """What ``durability: replicated`` costs against ``local`` on the same primary/replica pair."""
+    def pick(results: list[dict], phase: str) -> dict:
+        return next(r for r in results if r["phase"] == phase)
+
+    lat = {d: pick(r, "latency") for d, r in (("local", local), ("replicated", replicated))}
+    sat = {d: pick(r, "saturation") for d, r in (("local", local), ("replicated", replicated))}
+    return {
+        "comparison": "durability replicated vs local (same primary + replica)",
+        "conversations": lat["local"]["conversations"],
+        "latency_v2a_p50_ms": {d: r["v2a_ms"]["p50"] for d, r in lat.items()},
+        "latency_v2a_p99_ms": {d: r["v2a_ms"]["p99"] for d, r in lat.items()},
+        "throughput_msgs_per_s": {d: r["messages_per_s"] for d, r in sat.items()},
+        "errors": {d: lat[d]["ack_errors"] + sat[d]["ack_errors"] for d in lat},
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=200)
@@ -227,6 +270,10 @@ def main() -> int:
     parser.add_argument("--only", choices=("bare", "gateway"), help="run one server only (no comparison)")
     parser.add_argument("--write-config", metavar="PATH", help="write the bench config there and exit")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (config, server logs, Redis data)")
+    parser.add_argument("--loadgen-procs", type=int, default=1,
+                        help="load generator processes sharing the sockets (2,000 conversations: 2; bench/relay_shards.py)")
+    parser.add_argument("--durability", choices=("local", "replicated"), default="local",
+                        help="replicated: also run the gateway on a primary/replica pair, local vs replicated")
     args = parser.parse_args()
     # 10 % spare slots, so that the ACD never has to wait for a slot to come free.
     args.agents = math.ceil(args.conversations * 1.1 / args.capacity)
@@ -243,15 +290,27 @@ def main() -> int:
         runs += [("bare", False, True), ("bare", True, False), ("gateway", True, True), ("gateway", False, False)]
     runs = [run for run in runs if args.only in (None, run[0])]
     results: dict[tuple, list[dict]] = {}
+    pair = start_pair(workdir) if args.durability == "replicated" else []
     try:
         for name, orjson, uvloop in runs:
             results[name, orjson, uvloop] = run_target(name, args, workdir, orjson=orjson, uvloop=uvloop)
+        if pair:
+            args.pair_url = pair[0].url
+            for durability in ("local", "replicated"):
+                results["gateway", *DEFAULTS["gateway"], durability] = run_target(
+                    "gateway", args, workdir, orjson=DEFAULTS["gateway"][0], uvloop=DEFAULTS["gateway"][1],
+                    durability=durability)
         if args.only is None:
             bare = results["bare", *DEFAULTS["bare"]]
             for (name, *_), result in results.items():
                 if name == "gateway":
                     print(json.dumps(compare(bare, result)), flush=True)
+        if pair:
+            print(json.dumps(compare_durability(results["gateway", *DEFAULTS["gateway"], "local"],
+                                                results["gateway", *DEFAULTS["gateway"], "replicated"])), flush=True)
     finally:
+        for server in pair:
+            server.stop()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     return 0

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# Python puts this script's folder first on sys.path, where bench/assist.py would shadow the assist package
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 
 def orjson_shim() -> type:

@@ -63,11 +63,13 @@ from gateway.live_sessions import SWEEP_S
 from gateway.media import routes as media_routes
 from gateway.media import uploads as media_uploads
 from gateway.metrics import Metrics
+from gateway.metrics_sampler import metrics_sampler_ctx
 from gateway.pages import add_static
 from gateway.pages import routes as page_routes
 from gateway.redis_client import connect
 from gateway.rooms import supervisor_room
 from gateway.routing import Router
+from gateway.security_headers import security_headers
 from gateway.services import Services
 from gateway.shutdown import disconnect_clients, refuse_sockets_while_stopping
 from gateway.slack import routes as slack_routes
@@ -102,6 +104,8 @@ def create_app(
                      client_errors, replicated_answers],  # replicated_answers: gateway/durability.py
     )
     app.on_shutdown.append(disconnect_clients)
+    app.on_response_prepare.append(security_headers)  # nosniff, Referrer-Policy, CSP, no framing (gateway/security_headers.py)
+    replicas_required(config.server, redis_url)  # a durability that cannot be kept: ValueError now, not at the first ack
     embedded = None
     if redis_url is None:
         embedded = EmbeddedRedis(
@@ -159,6 +163,7 @@ def create_app(
     app.cleanup_ctx.append(answers_ctx)  # suggestions and automatic answers (gateway/assist/suggestions.py)
     app.cleanup_ctx.append(admin_sync_ctx)
     app.cleanup_ctx.append(_timers)
+    app.cleanup_ctx.append(metrics_sampler_ctx)  # queue, ingest, outbox, agent and channel gauges (gateway/metrics_sampler.py)
     app.cleanup_ctx.append(slack_hooks_ctx)  # before bridges_ctx: slack channels' events go to gateway/slack
     app.cleanup_ctx.append(bridges_ctx)
     app.cleanup_ctx.append(slack_ctx)  # after bridges_ctx: the Slack apps and the mirror (gateway/slack)
@@ -185,7 +190,8 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     app[K.SESSIONS] = Sessions(client, app[K.CONFIG])
     server = app[K.CONFIG].server  # durability: replicated → acks wait for a replica (gateway/durability.py)
     # the store's and the ACD's Lua calls, pipelined per turn
-    async for _ in lua_runner.running(client, replicas=replicas_required(server), wait_timeout_ms=server.replica_wait_ms,
+    async for _ in lua_runner.running(client, replicas=replicas_required(server, app[K.REDIS_URL]),
+                                      wait_timeout_ms=server.replica_wait_ms,
                                       observe_wait=wait_observer(app[K.METRICS])):
         yield  # (on the way out: the calls in flight finish before the client closes)
     await client.aclose()

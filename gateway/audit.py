@@ -40,7 +40,7 @@ from gateway.store.ids import new_id
 
 AUDIT_MAXLEN = 100_000
 ACTIONS = (
-    "login", "logout", "agent.state", "conversation.close", "conversation.transfer", "conversation.read",
+    "login", "logout", "login.failed", "login.rate_limited", "agent.state", "conversation.close", "conversation.transfer", "conversation.read",
     "conversation.label", "conversation.note", "contact.merge", "contact.export", "contact.erase",
     "assist.correct",  # an agent's or supervisor's correction of the detected topic or language (gateway/assist)
     "assist.snippet_enable",  # a supervisor switched an automatic answer on again after its switch-off

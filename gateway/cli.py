@@ -103,7 +103,10 @@ def _serve(args: argparse.Namespace) -> int:
     except ImportError:
         pass
     database = os.environ.get("DATABASE_URL") or EMBEDDED
-    app = create_app(config, redis_url=redis_url, data_dir=data_dir, database=database)
+    try:
+        app = create_app(config, redis_url=redis_url, data_dir=data_dir, database=database)
+    except ValueError as err:  # e.g. OMNIRELAY_DURABILITY that cannot be kept (gateway/durability.py)
+        return _fail(err)
     base = config.server.public_url or f"http://{host}:{port}"
     banner = [
         f"omnirelay listening on {base}",

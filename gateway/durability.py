@@ -23,6 +23,7 @@ from gateway import appkeys as K
 from gateway.config.schema import ServerConfig
 from gateway.errors import ClientError
 from gateway.metrics import Metrics
+from gateway.redis_client import kind
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,15 @@ def mode(server: ServerConfig, env: dict[str, str] | None = None) -> str:
     return chosen
 
 
-def replicas_required(server: ServerConfig) -> int:
-    """How many replicas an ack waits for: 1 with ``replicated``, else 0."""
-    return 1 if mode(server) == "replicated" else 0
+def replicas_required(server: ServerConfig, redis_url: str | None) -> int:
+    """How many replicas an ack waits for: 1 with ``replicated``, else 0. ValueError when
+    ``replicated`` is asked for on a Redis Cluster (a WAIT would be due on every primary written)."""
+    if mode(server) != "replicated":
+        return 0
+    if redis_url and kind(redis_url) == "cluster":
+        raise ValueError("durability: replicated is not supported on a Redis Cluster (redis+cluster://); "
+                         "use a primary with replicas behind Sentinel, or durability: local (docs/ha.md)")
+    return 1
 
 
 def wait_observer(metrics: Metrics) -> WaitObserver:

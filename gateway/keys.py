@@ -170,6 +170,12 @@ class TenantKeys:
     def hook_dead(self, sid: str) -> str:  # ZSET delivery id -> when it was parked (dead letters); until replayed
         return f"{self.prefix}wh:dead:{sid}"
 
+    def hook_erased(self) -> str:  # ZSET ordering key (conversation, "contact:<id>", task) -> when its contact was erased; 30 days
+        return f"{self.prefix}wh:erased"
+
+    def hook_erased_deliveries(self) -> str:  # ZSET delivery id -> when it was erased with its contact (a replay: 410); 30 days
+        return f"{self.prefix}wh:erased:dlv"
+
     # --- media: customer files fetched from platforms, uploads (gateway/media) -----------------
     def media(self, media_id: str) -> str:  # HASH one file's record (gateway/media/records.py); kept with its conversation
         return f"{self.prefix}media:{media_id}"
@@ -254,8 +260,14 @@ class TenantKeys:
     def slack_agent_link(self) -> str:  # HASH agent id -> Slack user id (the reverse of slack_links); until unlinked
         return f"{self.prefix}slack:agents"
 
-    def slack_thread(self, cid: str) -> str:  # HASH app, channel, ts, shown of a conversation's Slack thread; kept with it
+    def slack_thread(self, cid: str) -> str:  # HASH app, channel, ts, shown, customer of a conversation's Slack thread; until erased, or 30 days after eviction
         return f"{self.prefix}slack:conv:{cid}"
+
+    def slack_lines(self, cid: str) -> str:  # LIST ts of our posts in a conversation's Slack thread (chat.delete on erasure); until erased, or 30 days after eviction
+        return f"{self.prefix}slack:lines:{cid}"
+
+    def slack_erase(self) -> str:  # LIST json {app, channel, ts} of our Slack posts an erasure left to delete; until chat.delete took each
+        return f"{self.prefix}slack:erase"
 
     def slack_thread_of(self, channel: str, ts: str) -> str:  # STRING conversation id of a Slack thread; TTL 30 days
         return f"{self.prefix}slack:thread:{channel}:{ts}"

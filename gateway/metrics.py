@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)  # process_cpu_seconds_total, _resident_memory_bytes, _open_fds
         self.messages = Counter(
             "omnirelay_messages_total", "Messages stored", ["tenant", "author"], registry=self.registry
         )
@@ -89,6 +90,63 @@ class Metrics:
         self.event_webhook_acd_lag = Gauge(
             "omnirelay_event_webhook_acd_lag", "ACD event log entries the event webhooks have not read yet (past the "
             "log's bound, evmax, routing events are missed)", ["tenant"], registry=self.registry,
+        )
+
+        # every queue and loop (gateway/metrics_sampler.py samples the gauges; docs/metrics.md lists them all)
+        self.handler_seconds = Histogram(
+            "omnirelay_socket_handler_seconds", "Time of one Socket.IO event handler, ack included", ["namespace", "event"],
+            registry=self.registry, buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+        self.routing_decisions = Counter(
+            "omnirelay_routing_decisions_total", "ACD calls by tenant and operation (tick: the timers)", ["tenant", "op"],
+            registry=self.registry,
+        )
+        self.offers = Counter(
+            "omnirelay_offers_total", "Offer outcomes: made, accepted, declined, expired, cancelled; assigned = given "
+            "to an agent without an offer to answer (a supervisor's assign, an auto-accepting agent)",
+            ["tenant", "queue", "channel", "outcome"], registry=self.registry,
+        )
+        self.requeued = Counter(
+            "omnirelay_requeued_total", "Conversations put back in line, by reason (agent_offline, transferred)",
+            ["tenant", "queue", "reason"], registry=self.registry,
+        )
+        self.ingest_pending = Gauge(
+            "omnirelay_ingest_pending", "Verified webhook deliveries stored and not yet handled", ["tenant"],
+            registry=self.registry,
+        )
+        self.ingest_lag = Gauge(
+            "omnirelay_ingest_lag_seconds", "Age of the oldest verified webhook delivery not yet handled", ["tenant"],
+            registry=self.registry,
+        )
+        self.outbox_conversations = Gauge(
+            "omnirelay_outbox_conversations", "Conversations with replies waiting in the outbox to a platform", ["tenant"],
+            registry=self.registry,
+        )
+        self.outbox_oldest_due = Gauge(
+            "omnirelay_outbox_oldest_due_seconds", "How long the most overdue outbox head has been due", ["tenant"],
+            registry=self.registry,
+        )
+        self.queue_waiting = Gauge(
+            "omnirelay_queue_waiting", "Conversations waiting in a queue (queued or offered)", ["tenant", "queue"],
+            registry=self.registry,
+        )
+        self.queue_longest_wait = Gauge(
+            "omnirelay_queue_longest_wait_seconds", "Wait of the longest-waiting conversation in a queue",
+            ["tenant", "queue"], registry=self.registry,
+        )
+        self.queue_service_level = Gauge(
+            "omnirelay_queue_service_level", "Share answered within the SLA threshold over the last 15 minutes "
+            "(absent while nothing was answered or abandoned)", ["tenant", "queue"], registry=self.registry,
+        )
+        self.agents = Gauge(
+            "omnirelay_agents", "Agents by state", ["tenant", "state"], registry=self.registry,
+        )
+        self.channel_up = Gauge(
+            "omnirelay_channel_up", "1 while a channel is healthy, 0 when disabled, failing or unavailable",
+            ["tenant", "channel", "type"], registry=self.registry,
+        )
+        self.redis_up = Gauge(
+            "omnirelay_redis_up", "1 while this process reaches Redis", registry=self.registry,
         )
 
     def render(self) -> bytes:

@@ -19,7 +19,7 @@ CSP = (
 ADMIN_CSP = CSP.replace("img-src 'self' data: blob:", "img-src 'self' data: blob: https: http:")
 DEMO_CSP = (
     "default-src 'self'; script-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; "
-    "style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'"
+    "style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 
 routes = web.RouteTableDef()

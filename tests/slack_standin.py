@@ -44,6 +44,7 @@ class SlackStandIn:
         self.calls: list[Call] = []
         self.script: dict[str, list[tuple[int, Any, dict[str, str]]]] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        self.deleted: list[tuple[str, str]] = []  # (channel, ts) of every chat.delete it took
         self.app = web.Application()
         self.app.router.add_post("/api/{method}", self._method)
         self.url = ""
@@ -95,6 +96,13 @@ class SlackStandIn:
             return {"ok": True, "channel": body.get("channel"), "ts": ts,
                     "message": {"text": body.get("text"), "ts": ts, "bot_id": BOT_ID}}
         if method == "chat.update":
+            return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
+        if method == "chat.delete":  # a bot deletes only what it posted (the stand-in: what it answered with a ts)
+            if (str(body.get("channel")), str(body.get("ts"))) in self.deleted or not any(
+                    c.ts == body.get("ts") and c.body.get("channel") == body.get("channel")
+                    for c in self.of("chat.postMessage")):
+                return {"ok": False, "error": "message_not_found"}
+            self.deleted.append((str(body.get("channel")), str(body.get("ts"))))
             return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{time.time():.6f}"}

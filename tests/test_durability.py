@@ -89,3 +89,14 @@ def test_durability_must_be_local_or_replicated(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config(path, env={})
     assert any("server.durability must be local or replicated" in line for line in err.value.lines())
+
+
+def test_replicated_durability_is_refused_where_it_cannot_be_kept(monkeypatch):
+    from gateway.app import create_app
+
+    monkeypatch.delenv("OMNIRELAY_DURABILITY", raising=False)
+    with pytest.raises(ValueError, match="not supported on a Redis Cluster"):
+        create_app(_replicated_config(), redis_url="redis+cluster://127.0.0.1:7000")
+    monkeypatch.setenv("OMNIRELAY_DURABILITY", "sometimes")
+    with pytest.raises(ValueError, match="OMNIRELAY_DURABILITY must be local or replicated"):
+        create_app(load_config(DEMO_CONFIG, env={}), redis_url="redis://127.0.0.1:1")

@@ -50,3 +50,25 @@ async def test_a_nul_character_typed_by_a_visitor_is_archived(redis, redis_url, 
                 "SELECT text FROM messages WHERE tenant = 'demo' AND conversation_id = $1 AND seq = 1", cid)
 
         assert await eventually(archived, timeout=15) == "ab"
+
+
+def test_whatsapp_contacts_and_errors_of_another_shape_do_not_break_the_parse():
+    """hypothesis: a batch whose ``contacts`` held a null (or a profile, a status's errors, that were no
+    objects) raised AttributeError in parse: the ingest worker retried it 20 times and dropped the message."""
+    import json
+
+    from fuzz_helpers import recorded
+    from test_fuzz_parsers import bridge
+
+    from bridges.events import DeliveryStatus, Message
+
+    b = bridge("whatsapp")
+    text = next(p for p in recorded("whatsapp") if p["entry"][0]["changes"][0]["value"].get("messages", [{}])[0].get("type") == "text")
+    value = text["entry"][0]["changes"][0]["value"]
+    value["contacts"] = [None, "x", {**value["contacts"][0], "profile": "Kim"}]
+    value["statuses"] = [{"id": "wamid.s1", "status": "failed", "recipient_id": "1", "errors": "oops"},
+                         {"id": "wamid.s2", "status": "failed", "recipient_id": "1", "errors": [None, {"code": 131047}]}]
+    events = [e for _, unit in b.deliveries(json.dumps(text).encode()) for e in b.parse(unit)]
+    assert [type(e) for e in events] == [Message, DeliveryStatus, DeliveryStatus]
+    assert events[0].customer.id and events[0].text
+    assert events[1].reason == "failed" and "131047" in events[2].reason

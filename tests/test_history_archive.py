@@ -96,6 +96,9 @@ async def test_a_closed_conversation_evicted_from_redis_reads_the_same(redis, re
         headers = {"Authorization": f"Bearer {login['token']}"}
         cid = await _conversation(redis, ["Hallo", "Wo ist meine Rechnung?"])
         contact = await redis.hget(KEYS.conv(cid), "contact_id")
+        # as if it had been mirrored into Slack (gateway/slack): those records outlive the eviction for a while
+        await redis.hset(KEYS.slack_thread(cid), mapping={"channel": "C0DEMOTECH", "ts": "1700000001.000001"})
+        await redis.rpush(KEYS.slack_lines(cid), "1700000001.000001")
         async with aiohttp.ClientSession(headers=headers) as http:
             async with http.get(f"{gw.url}/api/v1/conversations/{cid}") as r:
                 assert r.status == 200
@@ -103,6 +106,8 @@ async def test_a_closed_conversation_evicted_from_redis_reads_the_same(redis, re
             async with http.get(f"{gw.url}/api/v1/contacts/{contact}/conversations") as r:
                 history_before = await r.json()
             await eventually(lambda: _gone(redis, cid), timeout=10)
+            for key in (KEYS.slack_thread(cid), KEYS.slack_lines(cid)):  # kept 30 days more, then gone
+                assert 29 * 86400 < await redis.ttl(key) <= 30 * 86400
             async with http.get(f"{gw.url}/api/v1/conversations/{cid}") as r:
                 assert r.status == 200
                 after = await r.json()

@@ -132,3 +132,57 @@ def test_an_alert_is_written_in_the_tenants_language_and_shows_names_as_text() -
                                       "2 min, longer than 1 min (2 waiting).")
     assert "wartet seit 2 min" in alert_text(wait, "de")
     assert resolved_text(3725, "de") == ":white_check_mark: Behoben nach 1 h 2 min."
+
+
+
+async def test_a_reply_in_an_alert_thread_reaches_no_customer_and_is_told_so(redis, redis_url):
+    """The alerts channel is for alerts only: a linked agent's reply (or note) in an alert's thread stores
+    nothing, queues nothing for any customer, fails no delivery, and the agent is told why (ephemerally)."""
+    import aiohttp
+    from slack_standin import signed, thread_reply
+
+    from gateway.appkeys import SLACK
+    from gateway.keys import TenantKeys
+
+    keys = TenantKeys("demo")
+    async with running(SlackStandIn()) as api:
+        api.add_user("U_BEN", "ben@demo.example", name="Ben B")
+        config = alerts_config(api)
+        config.tenants["demo"].agents["ben"].email = "ben@demo.example"
+        async with running_gateway(config, redis_url) as gw, aiohttp.ClientSession() as http:
+            await eventually(lambda: ("demo", "slack") in gw.app[SLACK].apps.identity, timeout=10)
+            token = (await gw.login("ben"))["token"]
+            async with http.post(f"{gw.url}/api/v1/slack/links", json={},
+                                 headers={"Authorization": f"Bearer {token}"}) as r:
+                assert r.status == 200, await r.text()
+            # a customer is waiting (and their conversation is mirrored): the alert's thread is no way to them
+            visitor, _ = await gw.visitor(topic="tech", language="en", name="Walter Waiting")
+            ack = await visitor.call("message", {"text": "Hello?", "client_id": "w1"}, namespace="/visitor", timeout=10)
+            cid = ack["conversation_id"]
+            alert = (await eventually(lambda: posted(api, "has waited") or None, timeout=15))[0]
+
+            async def state() -> tuple:
+                outboxes = await redis.keys(keys.outbox("*"))
+                return (await redis.xrange(keys.conv_messages(cid)), await redis.hgetall(keys.conv(cid)), outboxes,
+                        await redis.hlen(keys.conv_client_ids(cid)))
+
+            before = await state()
+            for n, text in enumerate(("on it, I will call the customer", "note: checked the queue")):
+                reply = thread_reply(ALERTS, alert.ts, f"1800000000.00010{n}", "U_BEN", text, f"EvA{n}")
+                async with http.post(f"{gw.url}/webhooks/slack/slack", data=reply, headers=signed(reply)) as r:
+                    assert r.status == 200
+            told = await eventually(lambda: len(api.of("chat.postEphemeral")) >= 2 and api.of("chat.postEphemeral"),
+                                    timeout=10)
+            assert {(c.body["user"], c.body["channel"], c.body["thread_ts"]) for c in told} == {
+                ("U_BEN", ALERTS, alert.ts)}
+            assert "for supervisors' alerts only" in told[0].body["text"]
+            # handled without an error (a failing delivery would stay in the stream for its retry)
+            await eventually(lambda: _handled(redis, keys), timeout=10)
+            await asyncio.sleep(0.5)
+            assert await state() == before  # nothing stored, nothing queued for a customer
+            assert len(api.of("chat.postEphemeral")) == 2
+            assert not [c for c in api.posts() if c.body.get("thread_ts") == alert.ts]  # nothing posted in it either
+
+
+async def _handled(redis, keys) -> bool:
+    return await redis.xlen(keys.webhooks_in()) == 0

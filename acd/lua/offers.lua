@@ -63,7 +63,8 @@ function A.revoke(T, g, now, reason)
   local counters = {}
   if reason == 'declined' then counters.declined = 1 elseif reason == 'expired' then counters.missed = 1 end
   A.count(T.queue, now, 'revoke', {'task', T.id, 'agent', g.id, 'offer', T.offer, 'reason', reason}, counters)
-  A.emit({kind = 'offer_revoked', offer_id = T.offer, task_id = T.id, agent_id = g.id, reason = reason})
+  A.emit({kind = 'offer_revoked', offer_id = T.offer, task_id = T.id, agent_id = g.id, reason = reason,
+    queue = T.queue, channel = T.ch})
   -- A task handed to one agent on purpose (transfer) goes back to the head of its queue.
   if T.direct == 1 then
     T.head = 1

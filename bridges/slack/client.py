@@ -82,6 +82,11 @@ class SlackClient:
             params["metadata"] = dict(metadata)
         await self.call("chat.update", **params)
 
+    async def delete(self, channel: str, ts: str) -> None:
+        """chat.delete of one of our messages (an erased contact's thread); Fatal ``message_not_found``
+        when it is gone already, ``cant_delete_message`` when it is not ours."""
+        await self.call("chat.delete", channel=channel, ts=ts)
+
     async def post_ephemeral(self, channel: str, user: str, text: str, *, thread_ts: str = "") -> None:
         """chat.postEphemeral: a line only ``user`` sees (a refusal; nobody else learns of it)."""
         params: dict[str, Any] = {"channel": channel, "user": user, "text": text}

@@ -97,7 +97,8 @@ def _change_units(change: dict[str, Any], phone_number_id: str) -> list[tuple[st
         log.warning("whatsapp webhook for another business number ignored",
                     extra={"phone_number_id": number, "expected": phone_number_id})
         return []
-    contacts = tuple(value.get("contacts") or ())
+    # only objects: a contact of another shape names nobody (and must not break the batch's parse later)
+    contacts = tuple(c for c in value.get("contacts") or () if isinstance(c, dict))
     units = [(str(m["id"]), Unit("message", m, contacts)) for m in value.get("messages") or ()
              if not m.get("group_id")]  # group chats are not conversations with one customer
     units += [(f"{s['id']}:{s['status']}", Unit("status", s, contacts)) for s in value.get("statuses") or ()]
@@ -135,7 +136,7 @@ def _customer(message: dict[str, Any], contacts: tuple[dict[str, Any], ...]) -> 
     contact = contact or {}
     phone = str(contact.get("wa_id") or sender)
     bsuid = str(contact.get("user_id") or sender_bsuid)
-    profile = contact.get("profile") or {}
+    profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
     return Customer(id=bsuid or phone, name=str(profile.get("name", "")), username=str(profile.get("username", "")),
                     phone=phone, raw=contact or None)
 
@@ -234,5 +235,7 @@ def _status(unit: Unit) -> Event:
     status = str(s["status"])
     if status not in STATUSES:  # e.g. "deleted", "warning": nothing to show on an agent's message
         return Unsupported(kind=f"status.{status}", thread=thread, message_id=str(s["id"]), ts=_ts(s), raw=s)
-    reason = status_reason(s.get("errors") or ()) if status == "failed" else ""
+    errors = s.get("errors")
+    errors = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+    reason = status_reason(errors) if status == "failed" else ""
     return DeliveryStatus(thread=thread, message_id=str(s["id"]), status=status, reason=reason, ts=_ts(s), raw=s)

@@ -8,8 +8,9 @@ import time
 from aiohttp import web
 
 from gateway.api.auth_helpers import json_error, principal
-from gateway.appkeys import CONFIG, ROUTER
+from gateway.appkeys import CONFIG, METRICS, ROUTER
 from gateway.hours.schedule import hours_for, next_open
+from gateway.sockets.origin import ANY, origin_allowed, tenant_origins
 
 routes = web.RouteTableDef()
 WRAPUP_CODES = ["resolved", "follow-up", "no-response", "spam", "other"]
@@ -17,9 +18,16 @@ WRAPUP_CODES = ["resolved", "follow-up", "no-response", "spam", "other"]
 
 @routes.get("/api/v1/widget/config")
 async def widget_config(request: web.Request) -> web.Response:
-    tenant = request.config_dict[CONFIG].tenants.get(request.query.get("tenant", ""))
+    config = request.config_dict[CONFIG]
+    tenant = config.tenants.get(request.query.get("tenant", ""))
     if tenant is None:
         return json_error(404, "unknown_tenant", "unknown tenant")
+    origin = request.headers.get("Origin")
+    if not origin_allowed(config, origin, request.host, tenant):  # widget.allowed_origins (gateway/sockets/origin.py)
+        request.config_dict[METRICS].rejected.labels("origin_not_allowed").inc()
+        refused = json_error(403, "origin_not_allowed", "this page's origin may not open this tenant's chat")
+        refused.headers["Access-Control-Allow-Origin"] = "*"  # so the widget on that page can read why
+        return refused
     online = await request.config_dict[ROUTER].engine(tenant.id).agents_online()  # public: no snapshot
     now = dt.datetime.now(dt.UTC)
     opens = next_open(hours_for(request.config_dict[CONFIG], tenant.id, None), now)
@@ -35,7 +43,8 @@ async def widget_config(request: web.Request) -> web.Response:
         "look": {"colour": tenant.widget.colour or None, "logo_url": tenant.widget.logo_url or None,
                  "position": tenant.widget.position, "launcher_text": tenant.widget.launcher_text,
                  "privacy_notice": tenant.widget.privacy_notice},
-    }, headers={"Access-Control-Allow-Origin": "*"})
+    }, headers={"Access-Control-Allow-Origin": "*" if tenant_origins(tenant) is ANY or not origin else origin,
+                "Vary": "Origin"})
 
 
 @routes.get("/api/v1/canned")

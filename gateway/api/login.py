@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
 import re
+import time
 
 from aiohttp import web
 
@@ -11,11 +14,12 @@ from gateway.api.auth_helpers import json_body, json_error, principal
 from gateway.api.client_address import address_subject, client_address
 from gateway.appkeys import CONFIG, METRICS, REDIS, SERVICES, SESSIONS
 from gateway.audit import audit
-from gateway.auth import AuthError, LoginBusy, find_user
+from gateway.auth import AuthError, LoginBusy, Principal, find_user
 from gateway.keys import TenantKeys
 from gateway.live_sessions import end_session
-from gateway.ratelimit import allow
+from gateway.ratelimit import wait_s
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 USERNAME_MAX = 64
@@ -53,24 +57,33 @@ async def login(request: web.Request) -> web.Response:
     if isinstance(checked, web.Response):
         return checked
     username, password, tenant = checked
-    config, redis, rejected = request.config_dict[CONFIG], request.config_dict[REDIS], request.config_dict[METRICS].rejected
+    config, redis = request.config_dict[CONFIG], request.config_dict[REDIS]
     peer = address_subject(client_address(request))
-    # one budget per address across all usernames (a spray), then one per account and address (a guess)
-    if not await allow(redis, _LIMITS, f"login:addr:{peer}", config.limits.login_attempts_per_address_per_min, 60):
-        rejected.labels("login_rate_limited").inc()
-        return json_error(429, "rate_limited", "too many login attempts from this address; wait a minute")
     account = _account(config, username, tenant)
-    if not await allow(redis, _LIMITS, f"login:{account}:{peer}", config.limits.login_attempts_per_min, 60):
-        rejected.labels("login_rate_limited").inc()
-        return json_error(429, "rate_limited", "too many login attempts; wait a minute")
+    known = find_user(config, username, tenant)
+    limits = config.limits
+    # one budget per address across all usernames (a spray), one per account across all addresses (a
+    # guess spread over many), and one per account and address (a guess); the same for every name typed,
+    # whether it names an account or not, so a 429 tells nothing about which accounts exist
+    for scope, subject, limit in (("address", f"login:addr:{peer}", limits.login_attempts_per_address_per_min),
+                                  ("account", f"login:{account}", limits.login_attempts_per_account_per_min),
+                                  ("account_address", f"login:{account}:{peer}", limits.login_attempts_per_min)):
+        wait = await wait_s(redis, _LIMITS, subject, limit, 60)
+        if wait:
+            request.config_dict[METRICS].rejected.labels("login_rate_limited").inc()
+            await _refused(redis, known, username, peer, "login.rate_limited", {"scope": scope}, once_per=subject)
+            response = json_error(429, "rate_limited", "too many login attempts; wait before trying again")
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            return response
     try:
         token, who = await request.config_dict[SESSIONS].login(username, password, tenant)
     except LoginBusy as err:
-        rejected.labels("login_busy").inc()
+        request.config_dict[METRICS].rejected.labels("login_busy").inc()
         response = json_error(429, "busy", str(err))
         response.headers["Retry-After"] = "1"
         return response
     except AuthError:
+        await _refused(redis, known, username, peer, "login.failed", {})
         return json_error(401, "unauthorized", "wrong username or password")
     await audit(redis, TenantKeys(who.tenant), who, "login", {})
     return web.json_response({
@@ -78,6 +91,19 @@ async def login(request: web.Request) -> web.Response:
         "user_id": who.user_id, "tenant": who.tenant, "name": who.name, "expires_at": who.expires_at,
         "admin": _is_admin(config, who),
     })
+
+
+async def _refused(redis, known, username: str, peer: str, action: str, details: dict, once_per: str = "") -> None:
+    """Audit a refused login of an existing account in its tenant (a name of no account has no tenant
+    to tell: it is logged, as a hash). ``once_per``: one entry per limit and window, not per attempt."""
+    if once_per and not await redis.set(_LIMITS.rate(f"audited:{once_per}", int(time.time() // 60)), "1", nx=True, ex=120):
+        return
+    if known is None:
+        log.warning("refused login of no known account", extra={"action": action, "address": peer, **details})
+        return
+    tenant, role, name, _ = known
+    who = Principal(tenant=tenant.id, user_id=username, role=role, name=name, session_id="", expires_at=0.0)
+    await audit(redis, TenantKeys(tenant.id), who, action, {"address": peer, **details})
 
 
 def _is_admin(config, who) -> bool:

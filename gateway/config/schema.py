@@ -207,6 +207,9 @@ class WidgetConfig:
     position: str = "right"  # right | left: the page corner of the launcher
     launcher_text: dict[str, str] = field(default_factory=dict)  # language -> label next to the launcher's icon
     privacy_notice: dict[str, str] = field(default_factory=dict)  # language -> a line under the chat (plain text)
+    # pages that may open the chat and read its config (gateway/sockets/origin.py), e.g. [https://shop.example];
+    # [] = the widget channels' allowed_origins decide (empty there too: any page); "*" = any page
+    allowed_origins: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -351,6 +354,7 @@ class LimitsConfig:
     conversations_per_address_per_min: int = 10  # new conversations one client address may open per minute
     login_attempts_per_min: int = 10
     login_attempts_per_address_per_min: int = 30  # across all usernames, per client address
+    login_attempts_per_account_per_min: int = 30  # per account across all addresses (a guess spread over many)
     login_hash_concurrency: int = 4  # argon2 checks at once per process (64 MiB each); 429 busy beyond
     connections_per_address: int = 50  # concurrent Socket.IO connections per client address per process
     namespace_connect_timeout_s: float = 10.0  # an engine.io session joining no namespace is closed after this

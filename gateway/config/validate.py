@@ -211,6 +211,11 @@ def _widget_look(path: tuple, widget: WidgetConfig, languages: list[str]) -> Ite
         url = urlsplit(widget.logo_url)
         if url.scheme not in ("https", "http") or not url.netloc or any(c in widget.logo_url for c in " \"'<>()"):
             yield (*path, "logo_url"), "widget logo_url must be a plain http(s) address"
+    for i, origin in enumerate(widget.allowed_origins):
+        url = urlsplit(origin)
+        if origin != "*" and (url.scheme not in ("https", "http") or not url.netloc or url.path.strip("/")
+                              or url.query or url.fragment):
+            yield (*path, "allowed_origins", i), f"widget allowed_origins: {origin!r} is no origin (https://host[:port]) nor '*'"
     if widget.position not in ("right", "left"):
         yield (*path, "position"), f"widget position must be 'right' or 'left', not {widget.position!r}"
     for name, limit in _LOOK_TEXT_CHARS.items():

@@ -133,7 +133,7 @@ class Consumer:
             args += [ev.id, ev.type, ev.key, ev.body(self.tenant), repr(ev.created_at)]
         queued, _ = await runner(self.redis).call(
             FANOUT, keys=[self.keys.prefix, self.streams["archive"], self.keys.hook_subs(), self.keys.hook_due(),
-                          self.streams["acd"]], args=args)
+                          self.streams["acd"], self.keys.hook_erased()], args=args)
         if queued and self.woke is not None:
             self.woke()
         return len(tagged)

@@ -40,6 +40,7 @@ OPENAPI_PATHS = {
     BASE + "/{id}/dead-letters/replay": {"parameters": _ID, "post": _op("Replay every dead letter")},
     BASE + "/{id}/dead-letters/{delivery}/replay": {
         "parameters": [*_ID, {"name": "delivery", "in": "path", "required": True, "schema": {"type": "string"}}],
-        "post": _op("Replay one dead letter (same X-Omnirelay-Delivery id)")},
+        "post": _op("Replay one dead letter (same X-Omnirelay-Delivery id); 410 erased: it went with its "
+                    "contact's erasure", errors=(401, 403, 404, 410))},
     BASE + "/{id}/test": {"parameters": _ID, "post": _op("Queue a webhook.test event for this subscription", 202)},
 }

@@ -161,7 +161,13 @@ async def replay_one(request: web.Request) -> web.Response:
     who, service = await _admin(request)
     sub = await _subscription(request, service, who)
     did = request.match_info["delivery"]
-    if not _DID.match(did) or not did.startswith(f"dlv_{sub.id}_") or not await service.replay(who.tenant, sub.id, did):
+    outcome = "none"
+    if _DID.match(did) and did.startswith(f"dlv_{sub.id}_"):
+        outcome = await service.replay(who.tenant, sub.id, did)
+    if outcome == "erased":
+        raise ClientError("erased", "this dead letter was erased with the contact it was about (data protection) "
+                          "and cannot be sent again", 410)
+    if outcome != "replayed":
         raise ClientError("not_found", "no such dead letter (it may have been replayed already)", 404)
     await _audit(request, who, "webhook.replay", {"id": sub.id, "deliveries": 1})
     return web.json_response({"replayed": [did]})
@@ -172,7 +178,7 @@ async def replay_all(request: web.Request) -> web.Response:
     who, service = await _admin(request)
     sub = await _subscription(request, service, who)
     done = [d["id"] for d in await service.dead_letters(who.tenant, sub.id, with_body=False)
-            if await service.replay(who.tenant, sub.id, d["id"])]
+            if await service.replay(who.tenant, sub.id, d["id"]) == "replayed"]
     await _audit(request, who, "webhook.replay", {"id": sub.id, "deliveries": len(done)})
     return web.json_response({"replayed": done})
 

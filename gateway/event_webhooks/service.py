@@ -8,7 +8,7 @@ import functools
 import secrets
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from aiohttp import web
@@ -31,6 +31,7 @@ from gateway.metrics import Metrics
 SLA_EVERY_S = 1.0
 METRICS_EVERY_S = 5.0
 LAG_EVERY_S = 5.0
+Replay = Literal["replayed", "erased", "none"]
 DELIVERY_FIELDS = ("id", "event", "type", "key", "status", "attempts", "last_status", "last_error", "last_latency_ms",
                    "last_attempt_at", "next_at", "queued_at", "created_at", "delivered_at", "dead_at", "replayed_at")
 
@@ -88,19 +89,24 @@ class EventWebhooks:
         self.sender.wake(tenant)
         return did
 
-    async def replay(self, tenant: str, sid: str, did: str) -> bool:
-        """Put one dead letter back in its queue; False when it is none."""
+    async def replay(self, tenant: str, sid: str, did: str) -> Replay:
+        """Put one dead letter back in its queue: ``replayed``, ``erased`` (it went with its contact's
+        erasure: never sent again) or ``none`` (no such dead letter, or replayed already)."""
         keys = TenantKeys(tenant)
         key = replies.maybe_text(await self.redis.hget(keys.hook_delivery(did), "key"))
         if key is None:
+            if await self.redis.zscore(keys.hook_erased_deliveries(), did) is not None:
+                return "erased"
             await self.redis.zrem(keys.hook_dead(sid), did)  # expired: forget the entry
-            return False
-        done = await runner(self.redis).call(
-            REPLAY, keys=[keys.hook_dead(sid), keys.hook_delivery(did), keys.hook_queue(sid, key), keys.hook_due()],
-            args=[did, repr(time.time()), f"{sid}|{key}"])
-        if done:
+            return "none"
+        done = int(await runner(self.redis).call(
+            REPLAY, keys=[keys.hook_dead(sid), keys.hook_delivery(did), keys.hook_queue(sid, key), keys.hook_due(),
+                          keys.hook_erased(), keys.hook_erased_deliveries()],
+            args=[did, repr(time.time()), f"{sid}|{key}", key]))
+        if done == 1:
             self.sender.wake(tenant)
-        return bool(done)
+            return "replayed"
+        return "erased" if done == -1 else "none"
 
     async def deliveries(self, tenant: str, sid: str) -> dict[str, Any]:
         """The subscription's recent attempts (newest first) and the deliveries waiting in its queues."""

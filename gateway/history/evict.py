@@ -16,6 +16,7 @@ from gateway.store.contacts import live_contact_id
 
 EVICT_CONVERSATION = LuaScript.from_file(Path(__file__).parent / "lua" / "evict_conversation.lua")
 BATCH = 200
+SLACK_KEEP_S = 30 * 86400  # a conversation's Slack thread records outlive its eviction this long (erasure deletes the posts)
 
 
 async def evict_closed(redis: Redis, tenant: str, after_s: float, now: float | None = None) -> int:
@@ -32,8 +33,9 @@ async def evict_closed(redis: Redis, tenant: str, after_s: float, now: float | N
         done = await runner(redis).call(
             EVICT_CONVERSATION,
             keys=[keys.conv(cid), keys.conv_messages(cid), keys.conv_client_ids(cid), keys.conv_statuses(cid),
-                  keys.archive_closed(), keys.convs_open(), keys.contact_convs(contact), keys.contact_convs(live)],
-            args=[cid],
+                  keys.archive_closed(), keys.convs_open(), keys.contact_convs(contact), keys.contact_convs(live),
+                  keys.slack_thread(cid), keys.slack_lines(cid)],
+            args=[cid, SLACK_KEEP_S],
         )
         evicted += done == 1
     return evicted

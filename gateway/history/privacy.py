@@ -7,7 +7,10 @@ Erasure order matters, because the archive keeps copying Redis into PostgreSQL:
    every row is deleted; from then on the database drops any archive write about them (0004's
    trigger), also from a batch that read Redis before the erasure;
 3. in Redis, the keys, index entries, task metadata and outbox entries go in one script per batch;
-4. the files are deleted; 5. one audit entry says who erased which contact id, when — no data.
+   then the event webhooks' deliveries of its conversations and contact events (queued, delivered,
+   dead letters), so no receiver gets them afterwards (gateway/event_webhooks/erasure.py);
+4. the files are deleted; 5. one audit entry says who erased which contact id, when — no data
+   (the event webhooks derive ``contact.erased`` from it, which goes out).
 Erasing again finds nothing and changes nothing but the audit trail."""
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ from acd import replies
 from acd.lua_runner import LuaScript, runner
 from gateway.audit import audit
 from gateway.auth import Principal
+from gateway.event_webhooks.erasure import erase_deliveries
 from gateway.history.archive import GROUP
 from gateway.history.rows import conversation_fields, message_fields
 from gateway.history.subject import Subject, find_subject, media_ids
 from gateway.keys import TenantKeys
 from gateway.media.storage import MediaMissing, delete_files, file_path
+from gateway.slack.erasure import forget_threads
 from gateway.store.conversations import Conversation, get_conversation
 
 log = logging.getLogger(__name__)
@@ -83,6 +88,9 @@ async def erase_contact(redis: Redis, pool: asyncpg.Pool, tenant: str, contact_i
         subject = await find_subject(redis, pool, tenant, subject.contact_id)
     await _erase_rows(pool, subject)  # 2.
     await _erase_redis(redis, keys, subject)  # 3.
+    await erase_deliveries(redis, tenant, conversations=subject.conversations, contacts=subject.contacts,
+                           tasks=[t.rsplit(":", 1)[-1] for t in subject.tasks])  # 3b. before the audit: contact.erased stays
+    await forget_threads(redis, keys, subject.conversations)  # 3c. their Slack threads (docs/slack.md)
     files = await delete_files(media_root, tenant, subject.media)  # 4.
     result = Erasure(subject.contact_id, len(subject.contacts), len(subject.conversations), files, erased_before)
     await audit(redis, keys, who, "contact.erase", {  # 5. ids and counts only: nothing of the person

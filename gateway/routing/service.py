@@ -18,7 +18,7 @@ from gateway.conversations.offer_details import offer_details
 from gateway.emitter import Emitter
 from gateway.keys import TenantKeys
 from gateway.metrics import Metrics
-from gateway.routing import loops, views
+from gateway.routing import loops, outcomes, views
 from gateway.routing.effects import EffectApplier
 from gateway.store.contacts import get_contact
 from gateway.store.conversations import Conversation
@@ -72,6 +72,7 @@ class Router:
         start = time.perf_counter()
         effects = await call(time.time())
         self.metrics.routing_seconds.labels(op).observe(time.perf_counter() - start)
+        outcomes.count(self.metrics, tenant, op, effects)  # decisions and offer outcomes (Prometheus)
         if moves_line or any(e.kind in LINE_MOVERS for e in effects):
             self.lines_moved.add(tenant)
         await self.effects.apply(tenant, effects)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from acd.keys import AcdKeys
 from bridges.base import AuthFailed, BridgeError, Health
 from bridges.slack import SlackBridge
 from gateway import channels_health
@@ -71,10 +72,11 @@ class SlackApps:
                           extra={"tenant": tenant, "channel": app_id, "error": str(err)})
                 await channels_health.report(self.redis, tenant, app_id, Health.AUTH_FAILED)
                 if not await self.ready(tenant):
-                    try:
-                        await self.redis.xgroup_destroy(TenantKeys(tenant).archive(), "slack")
-                    except ResponseError:
-                        pass
+                    for stream in (TenantKeys(tenant).archive(), AcdKeys(tenant).events()):
+                        try:
+                            await self.redis.xgroup_destroy(stream, "slack")
+                        except ResponseError:
+                            pass
                 return
             except BridgeError as err:
                 first, cap = RETRY_S

@@ -38,8 +38,13 @@ def state_line(conv: Conversation, tenant: TenantConfig) -> str:
 
 
 def shown_state(conv: Conversation) -> str:
-    """What the first message shows of the state, to update it only when that changed."""
-    return f"{conv.state}:{conv.agent_id}:{conv.queue}" if conv.state != "closed" else "closed"
+    """What the first message shows of the state, to update it only when that changed (waiting and
+    offered look alike: an offer going round the agents updates nothing in Slack)."""
+    if conv.state == "closed":
+        return "closed"
+    if conv.state == "assigned" and conv.agent_id:
+        return f"assigned:{conv.agent_id}:{conv.queue}"
+    return f"waiting:{conv.queue}"
 
 
 def root(conv: Conversation, tenant: TenantConfig, customer: str) -> tuple[str, list[dict[str, Any]]]:

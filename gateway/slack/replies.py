@@ -13,6 +13,7 @@ from bridges.base import Fatal
 from gateway.conversations.delivery import fan_out
 from gateway.conversations.notes import post_note
 from gateway.conversations.outbound import reply_outbound
+from gateway.errors import ClientError
 from gateway.keys import TenantKeys
 from gateway.services import Services
 from gateway.slack import texts
@@ -71,15 +72,22 @@ async def reply(svc: Services, conv: Conversation, agent_id: str, agent_name: st
     return msg.seq
 
 
-async def note(svc: Services, conv: Conversation, agent_id: str, agent_name: str, text: str, cid: str) -> None:
-    """An internal note from Slack (``note:`` stripped): the customer never sees it."""
+async def note(svc: Services, conv: Conversation, agent_id: str, agent_name: str, text: str, cid: str) -> bool:
+    """An internal note from Slack (``note:`` stripped): the customer never sees it. True when it is
+    new (not a redelivery of one stored already)."""
     body = text.lstrip()[len(NOTE_PREFIX):].strip()
     if not body:
         raise Refused(texts.NOTE_EMPTY)
     if conv.state == "closed":
         raise Refused(texts.CLOSED)
-    await post_note(svc, TenantKeys(conv.tenant), conv, author_id=agent_id, author_name=agent_name, text=body,
-                    client_id=f"note:{cid}")
+    if len(body) > svc.config.limits.message_chars:
+        raise Refused(texts.TOO_LONG.format(limit=svc.config.limits.message_chars))
+    try:
+        msg = await post_note(svc, TenantKeys(conv.tenant), conv, author_id=agent_id, author_name=agent_name,
+                              text=body, client_id=f"note:{cid}")
+    except ClientError as err:  # closed or gone meanwhile
+        raise Refused(texts.CLOSED) from err
+    return not msg.duplicate
 
 
 async def written_by(svc: Services, conv: Conversation, cid: str) -> tuple[int, str] | None:

@@ -14,7 +14,9 @@ from bridges.base import BridgeError, NotReady
 from bridges.events import AgentAction, AgentDelete, AgentEdit, AgentReply, Event
 from gateway.audit import audit
 from gateway.auth import Principal
+from gateway.conversations.access import agent_conversation
 from gateway.conversations.closing import end_conversation
+from gateway.errors import ClientError
 from gateway.keys import TenantKeys
 from gateway.services import Services
 from gateway.slack import replies as slack_replies
@@ -54,6 +56,8 @@ class SlackSurface:
             return  # one of our own posts coming back (metadata and bot_id aside): never a loop
         cid = replies.maybe_text(await self.svc.redis.get(keys.slack_thread_of(event.place, event.thread)))
         if not cid or replies.maybe_text(await self.svc.redis.hget(keys.slack_thread(cid), "app")) != app_id:
+            if isinstance(event, AgentReply) and self._alerts_channel(tenant, app_id, event.place):
+                await self._tell(tenant, app_id, event, texts.ALERTS_ONLY)  # no customer is behind an alert
             return  # a thread that is no conversation of this app: nobody's business here
         conv = await get_conversation(self.svc.redis, keys, cid)
         if conv is None:
@@ -68,6 +72,12 @@ class SlackSurface:
         raw = event.raw if isinstance(event.raw, dict) else {}
         team = raw.get("team_id") or (raw.get("team") or {}).get("id", "") if raw else ""
         return me is None or not me.team_id or not team or team == me.team_id
+
+    def _alerts_channel(self, tenant: str, app_id: str, place: str) -> bool:
+        """Whether ``place`` is the tenant's alerts channel as this app posts it (gateway/alerts)."""
+        t = self.svc.config.tenants[tenant]
+        alerts_app = t.alerts.slack or next((cid for cid, ch in t.channels.items() if ch.type == "slack"), "")
+        return bool(t.alerts.slack_channel) and place == t.alerts.slack_channel and alerts_app == app_id
 
     async def _agent(self, tenant: str, slack_user: str) -> tuple[str, str]:
         """(agent id, name) of a linked Slack user; Refused for anyone else."""
@@ -85,7 +95,10 @@ class SlackSurface:
             case AgentReply():
                 cid = slack_replies.client_id(event.place, event.message_id)
                 if slack_replies.is_note(event.text):
-                    await slack_replies.note(self.svc, conv, agent_id, name, event.text, cid)
+                    await self._may_note(tenant, conv, agent_id, name)
+                    if await slack_replies.note(self.svc, conv, agent_id, name, event.text, cid):
+                        await audit(self.svc.redis, TenantKeys(tenant), _principal(tenant, agent_id, name),
+                                    "conversation.note", {"conversation_id": conv.id, "via": "slack"})
                     return
                 await self._hold(tenant, app_id, conv, agent_id, name)
                 await slack_replies.reply(self.svc, conv, agent_id, name, event.text, cid, event.message_id)
@@ -99,6 +112,16 @@ class SlackSurface:
                                            event.text if isinstance(event, AgentEdit) else None)
             case AgentAction():
                 await self._action(tenant, app_id, conv, event, agent_id, name)
+
+    async def _may_note(self, tenant: str, conv: Conversation, agent_id: str, name: str) -> None:
+        """The console's rule for notes (gateway/conversations/access.py): only the agent the conversation
+        is assigned to; Refused for anyone else. A note never claims a conversation."""
+        if conv.state == "closed":
+            raise Refused(texts.CLOSED)
+        try:
+            await agent_conversation(self.svc, _principal(tenant, agent_id, name), conv.id)
+        except ClientError as err:
+            raise Refused(texts.CLOSED if err.code == "not_found" else texts.NOTE_NOT_HELD) from err
 
     async def _hold(self, tenant: str, app_id: str, conv: Conversation, agent_id: str, name: str) -> None:
         """Make sure the agent holds the conversation: assigned to them already, or claimed now within

@@ -14,6 +14,10 @@ WINDOW_CLOSED = ("The customer's reply window on their platform has closed, so n
                  "Continue in the omnirelay console (template or email).")
 WRAPUP_REQUIRED = "This queue needs a wrap-up code: close the conversation in the omnirelay console."
 NOTE_EMPTY = "A note needs some text after `note:`."
+NOTE_NOT_HELD = ("Only the agent answering this conversation can add a note (as in the console), so the note "
+                 "was not saved. Claim the conversation first.")
+ALERTS_ONLY = ("This channel is for supervisors' alerts only: replies here reach no customer and change nothing. "
+               "Answer customers in the threads of the mirrored queues' channels.")
 TOO_LONG = "Your reply is longer than {limit} characters, so nothing was sent to the customer."
 EDIT_TOO_LATE = "The conversation is closed, so your edit did not reach the customer."
 CORRECTION = "Correction: {text}"

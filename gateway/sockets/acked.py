@@ -19,6 +19,7 @@ from acd.errors import AcdError
 from acd.lua_runner import NotReplicated, runner
 from gateway.durability import NOT_REPLICATED
 from gateway.errors import UNAVAILABLE, ClientError
+from gateway.sockets.timing import timed
 
 log = logging.getLogger(__name__)
 
@@ -71,4 +72,4 @@ def acked(handler):
             log.exception("redis unavailable in a socket handler", extra={"handler": handler.__name__})
             return UNAVAILABLE
 
-    return wrapper
+    return timed(wrapper)  # omnirelay_socket_handler_seconds

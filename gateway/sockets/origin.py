@@ -3,8 +3,10 @@
 Browsers send ``Origin`` with every cross-site Socket.IO request, polling or websocket; a page of
 another site cannot forge it. Non-browser clients can, so this protects customers' visitors from
 third-party pages, not the gateway from scripts (that is what the rate and connection limits do).
-Rules: the gateway's own pages (same host, or ``server.public_url``) are always allowed; a tenant with
-no widget channel, or a widget channel with an empty list, allows any origin; ``"*"`` in a list too.
+Rules: the gateway's own pages (same host, or ``server.public_url``) are always allowed (the demo page);
+a tenant's ``widget.allowed_origins`` is its list when set; otherwise a tenant with no widget channel, or
+a widget channel with an empty list, allows any origin; ``"*"`` in a list too. Checked on every Socket.IO
+request (admission.py, any tenant's list), on the /visitor connect and on GET /api/v1/widget/config.
 """
 
 from __future__ import annotations
@@ -23,8 +25,14 @@ def _norm(origin: str) -> str:
 
 
 def tenant_origins(tenant: TenantConfig) -> frozenset[str] | None:
-    """The origins allowed to open ``tenant``'s widget, or ANY."""
+    """The origins allowed to open ``tenant``'s widget, or ANY: ``widget.allowed_origins`` of the tenant
+    when set (with what its widget channels list besides), else the widget channels' lists."""
     widgets = [c for c in tenant.channels.values() if c.type == "widget"]
+    listed = tenant.widget.allowed_origins
+    if listed:
+        if "*" in listed:
+            return ANY
+        return frozenset(_norm(o) for o in [*listed, *(o for c in widgets for o in c.allowed_origins)] if o != "*")
     if not widgets or any(not c.allowed_origins or "*" in c.allowed_origins for c in widgets):
         return ANY
     return frozenset(_norm(o) for c in widgets for o in c.allowed_origins)

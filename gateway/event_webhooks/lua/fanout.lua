@@ -5,9 +5,11 @@
 -- Like resolve_contact.lua this builds the per-subscription keys from the tenant prefix (same names
 -- as gateway/keys.py, hook_*); every key carries the tenant's hash tag.
 -- KEYS[1] = tenant prefix ("t:{demo}:"), KEYS[2] = the archive outbox STREAM, KEYS[3] = subscriptions SET,
--- KEYS[4] = due ZSET, KEYS[5] = the ACD event log STREAM
+-- KEYS[4] = due ZSET, KEYS[5] = the ACD event log STREAM, KEYS[6] = erased ordering keys ZSET (erase_queues.lua)
 -- ARGV[1] = our consumer group, ARGV[2] = now, ARGV[3] = m, ARGV[4..3+m] = archive outbox entry ids,
 -- ARGV[4+m] = n, then n ACD event log entry ids, then per event 5 values: event id, type, ordering key, body, created_at
+-- An event of an erased contact's conversation or contact key (derived just before the erasure, or read
+-- late from the ACD's log) is acknowledged and dropped; contact.erased itself carries nothing of the person.
 -- Returns {deliveries queued, outbox entries deleted}.
 local p, now, m = KEYS[1], ARGV[2], tonumber(ARGV[3])
 local n = tonumber(ARGV[4 + m])
@@ -21,7 +23,8 @@ local queued = 0
 local i = 5 + m + n
 while i + 4 <= #ARGV do
   local eid, etype, key, body, created = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  for sid, events in pairs(wants) do
+  local erased = etype ~= 'contact.erased' and redis.call('ZSCORE', KEYS[6], key)
+  for sid, events in pairs(erased and {} or wants) do
     if events == ',*,' or string.find(events, ',' .. etype .. ',', 1, true) then
       local did = 'dlv_' .. sid .. '_' .. eid
       local dkey = p .. 'wh:d:' .. did

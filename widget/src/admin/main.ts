@@ -13,6 +13,8 @@ import { hoursSection } from "./hours";
 import { labelsSection } from "./labels";
 import { lookSection } from "./look";
 import { queuesSection } from "./queues";
+import { slackSection } from "./slack";
+import { st } from "../shared/slack_strings";
 import { Admin, AdminError } from "./store";
 import { T } from "./strings";
 import { topicsSection } from "./topics";
@@ -103,6 +105,7 @@ async function run(login: Login): Promise<void> {
     ["look", t.look, lookSection(ui, () => tenantName)],
     ["apikeys", t.apikeys.title, apikeysSection(ui, login.token)],
     ["webhooks", t.webhooks.title, webhooksSection(ui, login.token)],
+    ["slack", st().section, slackSection(ui, login.token)],
   ] as const;
   replace(main,
     h("nav", { class: "admin-nav", "aria-label": t.sections },

@@ -20,6 +20,7 @@ import { Leaving } from "./leaving";
 import { Notifier } from "./notify";
 import { OfferList } from "./offers";
 import { searchBox } from "./search";
+import { SlackLinkButton } from "./slack_link";
 import { installShortcuts } from "./shortcuts";
 import { StateSwitch } from "./state";
 import type { AgentState, Canned, Conversation, Directory } from "./types";
@@ -180,6 +181,7 @@ function runConsole(login: Login): void {
     notifyButton.hidden = !notifier.canAskPermission;
   });
   const logoutButton = h("button", { class: "btn small", type: "button" }, t.logout);
+  const slackLink = new SlackLinkButton(login.token, (text) => toast(text)); // the agent's own Slack link (docs/slack.md)
   logoutButton.addEventListener("click", () => leaving.request("logout")); // asks first when conversations are open
 
   const offerList = new OfferList(conn, topicName, (id) => select(id), toast);
@@ -266,6 +268,7 @@ function runConsole(login: Login): void {
         searchBox(login.token),
         connEl,
         langSwitch(),
+        slackLink.el,
         notifyButton,
         mute,
         nameEl,
@@ -285,6 +288,7 @@ function runConsole(login: Login): void {
   });
 
   conn.start();
+  void slackLink.start();
   api<Canned[]>("/api/v1/canned", { token: login.token })
     .then((c) => (canned = c ?? []))
     .catch(() => undefined);

@@ -15,7 +15,7 @@ interface Entry {
 }
 
 // every action gateway/audit.py records ("" is any action)
-const ACTIONS = ["", "login", "logout", "agent.state", "conversation.close", "conversation.transfer", "conversation.read",
+const ACTIONS = ["", "login", "logout", "login.failed", "login.rate_limited", "agent.state", "conversation.close", "conversation.transfer", "conversation.read",
   "conversation.label", "conversation.note", "contact.merge", "contact.export", "contact.erase", "assist.correct", "assist.snippet_enable",
   "supervisor.agent_state", "supervisor.logout_agent", "supervisor.assign", "supervisor.move", "supervisor.monitor",
   "supervisor.whisper", "supervisor.barge",

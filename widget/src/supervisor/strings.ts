@@ -194,6 +194,8 @@ const en = {
   auditActions: {
     login: "login",
     logout: "logout",
+    "login.failed": "login failed",
+    "login.rate_limited": "logins rate-limited",
     "agent.state": "agent state",
     "conversation.close": "conversation closed",
     "conversation.transfer": "conversation transferred",
@@ -439,6 +441,8 @@ const de: SupervisorTexts = {
   auditActions: {
     login: "Anmeldung",
     logout: "Abmeldung",
+    "login.failed": "Anmeldung fehlgeschlagen",
+    "login.rate_limited": "Anmeldungen gebremst",
     "agent.state": "Agentenstatus",
     "conversation.close": "Gespräch geschlossen",
     "conversation.transfer": "Gespräch weitergeleitet",
