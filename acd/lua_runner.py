@@ -56,8 +56,12 @@ class LuaScript:
         object.__setattr__(self, "sha", hashlib.sha1(self.source.encode()).hexdigest())
 
     @classmethod
-    def from_file(cls, path: Path, errors: Mapping[str, Callable[[str], Exception]] | None = None) -> LuaScript:
-        return cls(path.stem, path.read_text(), dict(errors or {}))
+    def from_file(cls, path: Path, errors: Mapping[str, Callable[[str], Exception]] | None = None, *,
+                  libs: Sequence[Path] = ()) -> LuaScript:
+        """The script in ``path``, after the ``libs`` (Lua files of local functions several scripts share:
+        Redis runs one self-contained source, so a library is prepended, never loaded on its own)."""
+        source = "".join(f"{lib.read_text()}\n" for lib in libs) + path.read_text()
+        return cls(path.stem, source, dict(errors or {}))
 
     def error(self, err: ResponseError) -> Exception:
         """The typed exception of a coded error reply (the reply itself when the code is not ours)."""

@@ -25,11 +25,12 @@ from acd.keys import AcdKeys
 from acd.lua_runner import LuaScript, runner
 from gateway.history import rows
 from gateway.keys import TenantKeys
+from gateway.store.scripts import STREAM_GROUPS_LIB
 
 log = logging.getLogger(__name__)
 
 GROUP = "history"
-ARCHIVE_ACK = LuaScript.from_file(Path(__file__).parent / "lua" / "archive_ack.lua")
+ARCHIVE_ACK = LuaScript.from_file(Path(__file__).parent / "lua" / "archive_ack.lua", libs=[STREAM_GROUPS_LIB])
 BLOCK_MS = 1000
 RETRY_S = (0.5, 1.0, 2.0, 5.0)  # waits between attempts while PostgreSQL is unreachable
 BUSY_BATCHES_PER_S = 10  # while a webhook flood is answered (still up to 10 x batch_size entries a second)

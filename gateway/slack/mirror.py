@@ -39,11 +39,12 @@ from gateway.slack import blocks
 from gateway.slack.apps import SlackApps
 from gateway.slack.erasure import Deleter
 from gateway.store.conversations import Conversation, get_conversation
+from gateway.store.scripts import STREAM_GROUPS_LIB
 
 log = logging.getLogger(__name__)
 
 GROUP = "slack"
-MIRROR_ACK = LuaScript.from_file(Path(__file__).parent / "lua" / "mirror_ack.lua")
+MIRROR_ACK = LuaScript.from_file(Path(__file__).parent / "lua" / "mirror_ack.lua", libs=[STREAM_GROUPS_LIB])
 MIRROR_LINE = LuaScript.from_file(Path(__file__).parent / "lua" / "mirror_line.lua")
 THREAD_SHOWN = LuaScript.from_file(Path(__file__).parent / "lua" / "thread_shown.lua")
 # ACD events that change who holds a conversation, or its queue, without an archive outbox entry

@@ -49,31 +49,8 @@ for j = 4, 3 + m do ids[#ids + 1] = ARGV[j] end
 local deleted = 0
 if m > 0 then
   redis.call('XACK', KEYS[2], ARGV[1], unpack(ids))
-  do
-    -- an entry goes once no other group still needs it (not yet delivered to it, or pending there)
-    local others = {}
-    for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[2])) do
-      local name, last
-      for f = 1, #g, 2 do
-        if g[f] == 'name' then name = g[f + 1] elseif g[f] == 'last-delivered-id' then last = g[f + 1] end
-      end
-      if name ~= ARGV[1] then others[#others + 1] = {name, last} end
-    end
-    local function before(a, b)  -- stream id a <= b
-      local a1, a2 = string.match(a, '(%d+)-(%d+)')
-      local b1, b2 = string.match(b, '(%d+)-(%d+)')
-      a1, a2, b1, b2 = tonumber(a1), tonumber(a2), tonumber(b1), tonumber(b2)
-      return a1 < b1 or (a1 == b1 and a2 <= b2)
-    end
-    local gone = {}
-    for _, id in ipairs(ids) do
-      local done = true
-      for _, o in ipairs(others) do
-        if not before(id, o[2]) or #redis.call('XPENDING', KEYS[2], o[1], id, id, 1) > 0 then done = false break end
-      end
-      if done then gone[#gone + 1] = id end
-    end
-    if #gone > 0 then deleted = redis.call('XDEL', KEYS[2], unpack(gone)) end
-  end
+  -- an entry goes once no other group still needs it (not yet delivered to it, or pending there)
+  local gone = unneeded(KEYS[2], ARGV[1], ids)  -- lib/stream_groups.lua
+  if #gone > 0 then deleted = redis.call('XDEL', KEYS[2], unpack(gone)) end
 end
 return {queued, deleted}
