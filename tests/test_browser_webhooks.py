@@ -64,7 +64,7 @@ async def test_an_admin_subscribes_tests_watches_deliveries_and_replays_a_dead_l
         await form.locator("button[type=submit]").click()
         once = section.locator(".webhook-once")
         await expect(once).to_contain_text("shown only this once")
-        secret = await once.locator("input.webhook-secret").input_value()
+        secret = await once.locator("input.webhook-value").input_value()
         assert secret.startswith("whsec_")
         await once.locator("[data-action=copy]").click()
         await expect(page.locator(".admin-status")).to_contain_text("clipboard")
@@ -138,7 +138,7 @@ async def test_an_admin_subscribes_tests_watches_deliveries_and_replays_a_dead_l
         await row.locator("[data-action=rotate]").click()
         await page.locator("dialog.confirm button[value=ok]").click()
         await expect(section.locator(".webhook-once")).to_contain_text("New signing secret")
-        rotated = await section.locator(".webhook-once input.webhook-secret").input_value()
+        rotated = await section.locator(".webhook-once input.webhook-value").input_value()
         assert rotated.startswith("whsec_") and rotated != secret
         await section.locator(".webhook-once [data-action=done]").click()
         await bad.locator("[data-action=delete]").click()

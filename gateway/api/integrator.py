@@ -19,7 +19,7 @@ from gateway.api.auth_helpers import json_body, principal
 from gateway.appkeys import CONFIG, REDIS, ROUTER, SERVICES
 from gateway.audit import audit
 from gateway.auth import Principal
-from gateway.conversations.closing import end_conversation
+from gateway.conversations.closing import checked_wrapup_code, end_conversation
 from gateway.conversations.delivery import fan_out
 from gateway.conversations.notes import post_note
 from gateway.conversations.offer_details import HANDOVER_NOTE
@@ -136,19 +136,6 @@ async def post_as(request: web.Request) -> web.Response:
     return web.json_response({**msg.to_wire(), "duplicate": msg.duplicate}, status=200 if msg.duplicate else 201)
 
 
-def _wrapup_code(svc: Services, tenant: str, queue: str, code: Any) -> str | None:
-    q = svc.config.tenants[tenant].queues.get(queue)
-    if code is None or code == "":
-        if q is not None and q.wrapup_required:
-            raise ClientError("wrapup_required", "This queue needs a wrap-up code to close a conversation.")
-        return None
-    if not isinstance(code, str) or len(code) > 64:
-        raise ClientError("bad_request", "'wrapup_code' must be a short string")
-    if q is not None and q.wrapup_codes and code not in q.wrapup_codes:
-        raise ClientError("unknown_wrapup_code", "That wrap-up code is not one of this queue's.")
-    return code
-
-
 @routes.post("/api/v1/conversations/{id}/close")
 async def close(request: web.Request) -> web.Response:
     """``{wrapup_code?}``: close through the one close path (customer and agent are told, the agent's slot
@@ -157,7 +144,7 @@ async def close(request: web.Request) -> web.Response:
     svc: Services = request.config_dict[SERVICES]
     data = await json_body(request)
     conv = await _open_conversation(request, who)
-    code = _wrapup_code(svc, who.tenant, conv.queue, data.get("wrapup_code"))
+    code = checked_wrapup_code(svc.config.tenants[who.tenant], conv.queue, data.get("wrapup_code"))
     try:
         await end_conversation(svc, who.tenant, conv, reason="agent", wrapup_code=code)
     except AcdError as err:

@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from acd import replies
 from gateway.assist.confirm import closed_by_agent
+from gateway.config.schema import TenantConfig
 from gateway.conversations.rating import ask_after_close
+from gateway.errors import ClientError
 from gateway.keys import TenantKeys
 from gateway.rooms import agent_room, visitor_room
 from gateway.services import Services
 from gateway.store.conversations import Conversation, close_conversation, update_conversation
+
+
+def checked_wrapup_code(tenant: TenantConfig, queue: str, code: Any) -> str | None:
+    """The wrap-up code a close sent (the console, the REST API), checked against the queue's codes and
+    required when the queue says so; ClientError otherwise."""
+    q = tenant.queues.get(queue)
+    if code is None or code == "":
+        if q is not None and q.wrapup_required:
+            raise ClientError("wrapup_required", "Choose a wrap-up code to close this conversation.")
+        return None
+    if not isinstance(code, str) or len(code) > 64:
+        raise ClientError("bad_request", "'wrapup_code' must be a short string")
+    if q is not None and q.wrapup_codes and code not in q.wrapup_codes:
+        raise ClientError("unknown_wrapup_code", "That wrap-up code is not one of this queue's.")
+    return code
 
 
 async def end_conversation(svc: Services, tenant: str, conv: Conversation, *, reason: str, wrapup_code: str | None = None) -> None:

@@ -22,7 +22,7 @@ from gateway.callbacks.messenger import offer_callback
 from gateway.callbacks.records import get_callback
 from gateway.callbacks.scheduler import callback_of_task
 from gateway.conversations.access import agent_conversation
-from gateway.conversations.closing import end_conversation
+from gateway.conversations.closing import checked_wrapup_code, end_conversation
 from gateway.conversations.delivery import fan_out
 from gateway.conversations.labels import change_label
 from gateway.conversations.notes import post_note
@@ -111,19 +111,6 @@ class AgentNamespace(socketio.AsyncNamespace):
                 for qid, q in tenant.queues.items()
             },
         }
-
-    def _wrapup_code(self, tenant_id: str, queue: str, code: Any) -> str | None:
-        """The wrap-up code sent, checked against the queue's codes (and required when the queue says so)."""
-        q = self.ctx.config.tenants[tenant_id].queues.get(queue)
-        if code is None or code == "":
-            if q is not None and q.wrapup_required:
-                raise ClientError("wrapup_required", "Choose a wrap-up code to close this conversation.")
-            return None
-        if not isinstance(code, str) or len(code) > 64:
-            raise ClientError("bad_request", "'wrapup_code' must be a short string")
-        if q is not None and q.wrapup_codes and code not in q.wrapup_codes:
-            raise ClientError("unknown_wrapup_code", "That wrap-up code is not one of this queue's.")
-        return code
 
     async def _callbacks(self, who: Principal) -> list[dict]:
         """The callback attempts this agent holds (accepted, being dialled), as the console shows them."""
@@ -272,7 +259,7 @@ class AgentNamespace(socketio.AsyncNamespace):
     async def on_close(self, sid: str, data: Any = None) -> dict:
         who, d = await self._who(sid), require_dict(data)
         conv = await self._mine(who, d)
-        code = self._wrapup_code(who.tenant, conv.queue, d.get("wrapup_code"))
+        code = checked_wrapup_code(self.ctx.config.tenants[who.tenant], conv.queue, d.get("wrapup_code"))
         await end_conversation(self.ctx, who.tenant, conv, reason="agent", wrapup_code=code)
         await audit(self.ctx.redis, TenantKeys(who.tenant), who, "conversation.close", {"conversation_id": conv.id})
         return {"ok": True}
@@ -288,7 +275,7 @@ class AgentNamespace(socketio.AsyncNamespace):
             raise ClientError("not_found", "There is no such conversation.", 404)
         if conv.agent_id != who.user_id:  # the ACD answers "closed" to anyone: the code is the holder's to give
             raise ClientError("forbidden", "This conversation is not assigned to you.", 403)
-        self._wrapup_code(who.tenant, conv.queue, code)
+        checked_wrapup_code(self.ctx.config.tenants[who.tenant], conv.queue, code)
         try:
             await self.ctx.router.wrapup_done(who.tenant, who.user_id, cid, code)
         except InvalidState as err:  # an open conversation ends through close (with the code), never here

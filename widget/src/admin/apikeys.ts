@@ -7,7 +7,7 @@ import { h, replace } from "../shared/dom";
 import { Form } from "./form";
 import { AdminError } from "./store";
 import { T } from "./strings";
-import { card, openEditor, table, when, type Ui } from "./ui";
+import { card, openEditor, showSecretOnce, table, when, type Ui } from "./ui";
 
 interface ApiKey {
   id: string;
@@ -79,30 +79,11 @@ export function apikeysSection(ui: Ui, token: string): HTMLElement {
     await load();
   };
 
-  const showOnce = (name: string, secret: string) => {
-    const field = h("input", { class: "apikey-value", size: 52, readonly: true, value: secret, "aria-label": k.keyLabel, spellcheck: "false", autocomplete: "off" });
-    const copy = h("button", { class: "btn", type: "button", "data-action": "copy" }, k.copy);
-    const done = h("button", { class: "btn primary", type: "button", "data-action": "done" }, k.done);
-    copy.addEventListener("click", async () => {
-      field.select();
-      try {
-        await navigator.clipboard.writeText(secret);
-        ui.say(k.copied);
-      } catch {
-        ui.say(k.copyFailed);
-      }
-    });
-    // once dismissed, the key is gone from the page: the server cannot show it again either
-    done.addEventListener("click", () => replace(shown, null));
-    replace(shown,
-      h("div", { class: "card apikey-once", role: "alert" },
-        h("h3", null, k.createdTitle(name)),
-        h("p", { class: "problem" }, "⚠ ", k.warning),
-        h("div", { class: "row" }, field, copy),
-        h("div", { class: "row" }, done)));
-    field.focus();
-    field.select();
-  };
+  // once dismissed, the key is gone from the page: the server cannot show it again either
+  const showOnce = (name: string, secret: string) => showSecretOnce(ui, shown, {
+    cls: "apikey", title: k.createdTitle(name), secret,
+    texts: { label: k.keyLabel, copy: k.copy, done: k.done, copied: k.copied, copyFailed: k.copyFailed, warning: k.warning },
+  });
 
   const createForm = (): HTMLFormElement => {
     const form = new Form("apikey", k.add, () => save());

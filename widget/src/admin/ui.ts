@@ -181,3 +181,40 @@ export function confirmDialog(root: HTMLElement): (message: string, ok: string) 
       dialog.showModal();
     });
 }
+
+/** The texts of a secret shown once (an API key, a webhook secret). */
+export interface OnceTexts {
+  label: string; // the field's accessible name
+  copy: string;
+  done: string;
+  copied: string;
+  copyFailed: string;
+  warning: string;
+}
+
+/** Show a secret once in `into`: the value selected in a read-only field, a copy button, a warning, and
+ * "done", after which it is gone from the page (the server never shows it again either). */
+export function showSecretOnce(ui: Ui, into: HTMLElement, o: { cls: string; title: string; secret: string; texts: OnceTexts }): void {
+  const x = o.texts;
+  const field = h("input", { class: `${o.cls}-value`, size: 56, readonly: true, value: o.secret, "aria-label": x.label, spellcheck: "false", autocomplete: "off" });
+  const copy = h("button", { class: "btn", type: "button", "data-action": "copy" }, x.copy);
+  const done = h("button", { class: "btn primary", type: "button", "data-action": "done" }, x.done);
+  copy.addEventListener("click", async () => {
+    field.select();
+    try {
+      await navigator.clipboard.writeText(o.secret);
+      ui.say(x.copied);
+    } catch {
+      ui.say(x.copyFailed);
+    }
+  });
+  done.addEventListener("click", () => replace(into, null));
+  replace(into,
+    h("div", { class: `card ${o.cls}-once`, role: "alert" },
+      h("h3", null, o.title),
+      h("p", { class: "problem" }, "⚠ ", x.warning),
+      h("div", { class: "row" }, field, copy),
+      h("div", { class: "row" }, done)));
+  field.focus();
+  field.select();
+}

@@ -9,7 +9,7 @@ import { h, replace } from "../shared/dom";
 import { Form } from "./form";
 import { AdminError } from "./store";
 import { T } from "./strings";
-import { card, openEditor, table, when, type Ui } from "./ui";
+import { card, openEditor, showSecretOnce, table, when, type Ui } from "./ui";
 
 interface Subscription {
   id: string;
@@ -151,29 +151,10 @@ export function webhooksSection(ui: Ui, token: string): HTMLElement {
   };
 
   // --- the secret, shown once ------------------------------------------------------------------
-  const showOnce = (title: string, secret: string) => {
-    const field = h("input", { class: "webhook-secret", size: 56, readonly: true, value: secret, "aria-label": w.secretLabel, spellcheck: "false", autocomplete: "off" });
-    const copy = h("button", { class: "btn", type: "button", "data-action": "copy" }, w.copy);
-    const done = h("button", { class: "btn primary", type: "button", "data-action": "done" }, w.done);
-    copy.addEventListener("click", async () => {
-      field.select();
-      try {
-        await navigator.clipboard.writeText(secret);
-        ui.say(w.copied);
-      } catch {
-        ui.say(w.copyFailed);
-      }
-    });
-    done.addEventListener("click", () => replace(shown, null)); // gone from the page; the server never shows it again
-    replace(shown,
-      h("div", { class: "card webhook-once", role: "alert" },
-        h("h3", null, title),
-        h("p", { class: "problem" }, "⚠ ", w.warning),
-        h("div", { class: "row" }, field, copy),
-        h("div", { class: "row" }, done)));
-    field.focus();
-    field.select();
-  };
+  const showOnce = (title: string, secret: string) => showSecretOnce(ui, shown, {
+    cls: "webhook", title, secret,
+    texts: { label: w.secretLabel, copy: w.copy, done: w.done, copied: w.copied, copyFailed: w.copyFailed, warning: w.warning },
+  });
 
   // --- actions on a subscription --------------------------------------------------------------
   const toggle = async (s: Subscription) => {
