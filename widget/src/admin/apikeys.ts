@@ -2,10 +2,9 @@
 // shown once, with a copy button and a warning), revoke. Not part of the settings' revisions: keys
 // live in Redis, and a revocation holds at once on every gateway.
 
-import { api, ApiError } from "../shared/api";
 import { h, replace } from "../shared/dom";
 import { Form } from "./form";
-import { AdminError } from "./store";
+import { adminCall } from "./store";
 import { T } from "./strings";
 import { card, openEditor, showSecretOnce, table, when, type Ui } from "./ui";
 
@@ -24,18 +23,12 @@ interface ApiKey {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
 
-/** The API's refusal as the admin screens show refusals (Form.refused, t.failed). */
-function refusal(err: unknown): unknown {
-  return err instanceof ApiError ? new AdminError(err.status, "", err.message) : err;
-}
-
 export function apikeysSection(ui: Ui, token: string): HTMLElement {
   const t = T();
   const k = t.apikeys;
-  const call = <R>(method: string, path = "", body?: unknown) =>
-    api<R>(`/api/v1/admin/apikeys${path}`, { method, body, token }).catch((err) => {
-      throw refusal(err);
-    });
+  // a refusal is an AdminError, as the admin screens show refusals (Form.refused, t.failed)
+  const call = async <R>(method: string, path = "", body?: unknown) =>
+    (await adminCall(token, method, `/api/v1/admin/apikeys${path}`, body)).data as R;
   const shown = h("div", { class: "apikey-shown" });
   const close = () => replace(editor, null);
   const { el, table: list, editor } = card("apikeys", k.title, k.add, () => openEditor(editor, createForm()));

@@ -2,6 +2,8 @@
 // each write carries the revision the admin saw (If-Match), and a success reloads the settings so
 // every section shows what is now in effect.
 
+import { ApiError, request } from "../shared/api";
+
 /** A queue's wrap-up code; `topic` (optional) is what a conversation closed with it was about. */
 export interface WrapupCode {
   id: string;
@@ -147,13 +149,16 @@ export function body<T extends object>(item: T): Record<string, unknown> {
   return out;
 }
 
-// The envelope is {"error": "code", "field", "message"} or {"error": {"code", "message", "field"}}.
-function refusal(status: number, data: any, fallback: string): AdminError {
-  const err = data?.error;
-  const code = typeof err === "string" ? err : typeof err?.code === "string" ? err.code : "";
-  const message = data?.message ?? err?.message ?? fallback;
-  const field = data?.field ?? err?.field ?? "";
-  return new AdminError(status, code, typeof message === "string" ? message : fallback, typeof field === "string" ? field : "");
+/** One call of an admin API as ``request`` (shared/api.ts) makes it, a refusal as an AdminError with the
+ * server's code and field ("offline" when the server was not reached). */
+export async function adminCall(token: string, method: string, path: string, body?: unknown,
+                                headers?: Record<string, string>): Promise<{ data: any; response: Response }> {
+  try {
+    return await request(path, { method, body, token, headers });
+  } catch (err) {
+    if (err instanceof ApiError) throw new AdminError(err.status, err.code, err.status === 0 ? "" : err.message, err.field);
+    throw err;
+  }
 }
 
 export class Admin {
@@ -168,28 +173,8 @@ export class Admin {
   }
 
   private async request(method: string, path: string, payload?: unknown, ifMatch = false): Promise<{ data: any; revision: string | null }> {
-    const headers: Record<string, string> = { Accept: "application/json", Authorization: `Bearer ${this.token}` };
-    if (payload !== undefined) headers["Content-Type"] = "application/json";
-    if (ifMatch && this.settings) headers["If-Match"] = String(this.settings.revision);
-    let response: Response;
-    try {
-      response = await fetch(path, {
-        method,
-        headers,
-        body: payload === undefined ? undefined : JSON.stringify(payload),
-        credentials: "same-origin",
-      });
-    } catch {
-      throw new AdminError(0, "offline", "");
-    }
-    const text = await response.text();
-    let data: any = null;
-    try {
-      data = text ? JSON.parse(text) : null;
-    } catch {
-      data = null;
-    }
-    if (!response.ok) throw refusal(response.status, data, response.statusText);
+    const headers: Record<string, string> = ifMatch && this.settings ? { "If-Match": String(this.settings.revision) } : {};
+    const { data, response } = await adminCall(this.token, method, path, payload, headers);
     return { data, revision: response.headers.get("X-Revision") };
   }
 

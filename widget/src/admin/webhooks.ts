@@ -7,7 +7,7 @@
 
 import { h, replace } from "../shared/dom";
 import { Form } from "./form";
-import { AdminError } from "./store";
+import { adminCall, AdminError } from "./store";
 import { T } from "./strings";
 import { card, openEditor, showSecretOnce, table, when, type Ui } from "./ui";
 
@@ -55,29 +55,7 @@ const TEST_PATIENCE_MS = 30_000;
 
 /** One call of the webhook API; a refusal becomes an AdminError with the server's code and field. */
 async function call<R>(token: string, method: string, path = "", body?: unknown): Promise<R> {
-  let response: Response;
-  try {
-    response = await fetch(BASE + path, {
-      method,
-      headers: { Accept: "application/json", Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "same-origin",
-    });
-  } catch {
-    throw new AdminError(0, "offline", "");
-  }
-  const text = await response.text();
-  let data: any = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
-  if (!response.ok) {
-    const err = data?.error;
-    throw new AdminError(response.status, String(err?.code ?? ""), String(err?.message ?? response.statusText), String(err?.field ?? ""));
-  }
-  return data as R;
+  return (await adminCall(token, method, BASE + path, body)).data as R;
 }
 
 /** Seconds in the largest whole unit: 86400 -> [1, "d"], 90 -> [90, "s"]. */

@@ -2,6 +2,7 @@
 // the agent console links the agent's own account, the admin screens any agent's. The gateway finds
 // the account by the agent's configured email in Slack; nobody types a Slack user id.
 
+import { ApiError, request } from "./api";
 import { st, type SlackTexts } from "./slack_strings";
 
 export interface SlackLink {
@@ -33,21 +34,12 @@ export class SlackLinkError extends Error {
 }
 
 async function call<T>(token: string, method: string, path = "", body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json", Authorization: `Bearer ${token}` };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  let response: Response;
   try {
-    response = await fetch(`/api/v1/slack/links${path}`, {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin",
-    });
-  } catch {
-    throw new SlackLinkError(0, "network", "");
+    return (await request(`/api/v1/slack/links${path}`, { method, body, token })).data as T;
+  } catch (err) {
+    if (err instanceof ApiError) throw new SlackLinkError(err.status, err.status === 0 ? "network" : err.code, err.status === 0 ? "" : err.message);
+    throw err;
   }
-  const data = await response.json().catch(() => null);
-  if (!response.ok) {
-    throw new SlackLinkError(response.status, String(data?.error?.code ?? ""), String(data?.error?.message ?? ""));
-  }
-  return data as T;
 }
 
 export const slackLinks = {
