@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.crc import key_slot
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 MAX_BATCH = 256  # calls per pipeline; a bigger turn is split so that no reply waits on thousands
@@ -40,7 +42,21 @@ class NotReplicated(RedisError):
     again (idempotent by client_id / delivery id), and it is acknowledged once a replica has it."""
 
 
-WaitObserver = Callable[[float, bool], None]  # (seconds the WAIT took, whether enough replicas confirmed)
+WaitObserver = Callable[[float, bool], None]
+
+# OMNIRELAY_CHECK_SLOTS=1 (the test suite sets it): every script call is checked to name keys of one
+# Redis Cluster hash slot, so a CROSSSLOT on a cluster shows up in every test, not only on a cluster
+CHECK_SLOTS = os.environ.get("OMNIRELAY_CHECK_SLOTS") == "1"
+
+
+class CrossSlot(Exception):
+    """A script was called with keys of more than one hash slot: it would fail on a Redis Cluster."""
+
+
+def check_one_slot(script: LuaScript, keys: Sequence[Any]) -> None:
+    slots = {key_slot(k if isinstance(k, bytes) else str(k).encode()) for k in keys}
+    if len(slots) > 1:
+        raise CrossSlot(f"{script.name}: keys in {len(slots)} hash slots: {list(keys)[:6]}")  # (seconds the WAIT took, whether enough replicas confirmed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +108,8 @@ class LuaRunner:
 
     async def call(self, script: LuaScript, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         """Run ``script``; its coded errors raise as typed exceptions, errors of other calls never here."""
+        if CHECK_SLOTS:
+            check_one_slot(script, keys)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._pending.append((script, keys, args, future))

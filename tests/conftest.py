@@ -11,8 +11,12 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from gateway.embedded_redis import EmbeddedRedis
-from gateway.redis_client import connect
+# every Lua call in every test (and every gateway process a test starts) is checked to name keys of one
+# Redis Cluster hash slot (acd/lua_runner.py): read when the runner is imported, so set before that
+os.environ.setdefault("OMNIRELAY_CHECK_SLOTS", "1")
+
+from gateway.embedded_redis import EmbeddedRedis  # noqa: E402
+from gateway.redis_client import connect  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "webhooks"  # the shared recordings, copied (CI has no ../shared)
