@@ -28,8 +28,13 @@ SENT_TTL_S = 30 * 24 * 3600
 
 async def slack_hooks_ctx(app: web.Application) -> AsyncIterator[None]:
     svc = app[K.SERVICES]
-    inner_handle = app.get(K.INBOUND_HANDLER) or (lambda t, c, e: bridged_event(svc, t, c, e))
-    inner_report = app.get(K.DELIVERY_REPORTER) or (lambda r: report_delivery(svc, r))
+    # `is None`, not `or`: a handler may be an object that is falsy (a test's recording list)
+    inner_handle = app.get(K.INBOUND_HANDLER)
+    if inner_handle is None:
+        inner_handle = lambda t, c, e: bridged_event(svc, t, c, e)  # noqa: E731
+    inner_report = app.get(K.DELIVERY_REPORTER)
+    if inner_report is None:
+        inner_report = lambda r: report_delivery(svc, r)  # noqa: E731
 
     async def handle(tenant: str, channel: str, event: Event) -> None:
         channel_config = svc.config.tenants[tenant].channels.get(channel)
