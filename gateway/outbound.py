@@ -32,7 +32,7 @@ from gateway.webhooks.channels import BridgedChannels
 log = logging.getLogger(__name__)
 
 POLL_S = 0.25  # how often a process looks for due outboxes (its own enqueues wake it at once)
-LEASE_S = 60.0  # longer than one send (the HTTP client's total timeout)
+LEASE_S = 3.0  # renewed every LEASE_S / 3 while sending: a process that dies leaves its outboxes this long at most
 REFUSED_CREDENTIALS = "the platform refused the channel's credentials; fix the token and restart the gateway"
 BACKOFF_S = (1.0, 300.0)  # first retry delay, doubling up to the cap
 MAX_ATTEMPTS = 12  # NotReady this often (about half an hour): the reply is dropped and reported
@@ -125,29 +125,44 @@ class Outbox:
             await self.redis.zadd(keys.outbox_due(), dict.fromkeys(later, time.time()), xx=True)
 
     async def run(self, tenant: str) -> None:
-        """Send ``tenant``'s due outboxes until cancelled."""
+        """Send ``tenant``'s due outboxes until cancelled. Each conversation is drained on its own (at most
+        CONCURRENCY at once): a platform call that hangs holds up its own conversation, never the others."""
         limit = asyncio.Semaphore(CONCURRENCY)
+        flying: dict[str, asyncio.Task[None]] = {}
 
         async def one(cid: str) -> None:
-            async with limit:
-                await self.drain(tenant, cid)
-
-        while True:
             try:
-                due = replies.texts(await self.redis.zrangebyscore(
-                    TenantKeys(tenant).outbox_due(), "-inf", time.time(), 0, 64
-                ))
-                await asyncio.gather(*(one(cid) for cid in due))
-            except asyncio.CancelledError:
-                raise
+                async with limit:
+                    await self.drain(tenant, cid)
             except Exception:
-                log.exception("outbox step failed", extra={"tenant": tenant})
-            wake = self._wake.setdefault(tenant, asyncio.Event())
-            try:
-                await asyncio.wait_for(wake.wait(), POLL_S)
-            except TimeoutError:
-                pass
-            wake.clear()
+                log.exception("outbox drain failed", extra={"tenant": tenant, "conversation": cid})
+            finally:
+                flying.pop(cid, None)
+                self._wake_up(tenant)  # it may be due again at once (the next reply), or others wait
+
+        try:
+            while True:
+                try:
+                    due = replies.texts(await self.redis.zrangebyscore(
+                        TenantKeys(tenant).outbox_due(), "-inf", time.time(), 0, 64 + len(flying)
+                    ))
+                    for cid in due:
+                        if cid not in flying:
+                            flying[cid] = asyncio.create_task(one(cid))
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("outbox step failed", extra={"tenant": tenant})
+                wake = self._wake.setdefault(tenant, asyncio.Event())
+                try:
+                    await asyncio.wait_for(wake.wait(), POLL_S)
+                except TimeoutError:
+                    pass
+                wake.clear()
+        finally:
+            for task in flying.values():
+                task.cancel()
+            await asyncio.gather(*flying.values(), return_exceptions=True)
 
     def _wake_up(self, tenant: str) -> None:
         self._wake.setdefault(tenant, asyncio.Event()).set()
@@ -158,14 +173,30 @@ class Outbox:
         lock = self.redis.lock(keys.outbox_lock(cid), timeout=LEASE_S, blocking=False)
         if not await lock.acquire():
             return  # another process is sending this conversation
+        keeper = asyncio.create_task(self._keep(lock, tenant, cid))
         try:
             while await self._send_head(tenant, cid):
                 pass
         finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
             try:
                 await lock.release()
             except LockError:
                 log.warning("outbox lease expired while sending", extra={"tenant": tenant, "conversation": cid})
+
+    async def _keep(self, lock: Any, tenant: str, cid: str) -> None:
+        """Renew the lease while this process sends (a send may take the HTTP client's whole timeout),
+        so that it stays short for the case that matters: a process killed mid-send."""
+        while True:
+            await asyncio.sleep(LEASE_S / 3)
+            try:
+                await lock.reacquire()
+            except LockError:
+                log.warning("outbox lease lost while sending", extra={"tenant": tenant, "conversation": cid})
+                return
+            except Exception:  # Redis away for a moment: try again at the next turn
+                log.warning("outbox lease renewal failed", extra={"tenant": tenant, "conversation": cid})
 
     async def _send_head(self, tenant: str, cid: str) -> bool:
         """Try the oldest reply; True when it is done with (sent or dropped) and the next may go."""

@@ -60,7 +60,7 @@ class Archiver:
     """The consumers of one gateway process (one task per tenant and stream)."""
 
     def __init__(self, redis: Redis, pool: asyncpg.Pool, tenants: list[str], consumer: str, *,
-                 batch_size: int = 500, claim_idle_s: float = 30.0,
+                 batch_size: int = 500, claim_idle_s: float = 2.0,
                  on_batch: Callable[[int], Awaitable[None] | None] | None = None,
                  busy: Callable[[], bool] | None = None) -> None:
         self.redis, self.pool, self.tenants, self.consumer = redis, pool, tenants, consumer
@@ -82,7 +82,7 @@ class Archiver:
                 await asyncio.sleep(1 / BUSY_BATCHES_PER_S)
             try:
                 entries = await self._own_pending(stream)
-                if not entries and time.monotonic() - last_claim > self.claim_idle_ms / 2000:
+                if not entries and time.monotonic() - last_claim > min(self.claim_idle_ms / 2000, 1.0):
                     last_claim = time.monotonic()
                     entries = await self._claim(stream)
                 if not entries:
@@ -96,7 +96,10 @@ class Archiver:
                 self.health.database, self.health.error = "ok", ""
             except asyncio.CancelledError:
                 raise
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError, RedisError) as err:
+            # InternalClientError: the server died in the middle of a commit (asyncpg's protocol state is
+            # left inconsistent; the pool drops that connection) — a database error like the others
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, TimeoutError,
+                    RedisError) as err:
                 if failures == 0:
                     log.error("archive write failed; retrying the same entries", extra={"tenant": tenant, "error": str(err)})
                 if not isinstance(err, RedisError):

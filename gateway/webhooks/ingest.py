@@ -29,11 +29,12 @@ log = logging.getLogger(__name__)
 InboundHandler = Callable[[str, str, Event], Awaitable[None]]  # (tenant, channel id, event)
 
 GROUP = "ingest"
-RETRY_IDLE_S = 5.0  # a pending entry idle this long is retried (failed here, or its consumer died)
-LEASE_S = 10.0  # one consumer holds a delivery this long while handling it (after a crash, the
+RETRY_IDLE_S = 2.5  # a pending entry idle this long is retried (failed here, or its consumer died)
+TOUCH_S = 1.0  # entries being handled are touched this often, so a slow live consumer keeps them (and their order)
+LEASE_S = 2.0  # one consumer holds a delivery this long while handling it (after a crash, the
 # next takes over then; a handler slower than this may run twice, and the message client id keeps it single)
 DONE_TTL_S = 7 * 24 * 3600  # platforms retry for days at most (Meta: up to 36 hours)
-MAX_ATTEMPTS = 20  # a delivery failing this often is given up (logged), so it cannot block the stream
+MAX_ATTEMPTS = 40  # a delivery failing this often (about 100 s) is given up (logged), so it cannot block the stream
 READ_BLOCK_MS = 1000  # below the client's socket timeout
 BATCH = 64
 LANES = 16  # chats handled at the same time per tenant and process
@@ -128,18 +129,39 @@ class Ingest:
             lanes[target].append((entry_id, fields))
             lane_of.update(dict.fromkeys(threads, target))
 
+        working = {entry_id for entry_id, _ in entries}
+
         async def run(lane: list[tuple[bytes, dict | None]]) -> None:
             async with self._lanes:
-                for entry_id, fields in sorted(lane, key=lambda e: _entry_order(e[0])):
+                ordered = sorted(lane, key=lambda e: _entry_order(e[0]))
+                for n, (entry_id, fields) in enumerate(ordered):
                     if self.channels.arrivals.flooded:
                         async with self._flood_lane:
                             handled = await self._entry(tenant, stream, entry_id, fields)
                     else:
                         handled = await self._entry(tenant, stream, entry_id, fields)
+                    working.discard(entry_id)
                     if not handled:
+                        working.difference_update(e for e, _ in ordered[n + 1:])
                         break  # the rest of this chat stays pending and comes back after it, in order
 
-        await asyncio.gather(*(run(lane) for lane in lanes if lane))
+        toucher = asyncio.create_task(self._touch(stream, working))
+        try:
+            await asyncio.gather(*(run(lane) for lane in lanes if lane))
+        finally:
+            toucher.cancel()
+            await asyncio.gather(toucher, return_exceptions=True)
+
+    async def _touch(self, stream: str, working: set[bytes]) -> None:
+        """Reset the idle time of the entries still being handled, so that only the entries of a
+        consumer that died (or that failed here) become idle enough to be claimed by another."""
+        while True:
+            await asyncio.sleep(TOUCH_S)
+            if working:
+                try:
+                    await self.redis.xclaim(stream, GROUP, self.consumer, 0, list(working), justid=True)
+                except Exception:  # Redis away for a moment: the step's own error handling follows
+                    log.warning("touching webhook entries in progress failed", extra={"stream": stream})
 
     def _threads(self, tenant: str, fields: dict | None) -> set[str]:
         """The chats a stored body speaks of (its lane keys); one lane per channel when unreadable."""

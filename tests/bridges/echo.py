@@ -8,6 +8,7 @@ Webhooks carry ``X-Echo-Signature: sha256=<hex HMAC of the body>`` and a JSON ba
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -153,6 +154,7 @@ class FakeVendor:
     def __init__(self) -> None:
         self.sent: list[dict] = []  # every request, accepted or not
         self.script: list[tuple[int, dict]] = []  # (status, body) answers to give before the 200s
+        self.hang: set[str] = set()  # chats whose sends get no answer (until the client gives up)
         self.app = web.Application()
         self.app.router.add_post("/send", self._send)
         self.files: dict[str, tuple[bytes, str, str]] = {}  # file id -> (data, content type, name)
@@ -162,6 +164,8 @@ class FakeVendor:
 
     async def _send(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if body.get("chat") in self.hang:
+            await asyncio.sleep(3600)
         status, answer = self.script.pop(0) if self.script else (200, {"id": f"p{len(self.sent) + 1}"})
         self.sent.append({**body, "status": status, "at": time.monotonic(),
                           "auth": request.headers.get("Authorization", "")})

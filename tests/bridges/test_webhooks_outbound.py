@@ -102,3 +102,16 @@ async def test_a_fatal_refusal_drops_that_reply_and_the_next_goes(redis, redis_u
 def test_backoff_doubles_and_respects_retry_after():
     assert [backoff(n, None) for n in range(4)] == [1.0, 2.0, 4.0, 8.0]
     assert backoff(0, 14) == 14 and backoff(20, None) == 300.0
+
+
+async def test_a_platform_call_that_hangs_holds_up_only_its_own_conversation(redis, redis_url, vendor):
+    vendor.hang.add("stuck")  # this chat's sends never get an answer (until the HTTP client gives up)
+    reports = Reports()
+    async with echo_gateway(redis_url, vendor.url, reporter=reports) as gw:
+        outbox = gw.app[K.OUTBOX]
+        await outbox.enqueue("demo", "conv-stuck", "into the void", "s1", channel="echo", thread="stuck")
+        await asyncio.sleep(0.5)  # its send is under way and hangs
+        for i in range(3):  # other conversations of the tenant go out meanwhile
+            await reply(gw, f"answer {i}", f"a{i}", conversation=f"conv{i}")
+        await eventually(lambda: len(reports) == 3, timeout=5)
+    assert sorted(reports.outcomes()) == [(f"a{i}", Outcome.SENT) for i in range(3)]  # (conversations in any order)
