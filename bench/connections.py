@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import contextlib
 import json
 import math
 import os
@@ -65,15 +67,31 @@ class Widget:
     """One visitor's socket, reconnecting like the widget."""
 
     def __init__(self, gen: Generator, index: int) -> None:
-        import socketio
-
         self.gen, self.index = gen, index
-        self.sio = socketio.AsyncClient(reconnection=False, http_session=gen.http)
+        self.sio = self._client()
         self.token: str | None = None
         self.online = False
         self.stopping = False
-        self.sio.on("session", self._session, namespace="/visitor")
-        self.sio.on("disconnect", self._disconnect, namespace="/visitor")
+        self.reconnecting = False
+
+    def _client(self):
+        """A new client for each attempt, as socket.io-client opens a new engine for each: one whose
+        connection was cut may not be back in its disconnected state yet."""
+        import socketio
+
+        sio = socketio.AsyncClient(reconnection=False, http_session=self.gen.http)
+
+        async def session(data: dict | None = None) -> None:
+            if sio is self.sio:  # an earlier attempt's client says nothing any more
+                await self._session(data or {})
+
+        async def disconnect(*args: object) -> None:
+            if sio is self.sio:
+                await self._disconnect()
+
+        sio.on("session", session, namespace="/visitor")
+        sio.on("disconnect", disconnect, namespace="/visitor")
+        return sio
 
     def auth(self) -> dict:
         auth = {"tenant": "demo", "name": f"Visitor {self.index}", "language": "en", "topic": "bench"}
@@ -90,35 +108,47 @@ class Widget:
             self.online = True
             self.gen.came_online()
 
-    async def _disconnect(self, *args: object) -> None:
+    async def _disconnect(self) -> None:
         if self.online:
             self.online = False
             self.gen.went_offline()
-        if not self.stopping:
-            self.gen.tasks.add(asyncio.ensure_future(self.reconnect()))
+        if not self.stopping and not self.reconnecting:
+            self.gen.tasks.add(asyncio.ensure_future(self.reconnect(first_delay=True)))
 
     async def connect_once(self) -> bool:
-        import socketio
-
+        """One attempt (the client's connect timeout: 10 s, as the widget's); what failed is counted."""
+        old, self.sio = self.sio, self._client()
+        if old.connected or old.eio.state != "disconnected":
+            self.gen.tasks.add(asyncio.ensure_future(old.disconnect()))
         try:
             await self.sio.connect(self.gen.url, namespaces=["/visitor"], transports=self.gen.transports,
                                    auth=self.auth(), wait_timeout=10)
             return True
-        except (socketio.exceptions.ConnectionError, ValueError, OSError):
+        except Exception as err:  # noqa: BLE001  (a failed attempt of any kind is retried, as the widget does)
+            self.gen.errors[f"{type(err).__name__}: {str(err)[:60]}"] += 1
             return False
 
-    async def reconnect(self) -> None:
+    async def reconnect(self, first_delay: bool) -> None:
+        """Until connected: socket.io-client waits one back-off before the first attempt after a
+        lost connection, and before each further one."""
+        self.reconnecting = True
         backoff = Backoff()
-        while not self.stopping:
-            await asyncio.sleep(backoff.duration())
-            self.gen.attempts += 1
-            if await self.connect_once():
-                return
+        try:
+            while not self.stopping:
+                if first_delay:
+                    await asyncio.sleep(backoff.duration())
+                first_delay = True
+                self.gen.attempts += 1
+                if await self.connect_once():
+                    return
+        finally:
+            self.reconnecting = False
 
 
 class Generator:
-    def __init__(self, url: str, count: int, offset: int, transports: list[str]) -> None:
+    def __init__(self, url: str, count: int, offset: int, transports: list[str], deadline_s: float) -> None:
         self.url, self.count, self.offset, self.transports = url, count, offset, transports
+        self.connect_deadline_s = deadline_s
         self.http = None
         self.widgets: list[Widget] = []
         self.online = 0
@@ -126,12 +156,17 @@ class Generator:
         self.attempts = 0
         self.new_visitors = 0
         self.tasks: set[asyncio.Future] = set()
+        self.errors: collections.Counter[str] = collections.Counter()
+        self.target = count
+        self.all_in = asyncio.Event()
 
     def came_online(self) -> None:
         self.online += 1
+        if self.online >= self.target:
+            self.all_in.set()
         if self.online == self.count and self.offline_since is not None:
             emit({"all_online": time.monotonic(), "since": self.offline_since, "attempts": self.attempts,
-                  "new_visitors": self.new_visitors})
+                  "new_visitors": self.new_visitors, "errors": dict(self.errors)})
             self.offline_since = None
 
     def went_offline(self) -> None:
@@ -139,6 +174,7 @@ class Generator:
         if self.offline_since is None:
             self.offline_since = time.monotonic()
             self.attempts = 0
+            self.errors.clear()
 
     async def run(self, concurrency: int) -> None:
         import aiohttp
@@ -146,23 +182,24 @@ class Generator:
         self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=False))
         self.widgets = [Widget(self, self.offset + i) for i in range(self.count)]
         sem = asyncio.Semaphore(concurrency)
-        failed = 0
 
         async def first(w: Widget) -> None:
-            nonlocal failed
-            async with sem:
-                for _ in range(5):
-                    if await w.connect_once():
-                        return
-                    await asyncio.sleep(0.5)
-                failed += 1
+            async with sem:  # a page opening: at most `concurrency` handshakes in flight, each retried like the widget
+                await w.reconnect(first_delay=False)
 
         started = time.monotonic()
-        await asyncio.gather(*(first(w) for w in self.widgets))
-        deadline = time.monotonic() + 30
-        while self.online < self.count - failed and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        emit({"connected": self.online, "failed": failed, "seconds": round(time.monotonic() - started, 1)})
+        pending = [asyncio.ensure_future(first(w)) for w in self.widgets]
+        _, late = await asyncio.wait(pending, timeout=self.connect_deadline_s)
+        failed = len(late)
+        for task in late:
+            task.cancel()
+        self.target = self.count - failed  # each `session` may come just after its connect returned
+        if self.online < self.target:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.all_in.wait(), 30)
+        emit({"connected": self.online, "failed": failed, "seconds": round(time.monotonic() - started, 1),
+              "attempts": self.attempts, "errors": dict(self.errors)})
+        self.attempts = 0
         # then hold them, reconnecting as needed, until told to stop (stdin closes)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, sys.stdin.read)
@@ -182,7 +219,7 @@ def generator_main(args: argparse.Namespace) -> int:
     import uvloop
 
     uvloop.install()
-    gen = Generator(args.url, args.count, args.offset, args.transports.split(","))
+    gen = Generator(args.url, args.count, args.offset, args.transports.split(","), 60 + args.count / 50)
     asyncio.run(gen.run(args.concurrency))
     return 0
 
@@ -270,14 +307,18 @@ def start_server(kind: str, workdir: Path, port: int, env: dict, log_name: str) 
                "--port", str(port), "--no-history"]
     with open(workdir / log_name, "a") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    wait_healthy(f"http://127.0.0.1:{port}", proc, timeout=60)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", proc, timeout=60)
+    except RuntimeError:
+        proc.kill()
+        proc.wait(5)
+        raise
     return proc
 
 
 def measure(kind: str, args: argparse.Namespace, workdir: Path, env: dict) -> dict:
     """Connections on one server process: its RSS per connection; for the gateway also the restart."""
     import socketio
-
     from relay import free_port, stop
 
     port = free_port()
@@ -296,26 +337,28 @@ def measure(kind: str, args: argparse.Namespace, workdir: Path, env: dict) -> di
             agent = (loop, loop.run_until_complete(agent_up()))
         warm = Generators(url, args.warmup, 0, 1, args)
         gens.append(warm)
-        warm.read_each("connected", timeout=120)
+        warm.read_each("connected", timeout=90 + args.warmup / 50)
         time.sleep(2)
         before = rss(server.pid)
         rest = args.connections - args.warmup
         main = Generators(url, rest, args.warmup, args.generators, args)
         gens.append(main)
         started = time.monotonic()
-        counts = main.read_each("connected", timeout=60 + rest / 50)
+        counts = main.read_each("connected", timeout=90 + rest / 50)
         connect_s = time.monotonic() - started
         connected = sum(c["connected"] for c in counts)
         time.sleep(args.settle_s)
         after = rss(server.pid)
         result.update({
             "connected": connected + args.warmup, "failed": sum(c["failed"] for c in counts),
+            "connect_attempts": sum(c["attempts"] for c in counts),
+            "connect_errors": dict(sum((collections.Counter(c["errors"]) for c in counts), collections.Counter())),
             "connect_s": round(connect_s, 1), "connects_per_s": round(connected / connect_s, 1),
             "rss_before_mb": round(before / 2**20, 1), "rss_after_mb": round(after / 2**20, 1),
             "bytes_per_connection": round((after - before) / max(connected, 1)),
         })
         if kind == "gateway" and args.restart:
-            result["restart"] = restart(server, port, workdir, env, gens, stop)
+            result["restart"] = restart(server, port, workdir, env, gens, stop, args.reconnect_timeout_s)
             server = result["restart"].pop("server")
         result["loadavg_1m"] = round(os.getloadavg()[0], 2)
         return result
@@ -329,7 +372,8 @@ def measure(kind: str, args: argparse.Namespace, workdir: Path, env: dict) -> di
         stop([server])
 
 
-def restart(server: subprocess.Popen, port: int, workdir: Path, env: dict, gens: list[Generators], stop) -> dict:
+def restart(server: subprocess.Popen, port: int, workdir: Path, env: dict, gens: list[Generators], stop,
+            timeout_s: float) -> dict:
     """Stop the gateway as a deploy does (SIGINT: it closes every connection), start it again on the
     same port, and time until every widget is back with its own visitor."""
     stopped_at = time.monotonic()
@@ -338,7 +382,10 @@ def restart(server: subprocess.Popen, port: int, workdir: Path, env: dict, gens:
     down_s = time.monotonic() - stopped_at
     new = start_server("gateway", workdir, port, env, "gateway.log")
     up_s = time.monotonic() - stopped_at
-    back = [m for g in gens for m in g.read_each("all_online", timeout=120)]
+    try:
+        back = [m for g in gens for m in g.read_each("all_online", timeout=timeout_s)]
+    except (TimeoutError, RuntimeError) as err:
+        return {"server": new, "stopped_in_s": round(down_s, 2), "serving_again_after_s": round(up_s, 2), "error": str(err)}
     last = max(m["all_online"] for m in back)
     return {
         "server": new,
@@ -347,6 +394,7 @@ def restart(server: subprocess.Popen, port: int, workdir: Path, env: dict, gens:
         "all_reconnected_after_s": round(last - stopped_at, 2),
         "reconnect_attempts": sum(m["attempts"] for m in back),
         "visitors_not_resumed": sum(m["new_visitors"] for m in back),
+        "attempt_errors": dict(sum((collections.Counter(m["errors"]) for m in back), collections.Counter())),
     }
 
 
@@ -359,6 +407,7 @@ def main() -> int:
     parser.add_argument("--transports", default="polling,websocket", help="as the widget: polling, then the upgrade")
     parser.add_argument("--settle-s", type=float, default=3.0, help="wait this long before reading the memory")
     parser.add_argument("--no-restart", dest="restart", action="store_false")
+    parser.add_argument("--reconnect-timeout-s", type=float, default=180.0, help="give up waiting for the reconnect after this")
     parser.add_argument("--only", choices=("bare", "gateway"))
     parser.add_argument("--keep", action="store_true", help="keep the work dir (config, server logs)")
     # generator mode (a child of this bench)
@@ -372,7 +421,6 @@ def main() -> int:
 
     sys.path.insert(0, str(HERE))
     import yaml
-
     from relay import bench_config
 
     fds = raise_fd_limit(args.connections + 1024)
@@ -404,7 +452,7 @@ def main() -> int:
                 "memory_goal_bytes": GOAL_BYTES_PER_CONNECTION,
                 "memory_goal_met": g["bytes_per_connection"] <= GOAL_BYTES_PER_CONNECTION,
             }
-            if "restart" in g:
+            if "all_reconnected_after_s" in g.get("restart", {}):
                 comparison.update(reconnect_s=g["restart"]["all_reconnected_after_s"], reconnect_goal_s=GOAL_RECONNECT_S,
                                   reconnect_goal_met=g["restart"]["all_reconnected_after_s"] <= GOAL_RECONNECT_S)
             print(json.dumps(comparison), flush=True)

@@ -11,6 +11,7 @@ messages and the generators' CPU summed, the server's CPU taken once.
 from __future__ import annotations
 
 import json
+import os
 import selectors
 import subprocess
 import sys
@@ -30,29 +31,33 @@ def run(cmd: list[str], procs: int, budget_s: float) -> list[dict]:
     lines: dict[str, list[dict]] = {}
     ready: set[int] = set()
     done: set[int] = set()
+    partial = [b""] * procs  # read unbuffered: a buffered reader would sit on a second line select() never reports
     deadline = time.monotonic() + budget_s
     sel = selectors.DefaultSelector()
     for k, gen in enumerate(gens):
-        sel.register(gen.stdout, selectors.EVENT_READ, k)
+        sel.register(gen.stdout.fileno(), selectors.EVENT_READ, k)
     try:
         while len(done) < procs:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"load generators still running after {budget_s:.0f}s")
             for key, _ in sel.select(1.0):
-                k, line = key.data, key.fileobj.readline()
-                if not line:
-                    sel.unregister(key.fileobj)
+                k = key.data
+                chunk = os.read(key.fd, 1 << 20)
+                if not chunk:
+                    sel.unregister(key.fd)
                     done.add(k)
                     if gens[k].wait() != 0:
                         raise RuntimeError(f"load generator {k} failed (exit {gens[k].returncode})")
                     continue
-                if not line.startswith("{"):
-                    continue
-                msg = json.loads(line)
-                if "ready" in msg:
-                    ready.add(k)
-                elif "phase" in msg:
-                    lines.setdefault(msg["phase"], []).append(msg)
+                *complete, partial[k] = (partial[k] + chunk).split(b"\n")
+                for line in complete:
+                    if not line.startswith(b"{"):
+                        continue
+                    msg = json.loads(line)
+                    if "ready" in msg:
+                        ready.add(k)
+                    elif "phase" in msg:
+                        lines.setdefault(msg["phase"], []).append(msg)
             if len(ready) == procs:  # everyone set up (or done with the last phase): start the next one together
                 start = time.monotonic() + START_MARGIN_S
                 for gen in gens:

@@ -90,6 +90,9 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/admin/apikeys"): ADMIN,
     ("POST", "/api/v1/admin/apikeys"): NEVER,
     ("DELETE", "/api/v1/admin/apikeys/{id}"): NEVER,
+    ("GET", "/api/v1/slack/links"): NEVER,
+    ("POST", "/api/v1/slack/links"): NEVER,
+    ("DELETE", "/api/v1/slack/links/{agent_id}"): NEVER,
 }
 LEVEL = {READ: 0, WRITE: 1, ADMIN: 2}
 # a well-formed id of nothing, by the collection it names (a refusal must come before the lookup)

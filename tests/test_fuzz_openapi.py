@@ -11,11 +11,11 @@ import os
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from conftest import DEMO_CONFIG
-from fuzz_helpers import SCALE
+from fuzz_helpers import PROFILE, SCALE
 from history_helpers import history_gateway
 from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -41,19 +41,26 @@ def _run(base: str, token: str) -> list[str]:
         if (op.method.upper(), op.path) in SKIP:
             continue
 
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
-        @given(op.as_strategy(generation_mode=GenerationMode.POSITIVE)
-               | op.as_strategy(generation_mode=GenerationMode.NEGATIVE))
-        def check(case) -> None:
-            headers = {"Authorization": f"Bearer {token}"} if op.definition.raw.get("security") else {}
-            case.call_and_validate(base_url=base, headers=headers, checks=CHECKS, timeout=10)
-
+        headers = {"Authorization": f"Bearer {token}"} if op.definition.raw.get("security") else {}
+        check = _check(op, base, headers)
         try:
             check()
         except (Exception, BaseExceptionGroup) as err:  # every operation is tried; the failures are reported together
             failures.append(f"{op.method.upper()} {op.path}: {_describe(err)}")
     return failures
+
+
+def _check(op, base: str, headers: dict):
+    """The hypothesis test of one operation: generated valid and invalid requests, each one validated."""
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck),
+              derandomize=PROFILE == "ci")
+    @given(op.as_strategy(generation_mode=GenerationMode.POSITIVE)
+           | op.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    def check(case) -> None:
+        case.call_and_validate(base_url=base, headers=headers, checks=CHECKS, timeout=10)
+
+    return check
 
 
 def _describe(err: BaseException) -> str:

@@ -72,3 +72,60 @@ def test_whatsapp_contacts_and_errors_of_another_shape_do_not_break_the_parse():
     assert [type(e) for e in events] == [Message, DeliveryStatus, DeliveryStatus]
     assert events[0].customer.id and events[0].text
     assert events[1].reason == "failed" and "131047" in events[2].reason
+
+
+def test_messenger_attachments_that_are_no_list_do_not_break_the_parse():
+    """hypothesis (long campaign): ``"attachments": true`` raised TypeError in parse (retried, then dropped)."""
+    import json
+
+    from test_fuzz_parsers import bridge
+
+    from bridges.events import Message, Unsupported
+
+    b = bridge("messenger")
+    for attachments, expected in ((True, Unsupported), (7, Unsupported), ("x", Unsupported), ({"a": 1}, Unsupported)):
+        item = {"sender": {"id": "U1"}, "recipient": {"id": "P1"}, "timestamp": 1472672934259,
+                "message": {"mid": "mid.1", "attachments": attachments}}
+        body = json.dumps({"object": "page", "entry": [{"id": "P1", "time": 1, "messaging": [item]}]}).encode()
+        events = [e for _, unit in b.deliveries(body) for e in b.parse(unit)]
+        assert [type(e) for e in events] == [expected], (attachments, events)
+    item["message"] = {"mid": "mid.2", "text": "hi", "attachments": None}
+    body = json.dumps({"object": "page", "entry": [{"id": "P1", "time": 1, "messaging": [item]}]}).encode()
+    assert [type(e) for _, u in b.deliveries(body) for e in b.parse(u)] == [Message]
+
+
+def test_a_mail_whose_charset_holds_a_nul_is_read():
+    """hypothesis (long campaign): a charset parameter with a NUL made ``bytes.decode`` raise ValueError
+    ("embedded null character"), not LookupError: the mail was never read."""
+    from bridges.email import inbound
+
+    raw = (b"From: Kim <kim@kunde.example>\r\nTo: support@demo.example\r\nSubject: x\r\n"
+           b"Content-Type: text/plain; charset=\"utf\x00-8\"\r\n\r\nMeine Rechnung fehlt.\r\n")
+    [message] = inbound.parse(raw)
+    assert message.text.strip() == "Meine Rechnung fehlt." and message.customer.id == "kim@kunde.example"
+
+
+def test_a_mail_with_a_broken_address_header_is_read():
+    """hypothesis (long campaign): ``To: <x@`` (and ``a.:) @@,``) made the standard library's header parser
+    raise IndexError (AttributeError) while reading the recipients, and the customer's mail was never read; a broken From is a mail
+    without a sender (acknowledged), not a crash."""
+    from bridges.email import inbound
+    from bridges.events import Unsupported
+
+    for broken in (b"<x@", b"a.:) @@,"):  # IndexError, AttributeError in the standard library's parser
+        raw = (b"From: Kim <kim@kunde.example>\r\nTo: " + broken + b"\r\nCc: <\r\nSubject: Hallo\r\n\r\n"
+               b"Meine Rechnung fehlt.\r\n")
+        [message] = inbound.parse(raw)
+        assert message.customer.id == "kim@kunde.example" and message.text.strip() == "Meine Rechnung fehlt."
+    assert [type(e) for e in inbound.parse(b"From: <kim@\r\n\r\nhi\r\n")] == [Unsupported]
+
+
+async def test_a_rating_link_with_a_non_ascii_signature_is_a_404_page(gateway):
+    """schemathesis: a signature with a non-ASCII character reached hmac.compare_digest as str (TypeError,
+    a 500), and the refusals were plain text where the document promises an HTML page."""
+    async with aiohttp.ClientSession() as http:
+        for sig in ("%C3%A9t%C3%A9", "x"):
+            async with http.get(f"{gateway.url}/rate/demo/c_00000000000000ff/{sig}") as r:
+                assert r.status == 404 and r.headers["Content-Type"].startswith("text/html")
+                assert "not valid" in await r.text()
+                assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]

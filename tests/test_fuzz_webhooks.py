@@ -113,7 +113,7 @@ async def test_webhook_routes_take_anything_without_a_5xx_or_a_half_stored_body(
 
     assert tally.statuses.get(200, 0) > 20 and tally.statuses.get(401, 0) > 20, tally.statuses
     # the worker works every accepted body off, and none of them raised in the handler
-    await eventually(lambda: _drained(redis, stream), timeout=60, interval=0.2)
+    await eventually(lambda: _drained(redis, stream), timeout=60 * SCALE, interval=0.2)
     failed = [r for r in caplog.records if r.name.startswith("gateway") and r.levelno >= logging.ERROR]
     assert failed == [], [(r.name, r.getMessage(), r.exc_text) for r in failed[:3]]
     await _every_open_conversation_has_its_messages(gw)

@@ -125,3 +125,11 @@ async def test_a_refused_token_is_auth_failed_and_never_in_the_message():
             await bridge.tracked(bridge.client.auth_test())
         assert "xoxb-wrong-token" not in str(info.value) and bridge.health.value == "auth_failed"
         assert api.of("auth.test")[0].body == {}
+
+
+@pytest.mark.parametrize("event_id", ["", "  ", None, 7])
+def test_an_event_without_a_usable_event_id_is_refused_not_taken_for_a_repeat(event_id):
+    """An empty event_id would be one dedupe key for all such events: each later one dropped as a repeat."""
+    body = dict(fixture("slack_message_thread_reply"), event_id=event_id)
+    with pytest.raises(Malformed):
+        inbound.split(json.dumps(body).encode())

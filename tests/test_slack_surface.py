@@ -227,6 +227,10 @@ async def test_the_claim_button_assigns_within_capacity_and_is_refused_beyond_it
                 assert (await post(http, gw, press, signed(press)))[0] == 200
                 # the same press delivered twice (same trigger): handled once
                 assert (await post(http, gw, press, signed(press)))[0] == 200
+                # presses are handled after the 200, each in its own lane: one at a time here, so the
+                # third is the one past capacity
+                if n < 2:
+                    await eventually(lambda c=cid: redis.hget(DEMO.conv(c), "agent_id"), timeout=10)
             await eventually(lambda: api.of("chat.postEphemeral"), timeout=10)
             states = [(await redis.hgetall(DEMO.conv(cid))) for cid, _ in convs]
             assert [(s["state"], s.get("agent_id", "")) for s in states] == [

@@ -17,6 +17,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from email import policy
+from email.errors import MessageError
 from email.message import EmailMessage
 from email.message import Message as MimePart
 from email.parser import BytesParser
@@ -170,7 +171,12 @@ def _bounce_events(msg: EmailMessage, raw: bytes) -> list[Event]:
 
 def addresses(msg: EmailMessage, name: str) -> list[tuple[str, str]]:
     """(display name, address) of every address in every ``name`` header, in order."""
-    values = [str(v) for v in (msg.get_all(name) or [])]
+    try:
+        values = [str(v) for v in (msg.get_all(name) or [])]
+    except (ValueError, TypeError, IndexError, AttributeError, MessageError):
+        # the modern header parser fails on some broken addresses (``<kim@``: IndexError, ``a.:) @@,``:
+        # AttributeError): the header as it came, read by the lenient parser, rather than losing the mail
+        values = [str(v) for k, v in msg.raw_items() if k.lower() == name.lower()]
     return [(n, a) for n, a in getaddresses(values) if a and "@" in a]
 
 
@@ -178,7 +184,7 @@ def header(msg: EmailMessage, name: str) -> str:
     """A header's decoded text, "" when absent or unreadable (a broken header must not lose the mail)."""
     try:
         value = msg.get(name)
-    except (ValueError, TypeError, IndexError):
+    except (ValueError, TypeError, IndexError, AttributeError, MessageError):
         return ""
     return " ".join(str(value).split()) if value is not None else ""
 
@@ -188,7 +194,8 @@ def _text(part: MimePart | None) -> str:
         return ""
     try:
         content = part.get_content()  # type: ignore[attr-defined]
-    except (LookupError, UnicodeError, KeyError):  # an unknown or lying charset: keep what can be read
+    # an unknown or lying charset (a NUL in its name is a ValueError): keep what can be read
+    except (LookupError, ValueError, KeyError):
         data = part.get_payload(decode=True)
         content = data.decode("utf-8", "replace") if isinstance(data, bytes) else ""
     return str(content).replace("\r\n", "\n")

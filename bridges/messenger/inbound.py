@@ -129,7 +129,8 @@ def _message(item: dict[str, Any], msg: dict[str, Any]) -> list[Event]:
         return [Choice(**common, value=str(quick.get("payload", "")), label=text)]
     files: list[Attachment] = []
     extra: list[Event] = []
-    for index, attachment in enumerate(msg.get("attachments") or []):
+    attachments = msg.get("attachments")
+    for index, attachment in enumerate(attachments if isinstance(attachments, list) else []):
         found = _attachment(item, common["message_id"], index, attachment)
         if isinstance(found, Attachment):
             files.append(found)

@@ -52,7 +52,8 @@ def split(body: bytes) -> list[Delivery]:
     data = _load(body)
     kind = data["type"]
     if kind == "event_callback":
-        if not isinstance(data.get("event_id"), str) or not isinstance(data.get("event"), dict):
+        # an empty event_id would be one dedupe key for all of them: every later one dropped as a repeat
+        if not isinstance(data.get("event_id"), str) or not data["event_id"].strip() or not isinstance(data.get("event"), dict):
             raise Malformed("event_callback without event_id or event")
         return [(data["event_id"], data)]
     if kind == "block_actions":

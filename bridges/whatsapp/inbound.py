@@ -136,7 +136,8 @@ def _customer(message: dict[str, Any], contacts: tuple[dict[str, Any], ...]) -> 
     contact = contact or {}
     phone = str(contact.get("wa_id") or sender)
     bsuid = str(contact.get("user_id") or sender_bsuid)
-    profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
+    profile = contact.get("profile")
+    profile = profile if isinstance(profile, dict) else {}
     return Customer(id=bsuid or phone, name=str(profile.get("name", "")), username=str(profile.get("username", "")),
                     phone=phone, raw=contact or None)
 

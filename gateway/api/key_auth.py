@@ -29,6 +29,10 @@ NEVER = {
     ("POST", "/api/v1/logout"),
     ("POST", "/api/v1/admin/apikeys"),
     ("DELETE", "/api/v1/admin/apikeys/{id}"),
+    # a Slack account is linked to an agent by a person logged in (gateway/slack/routes.py), never by a key
+    ("GET", "/api/v1/slack/links"),
+    ("POST", "/api/v1/slack/links"),
+    ("DELETE", "/api/v1/slack/links/{agent_id}"),
 }
 # (method, route) only the agent holding the conversation calls (their handlers take any login first)
 AGENT_ONLY = {("POST", "/api/v1/conversations/{id}/attachments")}

@@ -42,10 +42,9 @@ def _credentials(data: dict) -> tuple[str, str, str | None] | web.Response:
     return username, password, tenant
 
 
-def _account(config, username: str, tenant: str | None) -> str:
-    """The rate-limit subject of a login: the resolved account (the same with or without 'tenant'),
-    or a hash of what was typed when it names no account, so no raw input reaches a Redis key."""
-    found = find_user(config, username, tenant)
+def _account(found, username: str, tenant: str | None) -> str:
+    """The rate-limit subject of a login: the resolved account ``found`` (the same with or without
+    'tenant'), or a hash of what was typed when it names no account, so no raw input reaches a Redis key."""
     if found is not None:
         return f"acct:{found[0].id}:{username}"
     return "name:" + hashlib.sha256(f"{tenant or ''}\0{username}".encode("utf-8", "surrogatepass")).hexdigest()[:24]
@@ -59,8 +58,8 @@ async def login(request: web.Request) -> web.Response:
     username, password, tenant = checked
     config, redis = request.config_dict[CONFIG], request.config_dict[REDIS]
     peer = address_subject(client_address(request))
-    account = _account(config, username, tenant)
     known = find_user(config, username, tenant)
+    account = _account(known, username, tenant)
     limits = config.limits
     # one budget per address across all usernames (a spray), one per account across all addresses (a
     # guess spread over many), and one per account and address (a guess); the same for every name typed,
@@ -95,7 +94,7 @@ async def login(request: web.Request) -> web.Response:
 
 async def _refused(redis, known, username: str, peer: str, action: str, details: dict, once_per: str = "") -> None:
     """Audit a refused login of an existing account in its tenant (a name of no account has no tenant
-    to tell: it is logged, as a hash). ``once_per``: one entry per limit and window, not per attempt."""
+    to tell: it is logged, without the name). ``once_per``: one entry per limit and window, not per attempt."""
     if once_per and not await redis.set(_LIMITS.rate(f"audited:{once_per}", int(time.time() // 60)), "1", nx=True, ex=120):
         return
     if known is None:

@@ -282,7 +282,8 @@ SPEC = {
 
 integrator_openapi.extend(SPEC)  # API keys, their security scheme and the integrators' routes
 # every /api/ route answers 400 to an address with a NUL character (gateway/errors.py), whatever it reads
-for _api_path, _item in SPEC["paths"].items():
+_paths: dict[str, dict] = SPEC["paths"]  # type: ignore[assignment]
+for _api_path, _item in _paths.items():
     for _op_ in _item.values():
         if _api_path.startswith("/api/") and isinstance(_op_, dict) and "responses" in _op_:
             _op_["responses"].setdefault("400", {"description": "Error", "content": {"application/json": {"schema": _ERROR}}})

@@ -383,7 +383,7 @@ class HistoryConfig:
 
     evict_closed_after_s: float = 86400.0  # a closed conversation leaves Redis this long after closing, once archived (0 = never)
     batch_size: int = 500  # archive outbox entries written to PostgreSQL in one transaction
-    claim_idle_s: float = 30.0  # entries another gateway process took and left this long are taken over (it died)
+    claim_idle_s: float = 2.0  # entries another gateway process took and left this long are taken over (it died; a retried batch is harmless: upserts)
     evict_every_s: float = 60.0  # how often each process looks for closed conversations to evict
 
 
@@ -398,7 +398,7 @@ class EventWebhooksConfig:
     backoff_max_s: float = 3600.0  # … up to this
     max_in_flight: int = 32  # deliveries one gateway process sends at once
     per_subscription: int = 4  # conversations of one subscription sent at once (across all processes)
-    claim_idle_s: float = 30.0  # stream entries another gateway process took and left this long are taken over (it died)
+    claim_idle_s: float = 3.0  # stream entries another gateway process took and left this long are taken over (it died; a fan-out done twice queues nothing twice: deliveries are keyed by event and subscription)
     poll_s: float = 0.5  # how often a process looks for due deliveries (new events wake it at once)
     keep_delivered_s: float = 7 * 86400.0  # a delivered delivery (with its body) is kept this long for inspection
     keep_dead_s: float = 30 * 86400.0  # a dead letter is kept this long for a replay
