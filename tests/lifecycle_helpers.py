@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import os
 import signal
 import socket
@@ -94,7 +96,21 @@ def serve(data_dir: Path, port: int, *, config: Path = DEMO_CONFIG, name: str = 
             [sys.executable, "-m", "gateway", "serve", "--config", str(config), "--port", str(port), *args],
             env=full_env, cwd=ROOT, start_new_session=True, stdout=stdout, stderr=stderr,
         )
-    return Served(proc, port, out, err)
+    served = Served(proc, port, out, err)
+    _STARTED.append(served)
+    return served
+
+
+# every `omnirelay serve` a test started: killed when the test run ends, whatever happened to the test (one
+# that hit pytest's time-out never reaches its own clean-up, and its processes would live on)
+_STARTED: list[Served] = []
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for served in _STARTED:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            served.kill()
 
 
 async def visitor(url: str, auth: dict) -> tuple[socketio.AsyncClient, dict, asyncio.Event]:
