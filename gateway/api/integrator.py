@@ -21,9 +21,8 @@ from gateway.audit import audit
 from gateway.auth import Principal
 from gateway.conversations.closing import checked_wrapup_code, end_conversation
 from gateway.conversations.delivery import fan_out
-from gateway.conversations.notes import post_note
-from gateway.conversations.offer_details import HANDOVER_NOTE
 from gateway.conversations.outbound import reply_outbound
+from gateway.conversations.transfer_request import leave_handover_note, transfer_target
 from gateway.errors import ClientError
 from gateway.keys import TenantKeys
 from gateway.services import Services
@@ -32,7 +31,6 @@ from gateway.store.conversations import (
     Conversation,
     get_conversation,
     open_conversations,
-    update_conversation,
 )
 from gateway.store.ids import is_id
 from gateway.store.messages import ConversationClosed, ConversationMissing, WindowClosed, post_message
@@ -161,21 +159,9 @@ async def transfer(request: web.Request) -> web.Response:
     svc: Services = request.config_dict[SERVICES]
     data = await json_body(request)
     conv = await _open_conversation(request, who)
-    tenant = svc.config.tenants[who.tenant]
-    queue, agent = data.get("queue"), data.get("agent")
-    if (queue is None) == (agent is None):
-        raise ClientError("bad_request", "give either 'queue' or 'agent'")
-    if queue is not None and (not isinstance(queue, str) or queue not in tenant.queues):
-        raise ClientError("not_found", "There is no such queue.", 404)
-    if agent is not None and (not isinstance(agent, str) or agent not in tenant.agents):
-        raise ClientError("not_found", "There is no such agent.", 404)
-    note = data.get("note", "")
-    if not isinstance(note, str) or len(note) > svc.config.limits.message_chars:
-        raise ClientError("bad_request", f"'note' is a text of at most {svc.config.limits.message_chars} characters")
-    keys, note = TenantKeys(who.tenant), note.strip()
-    if note:  # for whoever holds it next, before the offer that shows it
-        await post_note(svc, keys, conv, author_id=who.user_id, author_name=who.name, text=note)
-    await update_conversation(svc.redis, keys, conv.id, **{HANDOVER_NOTE: note})
+    queue, agent, note = transfer_target(svc.config.tenants[who.tenant], svc.config.limits.message_chars, data)
+    keys = TenantKeys(who.tenant)
+    await leave_handover_note(svc, keys, conv, who, note)
     try:
         if conv.state == "assigned":
             await svc.router.transfer(who.tenant, conv.id, queue=queue, agent=agent)

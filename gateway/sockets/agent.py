@@ -26,8 +26,8 @@ from gateway.conversations.closing import checked_wrapup_code, end_conversation
 from gateway.conversations.delivery import fan_out
 from gateway.conversations.labels import change_label
 from gateway.conversations.notes import post_note
-from gateway.conversations.offer_details import HANDOVER_NOTE
 from gateway.conversations.outbound import reply_outbound, template_for
+from gateway.conversations.transfer_request import leave_handover_note, transfer_target
 from gateway.errors import ClientError
 from gateway.escalation import parse_escalation, record_escalation
 from gateway.keys import TenantKeys
@@ -288,26 +288,11 @@ class AgentNamespace(socketio.AsyncNamespace):
     async def on_transfer(self, sid: str, data: Any = None) -> dict:
         who, d = await self._who(sid), require_dict(data)
         conv = await self._mine(who, d)
-        tenant = self.ctx.config.tenants[who.tenant]
-        queue, agent = d.get("queue"), d.get("agent")
-        if (queue is None) == (agent is None):
-            raise ClientError("bad_request", "give either 'queue' or 'agent'")
-        if queue is not None and (not isinstance(queue, str) or queue not in tenant.queues):
-            raise ClientError("not_found", "There is no such queue.", 404)
-        if agent is not None and (not isinstance(agent, str) or agent not in tenant.agents):
-            raise ClientError("not_found", "There is no such agent.", 404)
+        queue, agent, note = transfer_target(self.ctx.config.tenants[who.tenant], self.ctx.config.limits.message_chars, d)
         if agent == who.user_id:
             raise ClientError("bad_request", "You cannot transfer a conversation to yourself.")
-        note = d.get("note", "")
-        if not isinstance(note, str) or len(note) > self.ctx.config.limits.message_chars:
-            raise ClientError("bad_request", "'note' must be a text of at most "
-                              f"{self.ctx.config.limits.message_chars} characters")
-        note = note.strip()
         keys = TenantKeys(who.tenant)
-        if note:  # in the conversation for whoever holds it next, before the offer that shows it
-            await post_note(self.ctx, keys, conv, author_id=who.user_id, author_name=who.name,
-                            text=note)
-        await update_conversation(self.ctx.redis, keys, conv.id, **{HANDOVER_NOTE: note})
+        await leave_handover_note(self.ctx, keys, conv, who, note)
         await self.ctx.router.transfer(who.tenant, conv.id, queue=queue, agent=agent)
         if queue is not None:  # a training signal for the topic classifier when one topic routes there
             await transferred_by_agent(self.ctx, who.tenant, conv, queue, who.user_id)
