@@ -110,64 +110,51 @@ class DeliveryStatus:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AgentReply:
-    """An agent answered from the platform itself (Slack): to be posted into ``thread``'s conversation.
-
+class _FromAgent:
+    """Fields shared by everything an agent does on a platform that is an agent surface (Slack):
     ``author`` is the platform's user id (never trusted as an agent until the gateway's link says so),
-    ``place`` the platform's room holding the thread (a Slack channel id), ``broadcast`` a reply also
-    shown in the room (Slack's thread_broadcast)."""
+    ``place`` the platform's room holding the thread (a Slack channel id)."""
 
     thread: str
-    message_id: str
-    text: str
+    message_id: str  # this event's own id (two edits are two events)
     author: str = ""
+    place: str = ""
     ts: float = 0.0
     raw: Any = None
-    place: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentReply(_FromAgent):
+    """An agent answered from the platform itself (Slack): to be posted into ``thread``'s conversation;
+    ``broadcast`` a reply also shown in the room (Slack's thread_broadcast)."""
+
+    text: str
     broadcast: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AgentEdit:
+class AgentEdit(_FromAgent):
     """An agent changed the text of an earlier reply (``target``, the platform's id of it)."""
 
-    thread: str
-    message_id: str  # this edit's own id (two edits are two events)
     target: str
     text: str
     previous: str = ""
-    author: str = ""
-    place: str = ""
-    ts: float = 0.0
-    raw: Any = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AgentDelete:
+class AgentDelete(_FromAgent):
     """An agent deleted an earlier reply (``target``)."""
 
-    thread: str
-    message_id: str
     target: str
-    author: str = ""
-    place: str = ""
-    ts: float = 0.0
-    raw: Any = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AgentAction:
+class AgentAction(_FromAgent):
     """An agent pressed a button (or picked an option) the gateway put on the platform: ``action`` is
     its name (claim, transfer, close), ``value`` what it carries (a conversation id, a queue)."""
 
-    thread: str
-    message_id: str
     action: str
     value: str
-    author: str = ""
-    place: str = ""
-    ts: float = 0.0
-    raw: Any = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
