@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip
 CONFIG ?= config/demo.yaml
 WIDGET_SOURCES := $(shell find widget -path widget/node_modules -prune -o -type f -print 2>/dev/null)
 
-.PHONY: install run test lint bench browsers clean
+.PHONY: install run test lint bench browsers clean screenshots
 
 install: $(VENV)/.installed gateway/static/.built
 
@@ -49,6 +49,10 @@ browsers:
 test: install browsers
 	@$(PY) -m pytest -q -p no:cacheprovider; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# the README's pictures (docs/screenshots), taken by the browser tests from the real pages
+screenshots: install browsers
+	OMNIRELAY_SCREENSHOTS=docs $(PY) -m pytest -q -p no:cacheprovider $$(grep -l "await screenshot(" tests/test_browser_*.py)
 
 lint: install
 	$(VENV)/bin/ruff check gateway acd bridges assist tests bench

@@ -305,6 +305,10 @@ class Engine:
         """The supervisor view: agents and queues."""
         return await snapshot.build(self.redis, self.keys, self.config, now)
 
+    async def agent_states(self) -> dict[str, str]:
+        """agent id -> state (available, away, offline, …), for counting."""
+        return await snapshot.agent_states(self.redis, self.keys, self.config)
+
     async def queue_stats(self, now: float) -> dict[str, dict[str, Any]]:
         """Per-queue statistics from the live counters."""
         return await stats.live(self.redis, self.keys, self.config, now)

@@ -34,6 +34,11 @@ def fields(reply: Mapping[Reply, Reply] | None) -> dict[str, str]:
     return cast(dict[str, str], reply)
 
 
+def flat_fields(reply: list[Any]) -> dict[str, str]:
+    """A hash or a stream entry's fields as a Lua script returns them: a flat list of names and values."""
+    return dict(zip(reply[::2], reply[1::2], strict=True))
+
+
 def entries(reply: Any) -> StreamEntries:
     """Stream entries (XRANGE, XREVRANGE): ``[(id, fields), ...]``; never None for a range read."""
     return cast(StreamEntries, reply)

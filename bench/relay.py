@@ -145,7 +145,8 @@ def run_target(name: str, args: argparse.Namespace, workdir: Path, *, orjson: bo
             if name == "bare":
                 cmd = [sys.executable, str(HERE / "bare_relay.py"), "--port", str(port)] + ([] if orjson else ["--no-orjson"])
             else:
-                cmd = [sys.executable, str(HERE / "serve_gateway.py"), "--config", str(workdir / "bench.yaml"), "--port", str(port)]
+                cmd = [sys.executable, str(HERE / "serve_gateway.py"), "--config", str(workdir / "bench.yaml"), "--port", str(port), "--gc-report"]
+                cmd += args.gateway_args.split()
                 cmd += ["--orjson"] if orjson else []
             cmd += [] if uvloop else ["--no-uvloop"]
             with open(workdir / f"{label}-{i}.log", "w") as server_log:
@@ -270,6 +271,7 @@ def main() -> int:
     parser.add_argument("--only", choices=("bare", "gateway"), help="run one server only (no comparison)")
     parser.add_argument("--write-config", metavar="PATH", help="write the bench config there and exit")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (config, server logs, Redis data)")
+    parser.add_argument("--gateway-args", default="", help="more options of bench/serve_gateway.py, e.g. '--gc-threshold 20000,20,20'")
     parser.add_argument("--loadgen-procs", type=int, default=1,
                         help="load generator processes sharing the sockets (2,000 conversations: 2; bench/relay_shards.py)")
     parser.add_argument("--durability", choices=("local", "replicated"), default="local",

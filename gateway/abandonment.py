@@ -2,8 +2,10 @@
 abandoned (the ACD counts it, no agent is offered someone who has gone).
 
 A reload, a second tab or a network loss shorter than ``widget.abandon_after_s`` changes nothing.
-If a gateway process dies, its sockets are never removed from the set: such a visitor is simply
-not abandoned (the safe side: an agent may still answer, and the visitor sees it on return).
+A tab that closes is recorded with the others closing about then (gateway/sockets/departures.py): the
+last tab of a visitor whose conversation still waits starts the grace period.
+Each tab is also kept in its gateway node's set: the tabs of a node that died (kill -9, a lost machine)
+are recorded as closed by the other nodes once its ACD lease has run out (gateway/sockets/dead_node_tabs.py).
 """
 
 from __future__ import annotations
@@ -23,45 +25,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_SOCKETS_TTL_S = 24 * 3600
+TABS_TTL_S = 24 * 3600  # a visitor's and a node's set of open tabs, renewed by each tab that opens
 
 
 async def visitor_wrote(redis: Redis, keys: TenantKeys, visitor_id: str, ttl_s: int) -> None:
     """The visitor opened a conversation: remember them (and their tabs) for the full lifetime."""
     async with redis.pipeline(transaction=True) as pipe:
         pipe.expire(keys.visitor(visitor_id), ttl_s)
-        pipe.expire(keys.visitor_sockets(visitor_id), _SOCKETS_TTL_S)
+        pipe.expire(keys.visitor_sockets(visitor_id), TABS_TTL_S)
         await pipe.execute()
 
 
-async def visitor_arrived(
-    redis: Redis, keys: TenantKeys, visitor_id: str, sid: str, conversation_id: str | None, ttl_s: int = _SOCKETS_TTL_S
-) -> int:
-    """A tab opened: remember it (for ``ttl_s`` at most), and call off a pending abandonment.
-    Returns how many tabs the visitor has open now (1: they came back)."""
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.sadd(keys.visitor_sockets(visitor_id), sid)
-        pipe.scard(keys.visitor_sockets(visitor_id))
-        pipe.expire(keys.visitor_sockets(visitor_id), ttl_s)
-        if conversation_id:
-            pipe.zrem(keys.abandon_due(), conversation_id)
-        tabs = (await pipe.execute())[1]
-    return int(tabs)
-
-
-async def visitor_left(
-    redis: Redis, keys: TenantKeys, visitor_id: str, sid: str, conversation_id: str | None, grace_s: float
-) -> int:
-    """A tab closed: when it was the last one and the conversation still waits, start the grace period.
-    Returns how many tabs the visitor still has open (0: they left)."""
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.srem(keys.visitor_sockets(visitor_id), sid)
-        pipe.scard(keys.visitor_sockets(visitor_id))
-        pipe.hget(keys.conv(conversation_id), "state") if conversation_id else pipe.echo("")
-        _, left, state = await pipe.execute()
-    if conversation_id and left == 0 and state in ("queued", "offered"):
-        await redis.zadd(keys.abandon_due(), {conversation_id: time.time() + grace_s})
-    return int(left)
+def tab_member(visitor_id: str, sid: str) -> str:
+    """A tab in its node's set (``node_tabs``; gateway/store/lua/visitor_connect.lua writes it the same way)."""
+    return f"{visitor_id}|{sid}"
 
 
 async def due_abandonments(redis: Redis, keys: TenantKeys, now: float) -> list[str]:

@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from acd import replies
 from acd.effects import TaskRequeued
 from gateway.conversations.handover_notice import tell_handed_on
 from gateway.keys import TenantKeys
+from gateway.revocations import revoke
 from gateway.rooms import agent_room
 from gateway.services import Services
 
@@ -26,11 +28,13 @@ class LoggedOut:
 async def log_agent_out(svc: Services, tenant: str, agent_id: str, why: str) -> LoggedOut:
     """End every login of ``agent_id``; its consoles hear ``session_ended {reason: why}``."""
     keys = TenantKeys(tenant)
-    ended = 0
+    prefix = keys.session("")
+    logins = []
     async for key in svc.redis.scan_iter(match=keys.session("*"), count=500):
         raw = await svc.redis.get(key)
         if raw and _is_login_of(raw, agent_id):
-            ended += await svc.redis.delete(key)
+            logins.append(str(replies.maybe_text(key)).removeprefix(prefix))
+    ended = await revoke(svc.redis, tenant, logins)
     effects = await svc.router.set_state(tenant, agent_id, "offline", ACD_REASON, calm=True)
     await tell_handed_on(svc, tenant, effects)  # a messenger customer reads "you are being transferred"
     await svc.sio.emit("session_ended", {"reason": why}, room=agent_room(tenant, agent_id), namespace="/agent")

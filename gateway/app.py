@@ -66,27 +66,33 @@ from gateway.metrics import Metrics
 from gateway.metrics_sampler import metrics_sampler_ctx
 from gateway.pages import add_static
 from gateway.pages import routes as page_routes
-from gateway.redis_client import connect
+from gateway.redis_client import FOLLOW_S as SENTINEL_FOLLOW_S
+from gateway.redis_client import close as close_redis
+from gateway.redis_client import connect, follow_primaries
 from gateway.rooms import supervisor_room
 from gateway.routing import Router
 from gateway.security_headers import security_headers
 from gateway.services import Services
-from gateway.shutdown import disconnect_clients, refuse_sockets_while_stopping
+from gateway.shutdown import disconnect_clients, socketio_entry
 from gateway.slack import routes as slack_routes
 from gateway.slack.context import slack_ctx, slack_hooks_ctx
+from gateway.sockets.dead_node_tabs import SWEEP_S as TABS_SWEEP_S
+from gateway.sockets.reannounce import catch_up
 from gateway.sockets.redis_manager import REFRESH_S as PEER_REFRESH_S
 from gateway.sockets.server import create_sio, register_namespaces
+from gateway.sockets.visitor import VisitorNamespace
 from gateway.webhooks.routes import add_webhook_routes
 from gateway.webhooks.workers import bridges_ctx
 
 log = logging.getLogger(__name__)
 
 TICK_S = 0.25  # ACD timers (offer expiry, step time-outs, wrap-up, grace) resolve this finely
-HEARTBEAT_S = 5.0
-NODE_TTL_S = 20.0
+HEARTBEAT_S = 5.0  # at most; a quarter of server.node_lease_s when that is shorter than 20 s
 POSITIONS_S = 5.0  # waiting visitors hear their position at least this often
 SNAPSHOT_S = 1.0
 ABANDON_CHECK_S = 1.0
+# a stopping process records its visitors' leaving within this, or leaves it as a crash would
+VISITORS_LEAVE_BOUND_S = 5.0
 
 
 def create_app(
@@ -100,9 +106,11 @@ def create_app(
     """
     app = web.Application(
         client_max_size=config.limits.webhook_body_bytes,
-        middlewares=[refuse_sockets_while_stopping, read_body_within(config.server.http_timeout_s), api_key_calls,
+        middlewares=[socketio_entry, read_body_within(config.server.http_timeout_s), api_key_calls,
                      client_errors, replicated_answers],  # replicated_answers: gateway/durability.py
     )
+    # before the sockets close: every visitor's leaving is recorded at once
+    app.on_shutdown.append(_visitors_leave)
     app.on_shutdown.append(disconnect_clients)
     app.on_response_prepare.append(security_headers)  # nosniff, Referrer-Policy, CSP, no framing (gateway/security_headers.py)
     replicas_required(config.server, redis_url)  # a durability that cannot be kept: ValueError now, not at the first ack
@@ -120,6 +128,8 @@ def create_app(
     app[K.BACKGROUND] = Background()
     app[K.STOPPING] = asyncio.Event()
     sio = create_sio(redis_url)
+    metrics = app[K.METRICS]
+    sio.manager.on_resubscribed = lambda: catch_up(sio, metrics)  # what was published meanwhile never reached our sockets
     app[K.SIO] = sio
     sio.attach(app, socketio_path="socket.io")
 
@@ -175,6 +185,16 @@ def create_app(
     return app
 
 
+async def _visitors_leave(app: web.Application) -> None:
+    """Stopping: the visitor sockets' leaving recorded together (VisitorNamespace.depart_all), so that
+    closing 10,000 of them next (gateway/shutdown.py) takes a moment, not 10,000 disconnect handlers."""
+    app[K.STOPPING].set()  # from now on no new Socket.IO session (gateway/shutdown.py's middleware)
+    namespace = app[K.SIO].namespace_handlers.get("/visitor")
+    if isinstance(namespace, VisitorNamespace):
+        sockets = await namespace.depart_all(VISITORS_LEAVE_BOUND_S)
+        log.info("visitors left together", extra={"sockets": sockets})
+
+
 def _embedded_redis(server: EmbeddedRedis):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         await server.start()
@@ -194,7 +214,7 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
                                       wait_timeout_ms=server.replica_wait_ms,
                                       observe_wait=wait_observer(app[K.METRICS])):
         yield  # (on the way out: the calls in flight finish before the client closes)
-    await client.aclose()
+    await close_redis(client)
 
 
 def _history(database: str, data_dir: Path):
@@ -242,10 +262,12 @@ async def _timers(app: web.Application) -> AsyncIterator[None]:
     bg.every("fanout-peers", PEER_REFRESH_S, lambda: fanout.refresh_peers(redis, node))
     if peers:  # serve nobody until every other node has seen this one (and so publishes to us)
         await asyncio.sleep(2 * PEER_REFRESH_S)
-    await router.heartbeat(NODE_TTL_S)
+    lease_s = app[K.CONFIG].server.node_lease_s
+    await router.heartbeat(lease_s)
     await router.recover()
     bg.every("acd-tick", TICK_S, router.tick)
-    bg.every("node-heartbeat", HEARTBEAT_S, lambda: router.heartbeat(NODE_TTL_S))
+    bg.every("sentinel-primary", SENTINEL_FOLLOW_S, follow_primaries)  # (nothing to do without Sentinel)
+    bg.every("node-heartbeat", min(HEARTBEAT_S, lease_s / 4), lambda: router.heartbeat(lease_s))
     bg.every("queue-positions", POSITIONS_S, router.push_positions)
     bg.every("queue-positions-moved", TICK_S, lambda: router.push_positions(only_moved=True))
     sio = app[K.SIO]
@@ -255,6 +277,7 @@ async def _timers(app: web.Application) -> AsyncIterator[None]:
 
     bg.every("supervisor-snapshots", SNAPSHOT_S, lambda: router.push_snapshots(local_supervisors))
     bg.every("abandoned-visitors", ABANDON_CHECK_S, lambda: close_abandoned(app[K.SERVICES]))
+    bg.every("dead-node-tabs", TABS_SWEEP_S, sio.namespace_handlers["/visitor"].tabs.sweep)
     bg.every("messenger-queue-notices", QUEUE_NOTICE_S, lambda: send_queue_notices(app[K.SERVICES]))
     bg.every("ended-sessions", SWEEP_S, lambda: app[K.SERVICES].live.sweep(redis, app[K.SIO]))
     log.info("gateway node started", extra={"node": app[K.NODE_ID], "tenants": list(app[K.CONFIG].tenants)})

@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 
 from gateway.config.schema import Config, TenantConfig
 from gateway.keys import TenantKeys
+from gateway.revocations import revoke
 
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("omnirelay-dummy-password")
@@ -170,4 +171,4 @@ class Sessions:
         return Principal(**{**data, "scopes": tuple(data.get("scopes", ()))})
 
     async def logout(self, principal: Principal) -> None:
-        await self.redis.delete(TenantKeys(principal.tenant).session(principal.session_id))
+        await revoke(self.redis, principal.tenant, [principal.session_id])

@@ -24,10 +24,12 @@ if TYPE_CHECKING:
 REASONS = ("left", "back", "unreachable")
 
 
-async def tell_presence(svc: Services, keys: TenantKeys, cid: str, reason: str, detail: str = "") -> None:
-    """``customer_presence`` to the agent holding ``cid`` (nobody when it is not assigned)."""
+async def tell_presence(svc: Services, keys: TenantKeys, cid: str, reason: str, detail: str = "",
+                        holder: tuple[str, str] | None = None) -> None:
+    """``customer_presence`` to the agent holding ``cid`` (nobody when it is not assigned); ``holder``: the
+    conversation's (agent_id, state) when the caller has just read them."""
     assert reason in REASONS
-    agent_id, state = replies.texts(await svc.redis.hmget(keys.conv(cid), "agent_id", "state"))
+    agent_id, state = holder or replies.texts(await svc.redis.hmget(keys.conv(cid), "agent_id", "state"))
     if not agent_id or state != "assigned":
         return
     payload = {"conversation_id": cid, "present": reason == "back", "reason": reason}

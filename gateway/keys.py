@@ -69,15 +69,27 @@ class TenantKeys:
     def visitor(self, visitor_id: str) -> str:  # HASH contact_id, conversation_id, profile
         return f"{self.prefix}visitor:{visitor_id}"
 
-    def visitor_sockets(self, visitor_id: str) -> str:  # SET of open socket ids; TTL 1 day (stale after a crash)
+    def visitor_sockets(self, visitor_id: str) -> str:  # SET of open socket ids; TTL 1 day
         return f"{self.prefix}visitor:{visitor_id}:sockets"
 
     def abandon_due(self) -> str:  # ZSET conversation id -> when its tab-less visitor counts as gone
         return f"{self.prefix}abandon"
 
+    def node_tabs(self, node: str) -> str:  # SET "visitor|sid" of the tabs open on a gateway node; TTL 1 day
+        return f"{self.prefix}node:{node}:tabs"
+
+    def node_tabs_sweep(self, node: str) -> str:  # lock: the one live node recording a dead node's tabs now
+        return f"{self.prefix}node:{node}:tabs:sweep"
+
+    def tab_nodes(self) -> str:  # SET of gateway nodes that have (or had, until swept) visitor tabs open
+        return f"{self.prefix}tabnodes"
+
     # --- sessions, limits, dedupe -------------------------------------------------------------
     def session(self, token_id: str) -> str:  # STRING json of the login; TTL = token lifetime
         return f"{self.prefix}session:{token_id}"
+
+    def sessions_revoked(self) -> str:  # ZSET session id -> revoked at (epoch s); entries kept REVOKED_KEEP_S (gateway/revocations.py)
+        return f"{self.prefix}sessions:revoked"
 
     def rate(self, subject: str, window: int) -> str:  # STRING counter; TTL = one window
         return f"{self.prefix}rate:{subject}:{window}"

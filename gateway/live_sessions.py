@@ -3,12 +3,15 @@ session, on every gateway process.
 
 Logout tells the session's room at once (through Redis, so every process's sockets hear
 ``session_ended``) and disconnects the sockets of this process; each process also sweeps its own
-logged-in sockets every second and disconnects those whose session was revoked or has expired,
-so no socket outlives its token by more than a sweep.
+logged-in sockets every second and disconnects those whose session expired (known here, from the
+token) or was revoked (gateway/revocations.py: one read per tenant, not per socket), so no socket
+outlives its token by more than a sweep. A slower round looks up every socket's session key too
+(a slice of them each second, all within ``FULL_ROUND_S``), for a login that vanished any other way.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -18,6 +21,7 @@ from redis.asyncio import Redis
 
 from gateway.auth import Principal
 from gateway.keys import TenantKeys
+from gateway.revocations import revoked_since
 from gateway.rooms import session_room
 
 if TYPE_CHECKING:
@@ -25,6 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SWEEP_S = 1.0
+FULL_ROUND_S = 30.0  # every open socket's session key is looked up at least this often
+REVOKED_LOOKBACK_S = 30.0  # a sweep reads revocations this far back: late sweeps and clock skew between nodes
 LOGGED_IN_NAMESPACES = ("/agent", "/supervisor")
 
 
@@ -33,6 +39,8 @@ class LiveSessions:
     """This process's logged-in sockets: sid -> (namespace, principal)."""
 
     sockets: dict[str, tuple[str, Principal]] = field(default_factory=dict)
+    _round: int = 0  # where the slow round over the session keys goes on
+    _due: float = 0.0  # lookups of the slow round owed so far
 
     def add(self, sid: str, namespace: str, who: Principal) -> None:
         self.sockets[sid] = (namespace, who)
@@ -46,19 +54,38 @@ class LiveSessions:
         if not items:
             return 0
         now = time.time()
-        async with redis.pipeline(transaction=False) as pipe:
-            for _, (_, who) in items:
-                pipe.exists(TenantKeys(who.tenant).session(who.session_id))
-            alive = await pipe.execute()
-        ended = 0
-        for (sid, (namespace, who)), exists in zip(items, alive, strict=True):
-            if exists and who.expires_at > now:
+        ending: dict[str, str] = {sid: "expired" for sid, (_, who) in items if who.expires_at <= now}
+        tenants = sorted({who.tenant for _, (_, who) in items})
+        revoked = await revoked_since(redis, tenants, now - REVOKED_LOOKBACK_S)
+        for sid, (_, who) in items:
+            if sid not in ending and (who.tenant, who.session_id) in revoked:
+                ending[sid] = "logged_out"
+        for sid, alive in await self._round_slice(redis, items):
+            if not alive and sid not in ending:
+                ending[sid] = "logged_out"
+        for sid, reason in ending.items():
+            namespace = self.sockets[sid][0] if sid in self.sockets else None
+            if namespace is None:
                 continue
-            reason = "expired" if who.expires_at <= now else "logged_out"
             await _end_socket(sio, sid, namespace, reason)
             self.remove(sid)
-            ended += 1
-        return ended
+        return len(ending)
+
+    async def _round_slice(self, redis: Redis, items: list[tuple[str, tuple[str, Principal]]]) -> list[tuple[str, bool]]:
+        """The next slice of the slow round: does each socket's session key still exist?"""
+        self._due += len(items) * SWEEP_S / FULL_ROUND_S  # a few sockets: one lookup every few sweeps
+        size = min(len(items), int(self._due))
+        self._due -= size
+        if size == 0:
+            return []
+        start = self._round % len(items)
+        chosen = list(itertools.islice(itertools.chain(items[start:], items[:start]), size))
+        self._round = start + size
+        async with redis.pipeline(transaction=False) as pipe:
+            for _, (_, who) in chosen:
+                pipe.exists(TenantKeys(who.tenant).session(who.session_id))
+            alive = await pipe.execute()
+        return [(sid, bool(exists)) for (sid, _), exists in zip(chosen, alive, strict=True)]
 
 
 async def _end_socket(sio: socketio.AsyncServer, sid: str, namespace: str, reason: str) -> None:

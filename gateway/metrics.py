@@ -148,6 +148,14 @@ class Metrics:
         self.redis_up = Gauge(
             "omnirelay_redis_up", "1 while this process reaches Redis", registry=self.registry,
         )
+        self.fanout_resubscribes = Counter(
+            "omnirelay_fanout_resubscribes", "Times this process's Socket.IO fan-out subscribed again after losing "
+            "Redis (its sockets were then told to catch up)", registry=self.registry,
+        )
+        self.caught_up_sockets = Counter(
+            "omnirelay_caught_up_sockets", "Sockets told to catch up after the fan-out subscribed again",
+            ["namespace"], registry=self.registry,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -104,15 +104,15 @@ class MetricsSampler:
         self._set(m.outbox_conversations, (tenant,), int(outbox))
         self._set(m.outbox_oldest_due, (tenant,), max(0.0, now - float(head[0][1])) if head else 0.0)
 
-        snapshot = await self.router.engine(tenant).snapshot(now)
-        for queue in snapshot["queues"]:
-            self._set(m.queue_waiting, (tenant, queue["id"]), queue["waiting"])
-            self._set(m.queue_longest_wait, (tenant, queue["id"]), queue["longest_wait_s"])
+        engine = self.router.engine(tenant)  # counters and one field per agent, not the dashboard's snapshot
+        for qid, queue in (await engine.queue_stats(now)).items():
+            self._set(m.queue_waiting, (tenant, qid), queue["waiting"])
+            self._set(m.queue_longest_wait, (tenant, qid), queue["longest_wait_s"])
             if queue["service_level"] is not None:
-                self._set(m.queue_service_level, (tenant, queue["id"]), queue["service_level"])
+                self._set(m.queue_service_level, (tenant, qid), queue["service_level"])
         states: dict[str, int] = dict.fromkeys(("available", "away", "offline"), 0)
-        for agent in snapshot["agents"]:
-            states[agent["state"]] = states.get(agent["state"], 0) + 1
+        for state in (await engine.agent_states()).values():
+            states[state] = states.get(state, 0) + 1
         for state, count in states.items():
             self._set(m.agents, (tenant, state), count)
 

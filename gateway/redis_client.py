@@ -4,13 +4,16 @@
 - ``redis://``, ``rediss://``, ``unix://`` — one server (redis-py's own URL parsing).
 - ``redis+sentinel://[[user]:password@]host:port[,host:port…]/SERVICE[/DB][?sentinel_password=…]`` — the
   primary that the Sentinels name; a connection that finds the old primary gone (or demoted: READONLY)
-  asks them again, so the gateway follows a failover without a restart.
+  asks them again, and every second ``follow_primaries`` asks them too (an old primary that is still up
+  takes writes until the Sentinels reach it), so the gateway follows a failover without a restart.
 - ``redis+cluster://[[user]:password@]host:port[,host:port…]`` — a Redis Cluster (seed nodes); each
   tenant's keys share one hash slot, so every script runs on one node.
 """
 
 from __future__ import annotations
 
+import logging
+import weakref
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -18,6 +21,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.sentinel import Sentinel
+
+log = logging.getLogger(__name__)
 
 SENTINEL = "redis+sentinel"
 CLUSTER = "redis+cluster"
@@ -93,9 +98,46 @@ def _sentinel_primary(url: str, max_connections: int, decode_responses: bool) ->
         sentinel_kwargs["password"] = nodes.query["sentinel_password"][0]
     sentinel = Sentinel(nodes.hosts, sentinel_kwargs=sentinel_kwargs)
     # check_connection: a new connection PINGs the address the Sentinels named before it is used
-    return sentinel.master_for(service, db=db, username=nodes.username, password=nodes.password,
-                               max_connections=max_connections, check_connection=True,
-                               **_options(decode_responses))
+    client = sentinel.master_for(service, db=db, username=nodes.username, password=nodes.password,
+                                 max_connections=max_connections, check_connection=True,
+                                 **_options(decode_responses))
+    _SENTINEL_POOLS.add(client.connection_pool)
+    return client
+
+
+# Every Sentinel-watched pool of this process. A connection learns of a failover only when its server
+# fails it: one whose old primary is still up (cut off from the Sentinels, or slow for a moment and
+# replaced meanwhile) goes on writing to it until the Sentinels demote it, up to ~10 s later, and what
+# it wrote then is lost. follow_primaries() asks the Sentinels every second instead.
+_SENTINEL_POOLS: weakref.WeakSet[Any] = weakref.WeakSet()
+FOLLOW_S = 1.0
+
+
+async def close(client: aioredis.Redis) -> None:
+    """Close a client from ``connect()`` and, when Sentinels watch it, its connections to them."""
+    await client.aclose()
+    manager = getattr(getattr(client, "connection_pool", None), "sentinel_manager", None)  # (a Cluster has no pool)
+    for sentinel in getattr(manager, "sentinels", ()):
+        await sentinel.aclose()
+
+
+async def follow_primaries() -> int:
+    """Ask the Sentinels which server is the primary, for every Sentinel-watched pool of this process; a
+    pool whose primary changed drops its idle connections (they reconnect to the new one; one in use
+    goes back to the pool, or fails, first). Returns how many pools moved."""
+    moved = 0
+    for pool in list(_SENTINEL_POOLS):
+        before = pool.master_address
+        try:
+            now = await pool.get_master_address()
+        except Exception as err:  # no Sentinel answers, or none knows a primary: as before, on the next call
+            log.debug("sentinels not reached", extra={"error": str(err)})
+            continue
+        if before is not None and now != before:
+            moved += 1
+            log.warning("the Sentinels name a new Redis primary: moving to it",
+                        extra={"from": f"{before[0]}:{before[1]}", "to": f"{now[0]}:{now[1]}"})
+    return moved
 
 
 def _cluster(url: str, max_connections: int, decode_responses: bool) -> RedisCluster:

@@ -28,6 +28,8 @@ _DATA_TYPES = ("application/json", "text/plain", "text/csv", "application/proble
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """Add the headers a response lacks (``app.on_response_prepare``)."""
+    if response.status == 101:  # a websocket's switch: no page, and the headers would live as long as it
+        return
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "no-referrer")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -13,16 +14,33 @@ log = logging.getLogger(__name__)
 
 DISCONNECT_BOUND_S = 2.0
 SOCKETIO_PATH = "/socket.io"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @web.middleware
-async def refuse_sockets_while_stopping(request: web.Request, handler):
-    """Once stopping, no new Socket.IO session: the pages reconnect at once after the close below, and
-    on a keep-alive connection their new long-poll would hold the drain up for a whole poll (25 s)."""
-    if request.app[K.STOPPING].is_set() and request.path.startswith(SOCKETIO_PATH):
-        raise web.HTTPServiceUnavailable(text="the gateway is stopping; reconnect shortly",
-                                         headers={"Retry-After": "1", "Connection": "close"})
-    return await handler(request)
+def socketio_entry(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
+    """The first middleware, for Socket.IO requests:
+
+    - once stopping, no new Socket.IO session: the pages reconnect at once after the close below, and
+      on a keep-alive connection their new long-poll would hold the drain up for a whole poll (25 s);
+    - a websocket upgrade goes straight to engine.io, past the other middlewares: it has no body (the
+      body deadline), no API key (the audit), no JSON envelope and stores nothing (replicated
+      answers), and each middleware's frame would stay alive as long as the connection (~2 KB of
+      every idle widget's memory, bench/connections.py).
+
+    A plain function returning the handler's awaitable, so this one keeps no frame either."""
+    if not request.path.startswith(SOCKETIO_PATH):
+        return handler(request)
+    if request.app[K.STOPPING].is_set():
+        return _stopping()
+    if request.method == "GET" and request.headers.get("Upgrade", "").lower() == "websocket" and not request.body_exists:
+        return request.match_info.handler(request)
+    return handler(request)
+
+
+async def _stopping() -> web.StreamResponse:
+    raise web.HTTPServiceUnavailable(text="the gateway is stopping; reconnect shortly",
+                                     headers={"Retry-After": "1", "Connection": "close"})
 
 
 async def disconnect_clients(app: web.Application) -> None:

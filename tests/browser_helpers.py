@@ -8,6 +8,7 @@ itself comes from the ``gateway_server`` fixture in conftest.py (the demo config
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,7 +27,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# the README's pictures are refreshed by `make screenshots`; a test run leaves the checked-in ones alone
+SCREENSHOTS = ROOT / ("docs/screenshots" if os.environ.get("OMNIRELAY_SCREENSHOTS") == "docs" else "tests/artifacts/screenshots")
 STATIC = ROOT / "gateway" / "static"
 # What a visitor might type to attack the console: it must stay text and run nothing.
 XSS = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2</script>'

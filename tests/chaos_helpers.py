@@ -32,11 +32,13 @@ def agent_ids(count: int) -> list[str]:
 
 
 def chaos_config(tmp_path: Path, *, agents: int = 0, grace_s: float | None = None, offer_timeout_s: float | None = None,
-                 extra: str = "") -> Path:
+                 node_lease_s: float | None = None, extra: str = "") -> Path:
     """demo.yaml with ``agents`` more billing and tech agents (English, chat ``CHAT_CAPACITY``), limits that
-    let one test machine open many conversations and sockets, optionally a shorter disconnect grace and
-    billing offer time-out, and ``extra`` top-level YAML appended."""
+    let one test machine open many conversations and sockets, optionally a shorter disconnect grace, billing
+    offer time-out and node lease, and ``extra`` top-level YAML appended."""
     text = DEMO_CONFIG.read_text()
+    if node_lease_s is not None:
+        text = text.replace("  token_ttl_s: 43200\n", f"  token_ttl_s: 43200\n  node_lease_s: {node_lease_s}\n", 1)
     text = text.replace("limits:\n", "limits:\n  conversations_per_address_per_min: 10000\n"
                         "  connections_per_address: 1000\n  login_attempts_per_min: 10000\n"
                         "  login_attempts_per_address_per_min: 10000\n  login_attempts_per_account_per_min: 10000\n"

@@ -76,10 +76,11 @@ async def test_each_bad_body_is_refused_with_its_field_and_nothing_changes(gw, d
     tenant = gw.app[K.CONFIG].tenants["demo"]
     for method, path, body, field in BAD:
         status, answer, _ = await call(gw, method, path, sam, body)
-        assert status == 400 and answer["error"] == "invalid" and answer["field"] == field, (path, body, answer)
-        assert answer["message"]
+        error = answer["error"]
+        assert status == 400 and error["code"] == "invalid" and error["field"] == field, (path, body, answer)
+        assert error["message"]
     status, answer, _ = await call(gw, "PUT", "/api/v1/admin/labels/x", sam, raw=b"{not json")
-    assert status == 400 and answer["error"] == "invalid"
+    assert status == 400 and answer["error"]["code"] == "invalid"
     assert gw.app[K.CONFIG].tenants["demo"] is tenant  # the running config was never swapped
     assert await _stored(db) == (0, 0)
     after = json.dumps((await call(gw, "GET", "/api/v1/admin/settings", sam))[1], sort_keys=True, default=str)
@@ -89,7 +90,7 @@ async def test_each_bad_body_is_refused_with_its_field_and_nothing_changes(gw, d
 async def test_what_is_in_use_cannot_be_deleted_and_a_stale_revision_is_refused(gw, db):
     sam = await token(gw)
     used = await call(gw, "DELETE", "/api/v1/admin/queues/billing", sam)  # the topic "billing" names it
-    assert used[0] == 409 and used[1]["error"] == "in_use" and "billing" in used[1]["message"]
+    assert used[0] == 409 and used[1]["error"]["code"] == "in_use" and "billing" in used[1]["error"]["message"]
     assert (await call(gw, "DELETE", "/api/v1/admin/queues/nothing", sam))[0] == 404
 
     # a queue with a waiting customer cannot go, even once no topic names it any more
@@ -99,7 +100,7 @@ async def test_what_is_in_use_cannot_be_deleted_and_a_stale_revision_is_refused(
     await visitor.call("message", {"text": "hi", "client_id": "c1"}, namespace="/visitor")
     assert (await call(gw, "DELETE", "/api/v1/admin/topics/extra", sam))[0] == 204
     waiting = await call(gw, "DELETE", "/api/v1/admin/queues/extra", sam)
-    assert waiting[0] == 409 and waiting[1]["error"] == "in_use" and "waiting" in waiting[1]["message"]
+    assert waiting[0] == 409 and waiting[1]["error"]["code"] == "in_use" and "waiting" in waiting[1]["error"]["message"]
     assert "extra" in gw.app[K.CONFIG].tenants["demo"].queues
 
     view = (await call(gw, "GET", "/api/v1/admin/settings", sam))[1]
@@ -107,7 +108,7 @@ async def test_what_is_in_use_cannot_be_deleted_and_a_stale_revision_is_refused(
     ok = await call(gw, "PUT", "/api/v1/admin/labels/loyal", sam, {"name": "Loyal"}, headers={"If-Match": str(revision)})
     assert ok[0] == 200 and ok[2]["X-Revision"] == str(revision + 1)
     stale = await call(gw, "PUT", "/api/v1/admin/labels/loyal", sam, {"name": "L.O.Y.A.L."}, headers={"If-Match": str(revision)})
-    assert stale[0] == 409 and stale[1]["error"] == "stale"
+    assert stale[0] == 409 and stale[1]["error"]["code"] == "stale"
     assert gw.app[K.CONFIG].tenants["demo"].labels["loyal"].name == "Loyal"
 
 
@@ -118,7 +119,7 @@ async def test_only_admins_of_the_tokens_own_tenant_get_in(redis, redis_url, dat
         assert sue["admin"] is False and (await gw.login("sam"))["admin"] is True
         for who in (anna, sue["token"]):
             status, body, _ = await call(gw, "GET", "/api/v1/admin/settings", who)
-            assert status == 403 and body["error"] == "not_admin"
+            assert status == 403 and body["error"]["code"] == "not_admin"
             assert (await call(gw, "PUT", "/api/v1/admin/labels/x", who, {"name": "x"}))[0] == 403
         assert (await call(gw, "GET", "/api/v1/admin/settings"))[0] == 401
         sam = await token(gw)
@@ -135,7 +136,7 @@ async def test_only_admins_of_the_tokens_own_tenant_get_in(redis, redis_url, dat
 
     async with running_gateway(fresh_config(), redis_url) as nodb:  # no history database
         status, body, _ = await call(nodb, "GET", "/api/v1/admin/settings", await token(nodb))
-        assert status == 503 and body["error"] == "admin_unavailable"
+        assert status == 503 and body["error"]["code"] == "admin_unavailable"
 
 
 async def test_a_database_that_is_down_changes_nothing(gw, db):
@@ -143,7 +144,7 @@ async def test_a_database_that_is_down_changes_nothing(gw, db):
     tenant = gw.app[K.CONFIG].tenants["demo"]
     await gw.app[K.HISTORY].pool.close()
     status, body, _ = await call(gw, "PUT", "/api/v1/admin/labels/loyal", sam, {"name": "Loyal"})
-    assert status == 503 and body["error"] == "database_unavailable"
+    assert status == 503 and body["error"]["code"] == "database_unavailable"
     assert gw.app[K.CONFIG].tenants["demo"] is tenant and "loyal" not in tenant.labels
     assert await _stored(db) == (0, 0)
 

@@ -117,7 +117,7 @@ async def test_a_restart_keeps_the_admins_version_shows_that_the_file_differs_an
         assert billing["source"] == "config" and billing["config_differs"] is False and view["deleted"] == []
         assert "bye-en" in [c["id"] for c in view["canned"]]
         again = await call(gw, "DELETE", "/api/v1/admin/overrides/queue/billing", sam)
-        assert again[0] == 404 and again[1]["error"] == "not_found"
+        assert again[0] == 404 and again[1]["error"]["code"] == "not_found"
 
 
 async def test_disabling_an_agent_ends_their_socket_requeues_their_chat_at_the_head_and_refuses_their_login(
@@ -177,7 +177,7 @@ async def test_a_new_password_refuses_the_old_one_accepts_the_new_and_ends_the_o
         old = await token(gw, "ben")
         assert (await call(gw, "GET", "/api/v1/me", old))[0] == 200
         short = await call(gw, "POST", "/api/v1/admin/agents/ben/password", sam, {"password": "short"})
-        assert short[0] == 400 and short[1]["field"] == "password"
+        assert short[0] == 400 and short[1]["error"]["field"] == "password"
         status, body, headers = await call(gw, "POST", "/api/v1/admin/agents/ben/password", sam,
                                            {"password": "a-much-longer-one"})
         assert status == 204 and body is None and headers["X-Revision"] == "1"

@@ -24,6 +24,7 @@ from test_assist_routing import (
     tg_update,
 )
 
+from acd import replies
 from gateway import appkeys as K
 from gateway.config import load_config
 from gateway.conversations.closing import end_conversation
@@ -41,10 +42,10 @@ def mail(sender: str, subject: str, text: str, message_id: str) -> EmailMessage:
     return msg
 
 
-async def later_conversation(redis, sender: str, earlier: str):
-    """The sender's email conversation once it is another than ``earlier``."""
+async def later_conversation(redis, channel: str, thread: str, earlier: str):
+    """The chat's conversation once it is another than ``earlier``."""
     async def found():
-        cid = await redis.hget(KEYS.platform_chat("email", sender), "conversation_id")
+        cid = replies.maybe_text(await redis.hget(KEYS.platform_chat(channel, thread), "conversation_id"))
         return await get_conversation(redis, KEYS, cid) if cid and cid != earlier else None
 
     return await eventually(found, timeout=10)
@@ -64,7 +65,7 @@ async def test_the_contacts_earlier_language_is_the_prior_of_a_new_conversation(
         # a mail saying only "Hallo": German by the channel's default, English for someone who wrote English
         for sender, mid in (("kim@kunde.example", "<k2@kunde.example>"), ("new@kunde.example", "<n1@kunde.example>")):
             await aiosmtplib.send(mail(sender, "Hallo", "Hallo", mid), hostname="127.0.0.1", port=port)
-        again = await later_conversation(redis, "kim@kunde.example", first.id)
+        again = await later_conversation(redis, "email", "kim@kunde.example", first.id)
         stranger = await chat_conversation(redis, "email", "new@kunde.example")
         assert stranger.language == "de"
         assert again.contact_id == first.contact_id and again.language == "en"
@@ -94,3 +95,26 @@ async def test_a_waiting_conversation_whose_language_changes_goes_to_an_agent_wh
             task = await gw.app[K.ROUTER].engine("demo").task(conv.id)
             assert task is not None and task["language"] == "de" and task["enqueued_at"] == conv.created_at
             assert (await get_conversation(redis, KEYS, conv.id)).language == "de"
+
+
+async def test_a_messenger_contact_is_greeted_in_the_language_they_wrote_before(redis, redis_url):
+    """The Telegram channel's default is English and the customer's app says no language: a bare "Hello" from
+    someone who wrote German before opens a German conversation — born German, not corrected afterwards."""
+    async with running(StandIn()) as api:
+        env = {"TELEGRAM_API_BASE": api.url, "TELEGRAM_SECRET": TG_SECRET, "TELEGRAM_TOKEN": TOKEN}
+        async with running_gateway(load_config(DEMO_CONFIG, env=env), redis_url) as gw, aiohttp.ClientSession() as http:
+            svc = gw.app[K.SERVICES]
+            await send(http, gw, tg_update(1, 8101, "Guten Tag, ich habe eine Frage zu meiner Rechnung vom letzten "
+                                                    "Monat, könnten Sie mir bitte helfen?", language_code=""))
+            first = await chat_conversation(redis, "telegram", "8101")
+            assert first.language == "de"
+            await end_conversation(svc, "demo", first, reason="agent")
+
+            for update_id, user in ((2, 8101), (3, 8102)):
+                await send(http, gw, tg_update(update_id, user, "Hello", language_code=""))
+            again = await later_conversation(redis, "telegram", "8101", first.id)
+            stranger = await chat_conversation(redis, "telegram", "8102")
+            assert stranger.language == "en"  # the channel's default: nothing else is known of them
+            assert again.contact_id == first.contact_id and again.language == "de"
+            assert (await task_of(gw, again.id))["language"] == "de"
+

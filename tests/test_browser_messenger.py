@@ -5,6 +5,7 @@ unsupported message, and the composer once the window has closed (template, esca
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import sys
@@ -155,6 +156,47 @@ async def test_a_whatsapp_conversation_in_the_console(redis, redis_url, graph, b
         await expect(anna.locator(".window-closed")).to_contain_text("approved template (DE)")
         await anna.locator(".window-closed [data-action=window-escalate]").click()
         await expect(anna.locator("dialog #esc-to")).to_have_value("email")
+        watch.assert_clean()
+
+
+async def test_a_photo_whose_news_went_to_nobody_still_shows(redis, redis_url, graph, browser):
+    """The `attachment` event reaches only whoever holds the conversation at that moment: one that
+    settled during an accept or a network blip was told to nobody. The console asks again while it
+    shows a file as pending (here every such event is dropped on its way to the page)."""
+    graph.hold_media = asyncio.Event()
+    async with whatsapp_gateway(redis_url, graph.url, browser) as gw, aiohttp.ClientSession() as http:
+        _, anna, watch = await new_page(browser, "anna's console", width=1400, height=860)
+        dropped: list[str] = []
+
+        def without_attachment_news(ws) -> None:
+            server = ws.connect_to_server()
+
+            def to_page(message) -> None:
+                if '"attachment"' in str(message):
+                    dropped.append(str(message))
+                else:
+                    ws.send(message)
+
+            server.on_message(to_page)
+
+        await anna.route_web_socket(re.compile(r"/socket\.io/"), without_attachment_news)
+        await agent_available(anna, gw.url, "anna")
+        await deliver(http, gw.url, recorded("whatsapp_image"))
+        await accept_offer(anna, "Test Name")
+        file = agent_log(anna).locator(".msg[data-author=visitor] .attachment")
+        await expect(file).to_have_attribute("data-state", "pending")
+        await expect(file).to_have_text("Loading file…")
+
+        graph.hold_media.set()  # the gateway fetches it now; the news of it is lost on the way
+        record = TenantKeys("demo").media(await file.get_attribute("data-attachment-id") or "-")
+
+        async def fetched() -> bool:
+            return await redis.hget(record, "state") == "ready"
+
+        await eventually(fetched, 10)
+        await eventually(lambda: dropped, 5)  # its event was sent, and lost
+        assert await image_shown(agent_log(anna).locator(".msg[data-author=visitor] a.att-image img")) == 8
+        await expect(file).to_have_attribute("data-state", "ready")
         watch.assert_clean()
 
 

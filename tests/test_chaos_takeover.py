@@ -116,10 +116,16 @@ async def test_a_dead_nodes_leases_and_pending_entries_are_taken_over_within_5_s
                     locked = history_db.transaction()
                     await locked.start()
                     await history_db.execute("LOCK TABLE conversations, messages IN ACCESS EXCLUSIVE MODE")
-                    await asyncio.gather(*(_deliver(http, a.url, 100 + n, 8100 + n % CHATS, f"burst {n}")
-                                           for n in range(BURST)))
-                    await asyncio.sleep(0.05)
                     a_prefix = node_consumer_prefix(a)
+                    first = BURST // 8  # its archive takes these and waits on the locked tables (it reads every 0.1 s)
+                    await asyncio.gather(*(_deliver(http, a.url, 100 + n, 8100 + n % CHATS, f"burst {n}")
+                                           for n in range(first)))
+                    await eventually(lambda: _pending_of(redis, KEYS.archive(), "history", a_prefix),
+                                     timeout=5, interval=0.01)
+                    # and the rest arrive while it is killed
+                    await asyncio.gather(*(_deliver(http, a.url, 100 + n, 8100 + n % CHATS, f"burst {n}")
+                                           for n in range(first, BURST)))
+                    await asyncio.sleep(0.05)
                     a.kill()
                     killed_at = time.time()
                 finally:

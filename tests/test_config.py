@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,25 @@ def test_ids_with_separator_characters_are_refused():
     with pytest.raises(ConfigError) as info:
         load_config_text(text, "d.yaml", env={})
     assert any("agent id 'an:na'" in line for line in info.value.lines())
+
+
+@pytest.mark.parametrize("lease", ["2", "1000"])
+def test_a_node_lease_out_of_bounds_is_refused_at_its_line(lease):
+    text = DEMO.read_text().replace("server:\n", f"server:\n  node_lease_s: {lease}\n", 1)
+    with pytest.raises(ConfigError) as err:
+        load_config_text(text, "omnirelay.yaml", env={})
+    assert err.value.lines() == ["omnirelay.yaml:4: server.node_lease_s must be between 4 and 300 seconds: shorter "
+                                 "takes a busy process for dead, longer leaves a dead one's agents waiting"]
+
+
+async def test_a_process_holds_the_lease_it_is_configured_with(tmp_path, redis, redis_url, demo_config):
+    from conftest import running_gateway
+
+    from acd.keys import AcdKeys
+    from gateway import appkeys as K
+
+    demo_config.server.node_lease_s = 8.0
+    async with running_gateway(demo_config, redis_url) as gw:
+        node = gw.app[K.SERVICES].node_id
+        expires = await redis.zscore(AcdKeys("demo").nodes(), node)
+        assert expires is not None and 7.0 <= expires - time.time() <= 8.5  # renewed every 2 s

@@ -179,3 +179,21 @@ async def test_postgresql_stopped_and_started_again_the_archive_catches_up(redis
                 await eventually(says_ok, timeout=10)
     finally:
         await server.stop()
+
+
+async def test_a_visitor_back_after_their_closed_conversation_was_evicted_is_told_it_is_closed(
+        redis, redis_url, demo_config, database_url, history_db):
+    auth = {"tenant": "demo", "topic": "billing", "language": "en", "name": "Rita"}
+    async with history_gateway(demo_config, redis_url, database_url, evict_closed_after_s=0.5, evict_every_s=0.2) as gw:
+        visitor, inbox = await gw.socket("/visitor", auth, ["session"])
+        token = (await inbox.next("session"))["visitor_token"]
+        ack = await visitor.call("message", {"text": "hello", "client_id": "r-1"}, namespace="/visitor", timeout=5)
+        assert (await visitor.call("close", {}, namespace="/visitor", timeout=5))["ok"]
+        await visitor.disconnect()
+        await eventually(lambda: _gone(redis, ack["conversation_id"]), timeout=10)
+        # back days later: the conversation is in the history database only
+        again, events = await gw.socket("/visitor", {**auth, "visitor_token": token}, ["session", "closed"])
+        assert (await events.next("session"))["conversation_id"] == ack["conversation_id"]
+        closed = await events.next("closed")
+        assert closed == {"conversation_id": ack["conversation_id"], "reason": "visitor"}
+        await again.disconnect()

@@ -68,3 +68,45 @@ async def test_an_expired_login_loses_its_sockets(gateway):
     assert (await sam_in.next("session_ended", timeout=3))["reason"] == "expired"
     await _wait_disconnected(sam)
 
+
+
+async def test_a_logout_on_one_process_closes_the_sockets_on_another_within_a_sweep(redis, redis_url, demo_config, monkeypatch):
+    """The console may be connected to any process: the one that takes the logout tells the others
+    through the tenant's revocations, read once per sweep (not one lookup per socket; the slow round
+    over the session keys is stretched to an hour here, so it cannot be what finds it)."""
+    from gateway import live_sessions
+    from tests.conftest import running_gateway
+
+    monkeypatch.setattr(live_sessions, "FULL_ROUND_S", 3600.0)
+    async with running_gateway(demo_config, redis_url) as one, running_gateway(demo_config, redis_url) as two:
+        login = await one.login("anna")
+        other = await one.login("anna")  # a second login of the same agent stays
+        anna, anna_in = await two.socket("/agent", {"token": login["token"]}, ["session_ended"])
+        still, still_in = await two.socket("/agent", {"token": other["token"]}, ["session_ended"])
+        await _logout(one, login["token"])
+        assert (await anna_in.next("session_ended", timeout=3))["reason"] == "logged_out"
+        await _wait_disconnected(anna, timeout=3)
+        await asyncio.sleep(1.2)  # another sweep: the other login is left alone
+        assert still.connected and not still_in.all("session_ended")
+        assert await redis.zscore("t:{demo}:sessions:revoked", _session_id(login["token"])) is not None
+
+
+async def test_a_session_key_that_vanishes_otherwise_is_caught_by_the_slow_round(gateway, redis, monkeypatch):
+    """Not revoked through the gateway (deleted by hand, lost with a Redis failover): the sweep's
+    round over every open socket's session key finds it (here the round is shortened to 2 s)."""
+    from gateway import live_sessions
+
+    monkeypatch.setattr(live_sessions, "FULL_ROUND_S", 2.0)
+    login = await gateway.login("anna")
+    anna, anna_in = await gateway.socket("/agent", {"token": login["token"]}, ["session_ended"])
+    await redis.delete(f"t:{{demo}}:session:{_session_id(login['token'])}")
+    assert (await anna_in.next("session_ended", timeout=4))["reason"] == "logged_out"
+    await _wait_disconnected(anna)
+
+
+def _session_id(token: str) -> str:
+    import base64
+    import json
+
+    payload = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["s"]

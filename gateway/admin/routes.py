@@ -1,6 +1,6 @@
 """/api/v1/admin/…: the admin screens' REST API (supervisors with ``admin: true``; the tenant is always
 the token's). Every write answers with ``X-Revision`` and leaves one audit entry; errors are
-``{"error": code, "message": …, "field": …}``."""
+``{"error": {"code", "message", "field"?}}``, as everywhere else (``field``: the body's field it is about)."""
 
 from __future__ import annotations
 
@@ -28,9 +28,10 @@ ITEM_KINDS = {"queues": "queue", "topics": "topic", "canned": "canned", "labels"
 
 
 def _fail(status: int, code: str, message: str, field: str | None = None) -> NoReturn:
-    body: dict[str, Any] = {"error": code, "message": message}
+    detail: dict[str, Any] = {"code": code, "message": message}
     if field is not None:
-        body["field"] = field
+        detail["field"] = field
+    body = {"error": detail}
     error = web.HTTPException(text=orjson.dumps(body).decode(), content_type="application/json")
     error.set_status(status)
     raise error

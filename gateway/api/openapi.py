@@ -115,7 +115,7 @@ SPEC = {
             "Error": {"type": "object", "properties": {"error": _obj(code="string", message="string")}},
             "Message": _obj(id="string", conversation_id="string", seq="integer", author="object", text="string", ts="number"),
             "Contact": _obj(id="string", name="string", email="string", phone="string", identities="array"),
-            "AdminError": _obj(error="string", message="string", field="string"),
+            "AdminError": {"type": "object", "properties": {"error": _obj(code="string", message="string", field="string")}},
         },
     },
     "paths": {

@@ -147,7 +147,7 @@ async def wrote_again(svc: Services, keys: TenantKeys, posted: Posted) -> None:
     """A customer message in an open conversation: after an automatic answer it goes to a person;
     else the agent holding it gets suggestions."""
     msg = posted.message
-    if await svc.redis.zscore(keys.auto_waiting(), msg.conversation_id) is not None:
+    if posted.auto_waiting:  # read by the script that stored the message: no second look
         await to_person(svc, keys, msg.conversation_id, "asked" if asks_for_person(msg.text) else "wrote_again")
     elif svc.answers is not None:
         svc.answers.push_later(keys.tenant, posted)

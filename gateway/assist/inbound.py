@@ -1,14 +1,15 @@
 """Assist when a customer writes on a channel without a pre-chat form (messengers, email): the first message
 decides the new conversation's language (with the platform's hint as a prior) and, on a ``topic: auto``
 channel, its topic and so its queue (the contact's earlier conversations give the language's prior once the
-conversation exists); later messages change the language only on confident evidence, the agent holding the
-conversation hears of it (``conversation_assist``), and one still waiting is routed by the new language."""
+contact is known, before the conversation is created); later messages change the language only on confident
+evidence, the agent holding the conversation hears of it (``conversation_assist``), and one still waiting is
+routed by the new language."""
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from acd import replies
 from acd.errors import InvalidState, UnknownTask
@@ -68,32 +69,35 @@ def assist_default(svc: Services, tenant: str, channel_id: str) -> str:
     return next(iter(cfg.topics), "")
 
 
+async def with_contacts_prior(svc: Services, keys: TenantKeys, contact_id: str, found: Opening) -> Opening:
+    """The opening once its contact is known, before the conversation is created (so its record and task are
+    born with the language): the language of the contact's newest earlier conversation is the prior (it
+    outranks the platform's setting and the channel's default), and the language is detected again with it."""
+    if not found.text or svc.assist is None:
+        return found
+    earlier = await contacts_language(svc, keys, contact_id)
+    if not earlier or earlier == found.hint:
+        return found
+    again = await svc.assist.classify(keys.tenant, found.text, language_hint=earlier)
+    if again.language != found.language:
+        log.info("language from the contact's earlier conversations",
+                 extra={"contact_id": contact_id, "language": again.language})
+    return replace(found, language=again.language, hint=earlier,
+                   fields={**found.fields, summary.LANGUAGE_CONFIDENCE: f"{again.language_confidence:.4f}"})
+
+
 async def remember(svc: Services, keys: TenantKeys, conversation_id: str, found: Opening | None) -> None:
-    """Keep how the conversation's topic and language were found (before it is routed). The contact's
-    earlier conversations are known now: their language is the prior of this one's (it outranks the
-    platform's setting and the channel's default), and the language is detected again with it."""
-    if found is None or not found.fields:
-        return
-    fields = dict(found.fields)
-    earlier = await earlier_language(svc, keys, conversation_id) if found.text else ""
-    if earlier and earlier != found.hint and svc.assist is not None:
-        again = await svc.assist.classify(keys.tenant, found.text, language_hint=earlier)
-        fields[summary.LANGUAGE_CONFIDENCE] = f"{again.language_confidence:.4f}"
-        if again.language != found.language:
-            fields["language"] = again.language
-            log.info("language from the contact's earlier conversations",
-                     extra={"conversation_id": conversation_id, "language": again.language})
-    await update_conversation(svc.redis, keys, conversation_id, **fields)
+    """Keep how the conversation's topic and language were found (before it is routed)."""
+    if found is not None and found.fields:
+        await update_conversation(svc.redis, keys, conversation_id, **found.fields)
 
 
-async def earlier_language(svc: Services, keys: TenantKeys, conversation_id: str) -> str:
-    """The language of the newest other conversation of this conversation's contact ("" when none). Only
-    those still in Redis are looked at: routing never waits for the history database."""
-    contact = replies.maybe_text(await svc.redis.hget(keys.conv(conversation_id), "contact_id"))
-    if not contact:
+async def contacts_language(svc: Services, keys: TenantKeys, contact_id: str) -> str:
+    """The language of the contact's newest conversation ("" when none). Only those still in Redis are
+    looked at: routing never waits for the history database."""
+    if not contact_id:
         return ""
-    others = [cid for cid in replies.texts(await svc.redis.zrevrange(keys.contact_convs(contact), 0, EARLIER_LOOKED_AT))
-              if cid != conversation_id][:EARLIER_LOOKED_AT]
+    others = replies.texts(await svc.redis.zrevrange(keys.contact_convs(contact_id), 0, EARLIER_LOOKED_AT - 1))
     languages = svc.config.tenants[keys.tenant].languages
     for cid in others:
         language = replies.maybe_text(await svc.redis.hget(keys.conv(cid), "language"))

@@ -165,10 +165,8 @@ class Answers:
             self.tasks.start("assist-suggestions", self._push(tenant_id, posted))
 
     async def _push(self, tenant_id: str, posted: Posted) -> None:
-        keys = TenantKeys(tenant_id)
         cid = posted.message.conversation_id
-        language = replies.maybe_text(await self.svc.redis.hget(keys.conv(cid), "language")) or ""
-        found = await self.suggest(tenant_id, posted.message.text, language)
+        found = await self.suggest(tenant_id, posted.message.text, posted.language)
         await self.svc.sio.emit("assist_suggestions", {
             "conversation_id": cid, "after_seq": posted.message.seq, "suggestions": self.wire(tenant_id, found),
         }, room=agent_room(tenant_id, posted.agent_id), namespace="/agent")

@@ -124,7 +124,7 @@ async def end_callback(redis: Redis, keys: TenantKeys, cb: Callback | str, state
         keys.callback_slots(cb.queue, cb.language), keys.callback_stats(minute_bucket(now)),
         keys.callback_stats(day_bucket(zone, now)), keys.callbacks_open_count(),
     ], args=[cb.id, state, ",".join(only_from), cb.queue, str(MINUTE_TTL_S), str(DAY_TTL_S)])
-    return _from_hash(dict(zip(after[::2], after[1::2], strict=True))) if after else None
+    return _from_hash(replies.flat_fields(after)) if after else None
 
 
 async def move_callback(redis: Redis, keys: TenantKeys, cb: Callback, *, slot: float | None, capacity: int,

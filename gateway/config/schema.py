@@ -372,9 +372,11 @@ class ServerConfig:
     redis_maxmemory: str = "1gb"  # embedded Redis only (e.g. 512mb; 0 = no cap); past it writes are refused, never evicted
     http_timeout_s: float = 15.0  # a request's line and headers, and then its body, must each arrive within this; idle keep-alive closes after it
     shutdown_timeout_s: float = 3.0  # on stop, requests still running get this long before they are cut off
+    listen_backlog: int = 4096  # connections the kernel queues before accept; capped by net.core.somaxconn
     media_dir: str = ""  # customer files and uploads; "" = <OMNIRELAY_DATA_DIR>/media (a shared volume with several processes)
     durability: str = "local"  # local | replicated: acks wait for a Redis replica (docs/ha.md); $OMNIRELAY_DURABILITY overrides
     replica_wait_ms: int = 1000  # replicated: an ack waits this long for a replica, then answers not_replicated (retry)
+    node_lease_s: float = 20.0  # a gateway process silent this long is dead: others take over its agents' sockets, timers and visitors' tabs (it renews every quarter of it, at most every 5 s)
 
 
 @dataclass

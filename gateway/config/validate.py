@@ -31,6 +31,9 @@ _Issue = tuple[tuple, str]
 _ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
 
+MIN_NODE_LEASE_S, MAX_NODE_LEASE_S = 4.0, 300.0
+
+
 def validate(config: Config) -> list[_Issue]:
     """Every semantic problem of the config, each with the path of the offending value."""
     issues: list[_Issue] = []
@@ -47,6 +50,10 @@ def validate(config: Config) -> list[_Issue]:
         check_maxmemory(config.server.redis_maxmemory)
     except ValueError as err:
         issues.append((("server", "redis_maxmemory"), str(err)))
+    if not MIN_NODE_LEASE_S <= config.server.node_lease_s <= MAX_NODE_LEASE_S:
+        issues.append((("server", "node_lease_s"), f"server.node_lease_s must be between {MIN_NODE_LEASE_S:g} and "
+                       f"{MAX_NODE_LEASE_S:g} seconds: shorter takes a busy process for dead, longer leaves a dead "
+                       "one's agents waiting"))
     issues.extend(durability_issues(config.server))  # durability: local | replicated (gateway/durability.py)
     if not config.tenants:
         issues.append((("tenants",), "at least one tenant is required"))

@@ -23,7 +23,7 @@ from bridges.events import (
 )
 from bridges.events import Customer as PlatformCustomer
 from bridges.registry import spec_of
-from gateway.assist.inbound import Opening, customer_message, opening, remember
+from gateway.assist.inbound import Opening, customer_message, opening, remember, with_contacts_prior
 from gateway.callbacks.messenger import callback_answer
 from gateway.conversations.inbound import Customer, customer_wrote, open_conversation
 from gateway.conversations.outbound import tell_status
@@ -114,8 +114,15 @@ async def _customer_event(svc: Services, keys: TenantKeys, channel_id: str, even
         return Customer(
             pointer=pointer, name=who.name or who.username, channel=channel_id, channel_type=channel.type,
             work_channel=spec.work_channel, topic=found.topic, language=found.language, identities=identities,
-            external_id=thread,
+            external_id=thread, settle_language=settle_language,
         )
+
+    async def settle_language(contact_id: str) -> str:
+        nonlocal found
+        if found is None:
+            return language
+        found = await with_contacts_prior(svc, keys, contact_id, found)
+        return found.language
 
     extra: dict[str, Any] = {"platform_message_id": event.message_id}
     if event.ts:

@@ -41,6 +41,8 @@ class Customer:
     visitor_id: str = ""  # widget visitors: their room gets the conversation's messages
     external_id: str = ""  # platform chat id for bridged channels
     address: str = ""  # client address, for the per-address limit on new conversations ("" = none)
+    # the language once the contact is known (their earlier conversations' as a prior; gateway/assist/inbound.py)
+    settle_language: Callable[[str], Awaitable[str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,13 +138,14 @@ async def _create(svc: Services, keys: TenantKeys, customer: Customer) -> Conver
     contact_id = await resolve_contact(
         svc.redis, keys, customer.identities, name=customer.name, email=customer.email, phone=customer.phone,
     )
+    language = await customer.settle_language(contact_id) if customer.settle_language else customer.language
     if customer.visitor_id:
         await svc.redis.hset(keys.visitor(customer.visitor_id), "contact_id", contact_id)
         await visitor_wrote(svc.redis, keys, customer.visitor_id, svc.config.server.visitor_token_ttl_s)
     conv = await create_conversation(
         svc.redis, keys, channel=customer.channel, channel_type=customer.channel_type,
         work_channel=customer.work_channel, contact_id=contact_id, topic=customer.topic,
-        queue=tenant.topics[customer.topic].queue, language=customer.language,
+        queue=tenant.topics[customer.topic].queue, language=language,
         visitor_id=customer.visitor_id, external_id=customer.external_id, pointer=customer.pointer,
     )
     svc.metrics.conversations.labels(keys.tenant, conv.channel).inc()

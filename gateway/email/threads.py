@@ -24,7 +24,14 @@ from acd import replies
 from bridges.events import Attachment, Message
 from bridges.registry import spec_of
 from gateway.assist.auto_answer import route_opened, wrote_again
-from gateway.assist.inbound import Opening, assist_default, customer_message, opening, remember
+from gateway.assist.inbound import (
+    Opening,
+    assist_default,
+    customer_message,
+    opening,
+    remember,
+    with_contacts_prior,
+)
 from gateway.conversations.delivery import fan_out
 from gateway.email.state import bare, copy_thread, customer_mailed, get_thread, start_thread
 from gateway.email.tokens import Tokens
@@ -158,6 +165,7 @@ async def _create(svc: Services, keys: TenantKeys, channel_id: str, event: Messa
         language = continues.language
     else:  # a new request: its language and (topic: auto) its topic from the mail (gateway/assist)
         found = await opening(svc, keys.tenant, channel_id, _mail_text(event), classify=not closed)
+        found = await with_contacts_prior(svc, keys, contact_id, found)
         topic, language = found.topic, found.language
     conv = await create_conversation(
         svc.redis, keys, channel=channel_id, channel_type=channel.type,

@@ -55,13 +55,17 @@ async def push_snapshots(router: Router, local_supervisors: Callable[[str], list
         sample_due = await router.redis.set(
             TenantKeys(tenant).leader("series"), router.node_id, nx=True, px=int(SERIES_STEP_S * 1000)
         )
-        if not local and not sample_due:
-            continue  # nobody watching here: no work (a snapshot costs a few reads per open conversation)
-        snap = await router.snapshot(tenant, now)
-        # per socket, not per room: a room emit would reach every process's supervisors once per process
-        await asyncio.gather(*[router.sio.emit("snapshot", snap, to=sid, namespace="/supervisor") for sid in local])
+        if local:
+            snap = await router.snapshot(tenant, now)
+            # per socket, not per room: a room emit would reach every process's supervisors once per process
+            await asyncio.gather(*[router.sio.emit("snapshot", snap, to=sid, namespace="/supervisor") for sid in local])
+            waiting = {q["id"]: q["waiting"] for q in snap["queues"]}
+        elif sample_due:  # nobody watching here: the queues' counters only, not a snapshot of every agent
+            waiting = {q: fig["waiting"] for q, fig in (await router.engines[tenant].queue_stats(now)).items()}
+        else:
+            continue
         if sample_due:
-            sample = {q["id"]: q["waiting"] for q in snap["queues"]} or {"_": 0}
+            sample = waiting or {"_": 0}
             await router.redis.xadd(TenantKeys(tenant).waiting_series(), sample, maxlen=3000, approximate=True)
 
 

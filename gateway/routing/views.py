@@ -84,7 +84,7 @@ async def snapshot(redis: Redis, engine: Engine, tenant: TenantConfig, now: floa
 async def live_conversations(redis: Redis, tenant: TenantConfig, now: float, limit: int = 200) -> list[dict]:
     """The open conversations as the dashboard lists them (the agent also while offered)."""
     keys = TenantKeys(tenant.id)
-    convs = (await open_conversations(redis, keys))[:limit]
+    convs = await open_conversations(redis, keys, limit)  # only these are read: thousands may be open
     async with redis.pipeline(transaction=False) as pipe:
         for conv in convs:
             pipe.hget(keys.contact(conv.contact_id), "name")

@@ -8,6 +8,7 @@ that drains the close, so the POST hangs; these checks answer before engine.io s
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections import Counter
 
 import engineio
@@ -72,7 +73,9 @@ class Admission:
         if not origin_allowed(self.config, request.headers.get("Origin"), request.headers.get("Host")):
             return self._no("origin_not_allowed", 403, "this page's origin may not open a socket here")
         limit = self.config.limits.connections_per_address
-        handshake = request.method == "GET" and "sid" not in request.query
+        # parsed and dropped: request.query would keep its parse on the URL, which a websocket upgrade's own
+        # sid makes unique to the session, for as long as the websocket lives (~1 KB per connection)
+        handshake = request.method == "GET" and "sid" not in urllib.parse.parse_qs(request.query_string)
         if handshake and limit > 0 and self.budget.count(request_address(request)) >= limit:
             return self._no("too_many_connections", 429,
                             f"this address already holds {limit} connections; close one first", **{"Retry-After": "5"})

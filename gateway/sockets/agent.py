@@ -66,6 +66,19 @@ class AgentNamespace(socketio.AsyncNamespace):
         await self.ctx.router.agent_connected(who.tenant, who.user_id, sid)
         await self.emit("hello", await self._hello(who), to=sid)
 
+    async def catch_up(self, sids: list[str]) -> int:
+        """Consoles of this process that may have missed events (gateway/sockets/reannounce.py): a fresh
+        ``hello``, as on connect. Returns how many were told."""
+        told = 0
+        for sid in sids:
+            try:
+                who = (await self.get_session(sid))["principal"]
+            except KeyError:  # gone meanwhile, or not through on_connect yet (it says hello itself)
+                continue
+            await self.emit("hello", await self._hello(who), to=sid, ignore_queue=True)
+            told += 1
+        return told
+
     async def on_disconnect(self, sid: str, *args: Any) -> None:
         self.ctx.metrics.sockets.labels("/agent").dec()
         self.ctx.live.remove(sid)

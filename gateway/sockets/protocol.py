@@ -7,6 +7,8 @@
 - An engine.io session that joins no namespace within ``limits.namespace_connect_timeout_s`` is
   closed (python-socketio 5.18 has no such option; the Node server calls it ``connectTimeout``).
 - Open connections are counted per client address, for the admission check of the next handshake.
+- Each engine.io socket becomes a LeanSocket (gateway/sockets/lean_socket.py): no tasks per idle websocket.
+  Once a namespace joined, the connection's environ keeps only what connect handlers read (ENVIRON_KEPT).
 """
 
 from __future__ import annotations
@@ -23,12 +25,34 @@ from socketio import packet
 from gateway.config.schema import Config
 from gateway.metrics import Metrics
 from gateway.sockets.admission import Admission, ConnectionBudget, GatewayEngineIO, request_address
+from gateway.sockets.lean_socket import LeanEngineIO, LeanSocket
 
 log = logging.getLogger(__name__)
 
 LIFECYCLE = frozenset({"connect", "disconnect", "connect_error"})
 MAX_ATTACHMENTS = 4  # the gateway's clients send no binary; a few attachments stay allowed, never millions
 _DECODE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
+# what a namespace's connect handler may read from the environ after the first namespace joined;
+# the request (and so every header) stays at "aiohttp.request"
+ENVIRON_KEPT = (
+    "REQUEST_METHOD",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "REMOTE_ADDR",
+    "HTTP_HOST",
+    "HTTP_ORIGIN",
+    "aiohttp.request",
+)
+
+
+def slim_environ(environ: dict) -> None:
+    """Keep only ENVIRON_KEPT, in place: engine.io's handler frames hold the same dict for a websocket's life."""
+    if len(environ) > len(ENVIRON_KEPT):
+        kept = {key: environ[key] for key in ENVIRON_KEPT if key in environ}
+        environ.clear()  # frees the table; deleting keys one by one would keep its size
+        environ.update(kept)
 
 
 class ThrottledLog:
@@ -48,6 +72,10 @@ class ThrottledLog:
         self.last, self.suppressed = now, 0
 
 
+class _EngineIO(GatewayEngineIO, LeanEngineIO):
+    """The admission checks first (GatewayEngineIO), then engine.io with lean websocket sessions."""
+
+
 class GatewayServer(socketio.AsyncServer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,7 +88,7 @@ class GatewayServer(socketio.AsyncServer):
         self._bad_frames = ThrottledLog()
 
     def _engineio_server_class(self):
-        return GatewayEngineIO
+        return _EngineIO
 
     def configure(self, config: Config, metrics: Metrics) -> None:
         """Turn the limits on (before the first client connects)."""
@@ -78,7 +106,9 @@ class GatewayServer(socketio.AsyncServer):
             names = set(self.handlers.get(namespace, {}))
             handler = self.namespace_handlers.get(namespace)
             if handler is not None:
-                names |= {n[3:] for n in dir(type(handler)) if n.startswith("on_") and callable(getattr(handler, n))}
+                names |= {
+                    n[3:] for n in dir(type(handler)) if n.startswith("on_") and callable(getattr(handler, n))
+                }
                 # a namespace that dispatches further names itself declares them
                 names |= set(getattr(handler, "client_events", ()))
             self._events_of[namespace] = frozenset(names - LIFECYCLE)
@@ -91,13 +121,29 @@ class GatewayServer(socketio.AsyncServer):
     # --- engine.io connections ------------------------------------------------------------------
 
     async def _handle_eio_connect(self, eio_sid, environ):
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is not None:  # engine.io's own socket keeps three tasks and a queue per idle websocket
+            LeanSocket.adopt(sock, environ)
         await super()._handle_eio_connect(eio_sid, environ)
         request = environ.get("aiohttp.request")
         if request is not None and self.metrics is not None:
             self.budget.opened(eio_sid, request_address(request))
         if self.namespace_timeout_s > 0:
             loop = asyncio.get_running_loop()
-            self._deadlines[eio_sid] = loop.call_later(self.namespace_timeout_s, self._namespace_deadline, eio_sid)
+            self._deadlines[eio_sid] = loop.call_later(
+                self.namespace_timeout_s, self._namespace_deadline, eio_sid
+            )
+
+    async def _handle_connect(self, eio_sid, namespace, data):
+        await super()._handle_connect(eio_sid, namespace, data)
+        if self.manager.sid_from_eio_sid(eio_sid, namespace or "/") is None:
+            return  # refused
+        handle = self._deadlines.pop(eio_sid, None)
+        if handle is not None:
+            handle.cancel()
+        environ = self.environ.get(eio_sid)
+        if environ is not None:
+            slim_environ(environ)
 
     async def _handle_eio_disconnect(self, eio_sid, reason):
         handle = self._deadlines.pop(eio_sid, None)
@@ -118,14 +164,15 @@ class GatewayServer(socketio.AsyncServer):
         self._close_soon(eio_sid)
 
     def _close_soon(self, eio_sid: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._close(eio_sid))
+        task = asyncio.get_running_loop().create_task(self.close_engine(eio_sid))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
-    async def _close(self, eio_sid: str) -> None:
-        # bounded: engine.io's close waits until a long-polling client collects the close packet
+    async def close_engine(self, eio_sid: str, bound_s: float = 5.0) -> None:
+        """Close the engine.io connection, bounded: engine.io's close waits until a long-polling client
+        collects the close packet."""
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(5):
+            async with asyncio.timeout(bound_s):
                 await self.eio.disconnect(eio_sid)
 
     async def shutdown(self):
@@ -145,8 +192,11 @@ class GatewayServer(socketio.AsyncServer):
         except _DECODE_ERRORS as err:
             self._binary_packet.pop(eio_sid, None)
             self._count("bad_frame")
-            self._bad_frames.debug("malformed Socket.IO frame; closing the connection",
-                                   eio_sid=eio_sid, error=f"{type(err).__name__}: {str(err)[:200]}")
+            self._bad_frames.debug(
+                "malformed Socket.IO frame; closing the connection",
+                eio_sid=eio_sid,
+                error=f"{type(err).__name__}: {str(err)[:200]}",
+            )
             self._close_soon(eio_sid)
             return
         if pkt is None:
@@ -190,5 +240,10 @@ class GatewayServer(socketio.AsyncServer):
         if id is None or sid is None or not self.manager.is_connected(sid, namespace):
             return
         shown = event[:40] if isinstance(event, str) else type(event).__name__
-        error = {"code": "unknown_event", "message": f"'{shown}' is not an event clients may send on {namespace}"}
-        await self._send_packet(eio_sid, self.packet_class(packet.ACK, namespace=namespace, id=id, data=[{"error": error}]))
+        error = {
+            "code": "unknown_event",
+            "message": f"'{shown}' is not an event clients may send on {namespace}",
+        }
+        await self._send_packet(
+            eio_sid, self.packet_class(packet.ACK, namespace=namespace, id=id, data=[{"error": error}])
+        )

@@ -9,7 +9,8 @@ from typing import Any
 import socketio
 
 from acd import replies
-from gateway.abandonment import visitor_arrived, visitor_left
+from acd.lua_runner import runner
+from gateway.abandonment import TABS_TTL_S
 from gateway.api.client_address import address_subject, client_address
 from gateway.assist.auto_answer import to_person
 from gateway.callbacks.numbers import normalise
@@ -26,24 +27,48 @@ from gateway.ratelimit import allow
 from gateway.rooms import agent_room, visitor_room
 from gateway.services import Services
 from gateway.sockets.acked import acked, refuse
+from gateway.sockets.dead_node_tabs import NodeTabs
+from gateway.sockets.departures import Departure, Departures, depart_all, visitors_left
 from gateway.sockets.origin import check_visitor_origin
+from gateway.sockets.protocol import GatewayServer
 from gateway.store.contacts import valid_email
 from gateway.store.conversations import Conversation, get_conversation
 from gateway.store.messages import Page, read_page
+from gateway.store.scripts import store_script
 from gateway.validation import client_id_field, conversation_id_field, int_field, require_dict, text_field
 from gateway.visitor_token import issue_visitor_token, read_visitor_token
 
 log = logging.getLogger(__name__)
+VISITOR_CONNECT = store_script("visitor_connect")
 NAME_MAX = 100
 TRANSCRIPTS_PER_CONVERSATION = 3  # per day
+CLOSE_BOUND_S = 1.0
 
 
 class VisitorNamespace(socketio.AsyncNamespace):
     def __init__(self, ctx: Services):
         super().__init__("/visitor")
         self.ctx = ctx
+        self.leaving = False  # the process is stopping: depart_all recorded (or records) every socket's leaving
+        self.departures = Departures(ctx)
+        self.tabs = NodeTabs(ctx, self)  # this node's open tabs; a dead node's are swept (dead_node_tabs.py)
 
     async def on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
+        try:
+            await self._connect(sid, environ, auth)
+        except socketio.exceptions.ConnectionRefusedError:
+            raise
+        except Exception as err:
+            # python-socketio answers nothing to a connect handler that raises, and the page would wait
+            # for ever; refused, it would start over as a new visitor. Closed, it comes back after its
+            # back-off with its token (Redis out of reach, its pool busy for POOL_WAIT_S under a storm).
+            log.warning("visitor connect failed; closing the connection", extra={"error": repr(err)})
+            eio_sid = self.server.manager.eio_sid_from_sid(sid, self.namespace)
+            if isinstance(self.server, GatewayServer):
+                await self.server.close_engine(eio_sid, CLOSE_BOUND_S)
+            raise refuse("unavailable", "the gateway cannot take this connection now") from err
+
+    async def _connect(self, sid: str, environ: dict, auth: Any) -> None:
         auth = auth if isinstance(auth, dict) else {}
         tenant_id = auth.get("tenant")
         tenant = self.ctx.config.tenants.get(tenant_id) if isinstance(tenant_id, str) else None
@@ -59,49 +84,100 @@ class VisitorNamespace(socketio.AsyncNamespace):
         keys = TenantKeys(tenant.id)
         secret = self.ctx.config.server.secret_key
         token = auth.get("visitor_token")
-        visitor_id = read_visitor_token(secret, tenant.id, token)
-        known = await self.ctx.redis.hmget(keys.visitor(visitor_id), "id", "user_id") if visitor_id else [None, None]
-        # a token of another signed-in user (a shared computer) starts a new visitor, never theirs
-        if visitor_id is None or not known[0] or (user is not None and known[1] and known[1] != user.user_id):
-            token, visitor_id = issue_visitor_token(secret, tenant.id)
+        claimed = read_visitor_token(secret, tenant.id, token) or ""
+        fresh_token, fresh_id = issue_visitor_token(secret, tenant.id)  # taken when the token's visitor is not
         profile = self._profile(tenant, auth)
         if user is not None:
             profile.update(user_id=user.user_id, user_email=user.email)
-        vkey = keys.visitor(visitor_id)
-        async with self.ctx.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(vkey, mapping=replies.mapping({"id": visitor_id, **profile}))
-            pipe.hsetnx(vkey, "created_at", repr(time.time()))
-            pipe.hmget(vkey, "conversation_id", "name")
-            *_, (conversation_id, name) = await pipe.execute()
         # a visitor who never wrote is kept only briefly (one address may open many such sessions)
-        ttl = self.ctx.config.server.visitor_token_ttl_s if conversation_id else tenant.widget.idle_visitor_ttl_s
-        await self.ctx.redis.expire(vkey, ttl)
+        lifetime = self.ctx.config.server.visitor_token_ttl_s, tenant.widget.idle_visitor_ttl_s
+        node = self.ctx.node_id
+        fresh, visitor_id, conversation_id, name, tabs, state, agent_id, close_reason = await runner(
+            self.ctx.redis).call(VISITOR_CONNECT, keys=[
+                keys.visitor(claimed or fresh_id), keys.visitor(fresh_id), keys.visitor_sockets(claimed or fresh_id),
+                keys.visitor_sockets(fresh_id), keys.node_tabs(node), keys.tab_nodes(), keys.abandon_due(), keys.prefix,
+            ], args=[
+                claimed, fresh_id, user.user_id if user is not None else "", repr(time.time()), lifetime[0], lifetime[1],
+                TABS_TTL_S, node, sid, *(x for field_value in profile.items() for x in field_value),
+            ])
+        if fresh:
+            token = fresh_token
+        if conversation_id and not state:  # closed and evicted from Redis: the history database has it
+            evicted = await get_conversation(self.ctx.redis, keys, conversation_id)
+            if evicted is not None:
+                state, agent_id, close_reason = evicted.state, evicted.agent_id, evicted.close_reason
         request = environ.get("aiohttp.request")
         await self.save_session(sid, {
             "tenant": tenant.id, "visitor_id": visitor_id, "name": name or "Visitor",
-            "conversation_id": conversation_id, "address": address_subject(client_address(request)) if request is not None else "?",
+            "conversation_id": conversation_id or None,
+            "address": address_subject(client_address(request)) if request is not None else "?",
         })
         await self.enter_room(sid, visitor_room(tenant.id, visitor_id))
-        tabs = await visitor_arrived(self.ctx.redis, keys, visitor_id, sid, conversation_id, min(ttl, 24 * 3600))
+        if self.leaving:  # depart_all may have looked before this tab was recorded: it leaves by itself
+            await visitors_left(self.ctx, [Departure(tenant.id, visitor_id, sid)], node)
+            return
+        self.tabs.open[tenant.id] += 1
         if conversation_id and tabs == 1:  # the first tab again: the agent sees the customer is back
-            await tell_presence(self.ctx, keys, conversation_id, "back")
+            await tell_presence(self.ctx, keys, conversation_id, "back", holder=(agent_id, state))
         self.ctx.metrics.sockets.labels("/visitor").inc()
-        await self.emit("session", {"visitor_token": token, "conversation_id": conversation_id or None}, to=sid)
-        if conversation_id:
-            await self._resume(sid, keys, conversation_id)
+        # this socket is here: straight to it, not through the fan-out (which publishes whenever its view of
+        # the other processes is stale, as under a reconnect storm)
+        await self.emit("session", {"visitor_token": token, "conversation_id": conversation_id or None}, to=sid,
+                        ignore_queue=True)
+        await self._tell_state(sid, keys.tenant, conversation_id, state, agent_id, close_reason)
+
+    async def _tell_state(self, sid: str, tenant: str, conversation_id: str, state: str, agent_id: str,
+                          close_reason: str) -> None:
+        """A tab that connects (or catches up) hears whether its conversation is with an agent or closed."""
+        if state == "assigned" and agent_id:
+            agent = self.ctx.config.tenants[tenant].agents.get(agent_id)
+            await self.emit("assigned", {"conversation_id": conversation_id, "agent": {"name": agent.name if agent else ""}},
+                            to=sid, ignore_queue=True)
+        elif state == "closed":
+            await self.emit("closed", {"conversation_id": conversation_id, "reason": close_reason}, to=sid,
+                            ignore_queue=True)
+
+    async def catch_up(self, sids: list[str]) -> int:
+        """Tabs of this process that may have missed events (gateway/sockets/reannounce.py): ``resync``, and
+        their conversation's state as on connect. Returns how many were told."""
+        visitors: list[tuple[str, str, str]] = []
+        for sid in sids:
+            try:
+                session = await self.get_session(sid)
+            except KeyError:  # gone meanwhile
+                continue
+            if session.get("visitor_id"):
+                visitors.append((sid, session["tenant"], session["visitor_id"]))
+        if not visitors:
+            return 0
+        # the visitor's conversation now (another tab may have started one meanwhile), then its state
+        async with self.ctx.redis.pipeline(transaction=False) as pipe:
+            for _, tenant, vid in visitors:
+                pipe.hget(TenantKeys(tenant).visitor(vid), "conversation_id")
+            current = [replies.maybe_text(cid) or "" for cid in await pipe.execute()]
+        tabs = [(sid, tenant, cid) for (sid, tenant, _), cid in zip(visitors, current, strict=True) if cid]
+        async with self.ctx.redis.pipeline(transaction=False) as pipe:
+            for _, tenant, cid in tabs:
+                pipe.hmget(TenantKeys(tenant).conv(cid), "state", "agent_id", "close_reason")
+            states = await pipe.execute() if tabs else []
+        for (sid, tenant, cid), fields in zip(tabs, states, strict=True):
+            await self.emit("resync", {"conversation_id": cid}, to=sid, ignore_queue=True)
+            await self._tell_state(sid, tenant, cid, *(replies.maybe_text(f) or "" for f in fields))
+        return len(tabs)
 
     async def on_disconnect(self, sid: str, *args: Any) -> None:
         self.ctx.metrics.sockets.labels("/visitor").dec()
         self.ctx.typing.forget(sid)
         session = await self.get_session(sid)
-        if not session:
-            return
-        keys = TenantKeys(session["tenant"])
-        grace = self.ctx.config.tenants[keys.tenant].widget.abandon_after_s
-        current = replies.maybe_text(await self.ctx.redis.hget(keys.visitor(session["visitor_id"]), "conversation_id"))
-        tabs = await visitor_left(self.ctx.redis, keys, session["visitor_id"], sid, current, grace)
-        if current and tabs == 0:  # the last tab closed: the agent should not wait for an answer
-            await tell_presence(self.ctx, keys, current, "left")
+        if session:  # recorded with every other socket closing about now (gateway/sockets/departures.py)
+            self.departures.add(Departure(session["tenant"], session["visitor_id"], sid))
+            self.tabs.closed(session["tenant"])
+
+    async def depart_all(self, bound_s: float) -> int:
+        """The process is stopping: every visitor socket leaves at once (gateway/sockets/departures.py)."""
+        self.leaving = True
+        self.tabs.open.clear()
+        return await depart_all(self, self.departures, bound_s)
 
     def _profile(self, tenant: Any, auth: dict) -> dict[str, str]:
         """What the visitor typed in the pre-chat form, bounded; the email is only a claim."""
@@ -119,16 +195,6 @@ class VisitorNamespace(socketio.AsyncNamespace):
         if isinstance(topic, str) and topic in tenant.topics:
             out["topic"] = topic
         return out
-
-    async def _resume(self, sid: str, keys: TenantKeys, conversation_id: str) -> None:
-        conv = await get_conversation(self.ctx.redis, keys, conversation_id)
-        if conv is None:
-            return
-        if conv.state == "assigned" and conv.agent_id:
-            agent = self.ctx.config.tenants[keys.tenant].agents.get(conv.agent_id)
-            await self.emit("assigned", {"conversation_id": conv.id, "agent": {"name": agent.name if agent else ""}}, to=sid)
-        elif conv.state == "closed":
-            await self.emit("closed", {"conversation_id": conv.id, "reason": conv.close_reason}, to=sid)
 
     async def _whoami(self, sid: str) -> tuple[TenantKeys, str, dict]:
         session = await self.get_session(sid)

@@ -147,9 +147,9 @@ async def conversations_of_contact(redis: Redis, keys: TenantKeys, contact_id: s
     return sorted(merged, key=lambda c: c.created_at, reverse=True)[:limit]
 
 
-async def open_conversations(redis: Redis, keys: TenantKeys) -> list[Conversation]:
-    """Every conversation not closed, oldest first."""
-    ids = replies.texts(await redis.zrange(keys.convs_open(), 0, -1))
+async def open_conversations(redis: Redis, keys: TenantKeys, limit: int | None = None) -> list[Conversation]:
+    """Every conversation not closed (the oldest ``limit`` of them), oldest first."""
+    ids = replies.texts(await redis.zrange(keys.convs_open(), 0, -1 if limit is None else limit - 1))
     async with redis.pipeline(transaction=False) as pipe:
         for cid in ids:
             pipe.hgetall(keys.conv(cid))

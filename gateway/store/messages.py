@@ -88,6 +88,8 @@ class Posted:
     message: Message
     agent_id: str  # the agent holding the conversation ("" while it waits)
     visitor_id: str  # the widget visitor of the conversation ("" for bridged channels)
+    language: str = ""  # the conversation's language, as stored when the message was
+    auto_waiting: bool = False  # the conversation waits after an automatic answer (gateway/assist/auto_answer.py)
 
 
 async def post_message(
@@ -110,18 +112,23 @@ async def post_message(
     """Store a message in one atomic step: rate limit (``(subject, limit, window_s)``), the
     author's right to write, dedupe by ``client_id`` (the first ack comes back unchanged), seq."""
     ts = time.time() if ts is None else ts
-    rate_key = keys.rate(rate[0], int(ts // rate[2])) if rate else keys.conv(conversation_id)
-    seq, mid, stored_ts, dup, agent_id, visitor_id = await runner(redis).call(
+    rate_key = before_key = keys.conv(conversation_id)  # (no limit: any key of the slot)
+    weight = 0.0
+    if rate:
+        window, into = divmod(ts, rate[2])
+        rate_key, before_key = keys.rate(rate[0], int(window)), keys.rate(rate[0], int(window) - 1)
+        weight = 1.0 - into / rate[2]
+    seq, mid, stored_ts, dup, agent_id, visitor_id, language, waiting = await runner(redis).call(
         APPEND_MESSAGE,
         keys=[
             keys.conv(conversation_id), keys.conv_messages(conversation_id),
-            keys.conv_client_ids(conversation_id), rate_key, keys.archive(),
+            keys.conv_client_ids(conversation_id), rate_key, keys.archive(), keys.auto_waiting(), before_key,
         ],
         args=[
             client_id, f"{conversation_id}:", author_kind, author_name, author_id, text, repr(ts),
             json.dumps(extra) if extra else "", "1" if allow_closed else "0",
             rate[1] if rate else 0, rate[2] * 2 if rate else 0, require_agent, "1" if template else "0",
-            conversation_id,
+            conversation_id, repr(weight),
         ],
     )
     message = Message(
@@ -129,7 +136,7 @@ async def post_message(
         author_name=author_name, text=text, ts=float(stored_ts), author_id=author_id,
         extra=extra or {}, duplicate=bool(dup), client_id=client_id,
     )
-    return Posted(message, agent_id, visitor_id)
+    return Posted(message, agent_id, visitor_id, language, bool(int(waiting)))
 
 
 async def append_message(redis: Redis, keys: TenantKeys, conversation_id: str, **kwargs: Any) -> Message:

@@ -18,7 +18,7 @@ from gateway import channels_health
 from gateway.background import Background
 from gateway.media.storage import read_file
 from gateway.outbound import DeliveryReport, Outbox
-from gateway.redis_client import connect
+from gateway.redis_client import close, connect
 from gateway.webhooks.channels import BridgedChannels
 from gateway.webhooks.ingest import Ingest
 
@@ -70,6 +70,6 @@ async def bridges_ctx(app: web.Application) -> AsyncIterator[None]:
         tasks.start(f"outbox:{tenant}", outbox.run(tenant))
     yield
     await tasks.stop()
-    await raw.aclose()
+    await close(raw)
     for session in sessions.values():
         await session.close()

@@ -23,6 +23,7 @@ class FakeGraph:
         self.files: dict[str, bytes] = {"65463453": b"\xff\xd8jpeg-bytes"}
         self.declared_size: dict[str, int] = {}
         self.delay = 0.0
+        self.hold_media: asyncio.Event | None = None  # set: media lookups wait for it
         self.url = ""
         self.app = web.Application(client_max_size=128 * MIB)  # Meta takes documents up to 100 MB
         self.app.router.add_post(f"/{PHONE_NUMBER_ID}/messages", self._messages)
@@ -63,6 +64,8 @@ class FakeGraph:
 
     async def _media_info(self, request: web.Request) -> web.Response:
         media_id = request.match_info["media_id"]
+        if self.hold_media is not None:
+            await self.hold_media.wait()
         self.requests.append({"path": request.path, "auth": request.headers.get("Authorization")})
         scripted = self._scripted("info")
         if scripted is not None:

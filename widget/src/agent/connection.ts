@@ -14,7 +14,8 @@ import { errorSentence } from "./errors";
 import { fetchConversation } from "./history";
 import { api } from "../shared/api";
 import { PresenceBook, type PresenceEvent } from "./presence";
-import { settlePending, StatusBook, updateAttachment, type StatusEvent } from "./statuses";
+import { PendingFiles, type FileMeta } from "./pending_files";
+import { StatusBook, type StatusEvent } from "./statuses";
 import { reopenWindow, shutWindow } from "./window";
 import type {
   AgentState, AssistInfo, CallbackItem, CallbackOutcome, Conversation, ConversationSummary, Offer, Pending, Suggestion, Workspace,
@@ -60,7 +61,13 @@ export class AgentConnection {
   private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly inFlight = new Set<string>();
   private wantedState: AgentState | null = null;
+  private helloSeen = false; // a later hello (a reconnect, or the gateway caught up after losing Redis) announces new offers
   private readonly statuses = new StatusBook();
+  private readonly files = new PendingFiles(
+    (id) => this.conversations.get(id)?.log,
+    (id) => api<FileMeta>(`/api/v1/media/${encodeURIComponent(id)}?meta=1`, { token: this.login.token }),
+    (id) => this.listener.messages(id),
+  );
   private readonly presence = new PresenceBook((id) => {
     this.listener.messages(id);
     this.listener.conversations();
@@ -140,9 +147,10 @@ export class AgentConnection {
       const conv = this.conversations.get(e?.conversation_id);
       if (conv && this.statuses.apply(conv.log, e)) this.listener.messages(conv.conversation_id);
     });
-    socket.on("attachment", (e: { conversation_id: string; seq: number | null; media: { id: string } }) => {
-      const conv = this.conversations.get(e?.conversation_id);
-      if (conv && e.media?.id && updateAttachment(conv.log, e.seq, e.media)) this.listener.messages(conv.conversation_id);
+    socket.on("attachment", (e: { conversation_id: string; seq: number | null; media: FileMeta }) => {
+      if (typeof e?.conversation_id === "string" && typeof e.media?.id === "string") {
+        this.files.event(e.conversation_id, typeof e.seq === "number" ? e.seq : null, e.media);
+      }
     });
     socket.on("conversation_assist", (e: { conversation_id: string; assist?: AssistInfo }) => {
       const conv = this.conversations.get(e?.conversation_id);
@@ -178,6 +186,8 @@ export class AgentConnection {
     callbacks?: CallbackItem[];
   } & Partial<Workspace>): void {
     if (hello.agent?.name) this.agentName = hello.agent.name;
+    const later = this.helloSeen;
+    this.helloSeen = true;
     this.workspace = { labels: hello.labels ?? [], wrapup: hello.wrapup ?? {} };
     this.state = hello.state ?? this.state;
     // The callbacks this agent is dialling (a reload or reconnect finds them again).
@@ -200,8 +210,11 @@ export class AgentConnection {
     }
     const listed = (hello.offers ?? []).filter((o): o is Offer => !!o && typeof o === "object" && "offer_id" in o);
     if (listed.length) {
+      // an offer this console never heard of (made while the gateway's fan-out was catching up after a
+      // Redis failover, or during a reconnect) is announced like a live one; the first hello's are not
+      const known = later ? new Set(this.offers.keys()) : null;
       this.offers.clear();
-      for (const offer of listed) this.addOffer(offer, false);
+      for (const offer of listed) this.addOffer(offer, !!known && !known.has(offer.offer_id));
     } else {
       // No list from the server: keep the offers that are still running (a short reconnect
       // should not hide them); an offer gone meanwhile fails politely on accept.
@@ -217,7 +230,10 @@ export class AgentConnection {
     }
     this.listener.offers();
     this.listener.conversations();
-    for (const id of current) void this.resync(id);
+    for (const id of current) {
+      this.files.watch(id, true); // a file may have settled while we were away: its event went to nobody
+      void this.resync(id);
+    }
   }
 
   /** `dialling` opens a voice item; any other state (the attempt's outcome) closes it. */
@@ -267,6 +283,7 @@ export class AgentConnection {
 
   /** Forget a conversation (after close, transfer, or when the agent dismisses a closed one). */
   remove(conversationId: string): void {
+    this.files.forget(conversationId);
     if (this.conversations.delete(conversationId)) this.listener.conversations();
   }
 
@@ -311,8 +328,7 @@ export class AgentConnection {
       this.listener.messages(conv.conversation_id);
       this.listener.conversations();
     }
-    const meta = (id: string) => api<{ id: string }>(`/api/v1/media/${encodeURIComponent(id)}?meta=1`, { token: this.login.token });
-    void settlePending(conv.log, messages, meta).then((settled) => settled && this.listener.messages(conv.conversation_id));
+    this.files.merged(conv.conversation_id, messages);
   }
 
   private merge(conv: Conversation, m: Message, countUnread: boolean): boolean {
@@ -338,6 +354,7 @@ export class AgentConnection {
       this.listener.messages(conv.conversation_id);
       this.listener.conversations();
     }
+    this.files.merged(conv.conversation_id, [m]);
     if (conv.log.hasGap) void this.resync(conv.conversation_id);
   }
 

@@ -1,9 +1,9 @@
-// What became of the agent's replies in messenger conversations (`message_status`), and live
-// updates of attachments (`attachment`). Statuses only move forward (sent < delivered < read;
+// What became of the agent's replies in messenger conversations (`message_status`; files are
+// pending_files.ts). Statuses only move forward (sent < delivered < read;
 // failed is final; held becomes sent once the channel is fixed): events can arrive out of order,
 // and a status can arrive before the ack that tells the console the message's id and seq.
 
-import type { Attachment, Message, MessageLog } from "../shared/messages";
+import type { Message, MessageLog } from "../shared/messages";
 
 export interface StatusEvent {
   conversation_id: string;
@@ -57,38 +57,5 @@ function set(m: Message, status: string, reason = ""): boolean {
   if (!advances(m.status, status)) return false;
   m.status = status;
   m.status_reason = reason;
-  return true;
-}
-
-/** Attachments a page of history shows as still being fetched. The fetch may have settled before
- * this agent held the conversation (its `attachment` event then went to nobody): ask the media
- * route for each one's record once. */
-export async function settlePending(
-  log: MessageLog,
-  messages: Message[],
-  meta: (id: string) => Promise<Partial<Attachment> & { id: string }>,
-): Promise<boolean> {
-  let changed = false;
-  for (const m of messages) {
-    for (const a of m.attachments ?? []) {
-      if (a.state !== "pending") continue;
-      try {
-        changed = updateAttachment(log, m.seq, { ...(await meta(a.id)), id: a.id }) || changed;
-      } catch {
-        /* the live event will tell */
-      }
-    }
-  }
-  return changed;
-}
-
-/** `attachment {conversation_id, seq, media}`: one attachment of a stored message changed. */
-export function updateAttachment(log: MessageLog, seq: number | null, media: Partial<Attachment> & { id: string }): boolean {
-  // seq is null when the file settled before its message was numbered: look for it by id.
-  const m = typeof seq === "number" ? log.get(seq) : log.list().find((x) => x.attachments?.some((y) => y.id === media.id));
-  const a = m?.attachments?.find((x) => x.id === media.id);
-  if (!m || !a) return false;
-  Object.assign(a, media);
-  if (a.state !== "failed" && !media.reason) delete a.reason;
   return true;
 }

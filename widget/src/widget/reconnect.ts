@@ -3,6 +3,16 @@
 // sends `session`, and the widget asks `history {after_seq}` for whatever it has not seen and
 // merges by seq. Unacknowledged messages stay in an outbox (also in localStorage) and are resent
 // with the same client_id, which the server dedupes.
+//
+// A lost connection is retried here, not by socket.io-client: its back-off jitters before it caps,
+// so once at the cap nine waits in ten are exactly 5 s and the 10,000 widgets of a restarted gateway
+// keep coming back in step. retryDelay caps first, then jitters.
+//
+// Transports: a websocket first (one request for the gateway instead of long-polling's handshake, poll
+// and upgrade, and less memory per idle visitor there), falling back to long-polling at once
+// when the websocket fails (socket.io-client's `tryAllTransports`). A browser whose network refused the
+// websocket (a connect that fell back, or connect time-outs in a row: some proxies never answer one)
+// connects long-polling first for a day, remembered per tenant; an upgrade that works there ends that.
 
 import { io, type Socket } from "socket.io-client";
 import { nowSeconds, clientId } from "../shared/format";
@@ -45,6 +55,23 @@ export interface ConnectionListener {
 const ACK_TIMEOUT_MS = 10_000;
 // A broadcast without client_id is taken for our pending message only if it is this recent.
 const MATCH_WINDOW_S = 60;
+const CONNECT_TIMEOUT_MS = 10_000;
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 5_000;
+const RETRY_JITTER = 0.5;
+const POLLING_FIRST = { transports: ["polling", "websocket"], tryAllTransports: false };
+const WEBSOCKET_FIRST = { transports: ["websocket", "polling"], tryAllTransports: true };
+// Connect time-outs in a row after which the websocket is not tried first any more (some proxies
+// never answer one); a single one is what a busy, just restarted gateway gives many widgets.
+const TIMEOUTS_BEFORE_POLLING = 3;
+// How long a browser whose network refused a websocket connects long-polling first.
+const POLLING_FIRST_MS = 24 * 3600 * 1000;
+
+/** The wait before reconnect attempt `attempt` (0, 1, …): 250-750 ms, 0.5-1.5 s, 1-3 s, 2-6 s, then 2.5-7.5 s. */
+export function retryDelay(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
+  return Math.round(base * (1 - RETRY_JITTER + 2 * RETRY_JITTER * random()));
+}
 
 export class VisitorConnection {
   readonly logs = new Map<string, MessageLog>();
@@ -56,6 +83,9 @@ export class VisitorConnection {
   private historyBusy = false;
   private historyAgain = false;
   private wentOffline = false;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private retries = 0;
+  private timeouts = 0;
 
   constructor(
     private readonly origin: string,
@@ -88,16 +118,21 @@ export class VisitorConnection {
     const socket = io(`${this.origin}/visitor`, {
       path: "/socket.io/",
       auth: (cb) => cb(this.authPayload()),
-      reconnectionDelay: 500,
-      reconnectionDelayMax: 5000,
-      timeout: 10_000,
+      reconnection: false, // retried by scheduleRetry
+      timeout: CONNECT_TIMEOUT_MS,
+      ...(this.storage.pollingFirstUntil > Date.now() ? POLLING_FIRST : WEBSOCKET_FIRST),
     });
     this.socket = socket;
-    socket.on("connect", () => this.listener.status("online"));
+    socket.on("connect", () => this.onConnect());
     socket.on("session", (s) => this.onSession(s ?? {}));
     socket.on("disconnect", (reason) => this.onDisconnect(reason));
-    socket.on("connect_error", () => this.onConnectError());
+    socket.on("connect_error", (err) => this.onConnectError(err));
     socket.on("message", (m: Message) => this.receive(m));
+    // the gateway lost Redis for a moment and may not have passed on everything meanwhile
+    socket.on("resync", (r: { conversation_id?: string } | null) => {
+      if (typeof r?.conversation_id === "string" && r.conversation_id) this.setConversation(r.conversation_id);
+      void this.resync();
+    });
     socket.on("queue", (q: QueueInfo) => this.listener.queue(q));
     socket.on("assigned", (a: { conversation_id: string; agent?: { name?: string } }) =>
       this.listener.assigned(a.conversation_id, a.agent?.name ?? ""),
@@ -140,18 +175,49 @@ export class VisitorConnection {
     this.flush();
   }
 
+  private onConnect(): void {
+    this.retries = 0;
+    this.timeouts = 0;
+    this.listener.status("online");
+    const engine = this.socket?.io.engine;
+    if (!engine) return;
+    if (engine.transport?.name === "websocket") {
+      this.transportsFirst(true);
+      return;
+    }
+    // on long-polling: the websocket failed (or is not tried first here); an upgrade shows it works
+    if (this.socket?.io.opts.transports?.[0] === "websocket") this.transportsFirst(false);
+    engine.once("upgrade", () => this.transportsFirst(true));
+  }
+
+  /** Which transport the next connects try first; remembered, so the next page load does the same. */
+  private transportsFirst(websocket: boolean): void {
+    if (this.socket) Object.assign(this.socket.io.opts, websocket ? WEBSOCKET_FIRST : POLLING_FIRST);
+    this.storage.pollingFirstUntil = websocket ? 0 : Date.now() + POLLING_FIRST_MS;
+  }
+
+  /** The next attempt after a jittered wait (retryDelay); one pending at a time. */
+  private scheduleRetry(): void {
+    if (this.retryTimer !== null || !this.socket) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.socket?.connect();
+    }, retryDelay(this.retries++));
+  }
+
   private onDisconnect(reason: string): void {
     this.sessionReady = false;
     this.listener.status(navigator.onLine === false ? "offline" : "reconnecting");
-    // After a server-side disconnect Socket.IO does not retry by itself.
-    if (reason === "io server disconnect") setTimeout(() => this.socket?.connect(), 1000);
+    if (reason !== "io client disconnect") this.scheduleRetry();
   }
 
-  private onConnectError(): void {
+  private onConnectError(err?: Error): void {
     const socket = this.socket;
     if (!socket) return;
     if (socket.active) {
+      if (err?.message === "timeout" && ++this.timeouts >= TIMEOUTS_BEFORE_POLLING) this.transportsFirst(false);
       this.listener.status(navigator.onLine === false ? "offline" : "reconnecting");
+      this.scheduleRetry();
       return;
     }
     // Refused by the server: a stale or foreign token. Start over as a new visitor once.
@@ -176,6 +242,9 @@ export class VisitorConnection {
       this.wentOffline = false;
       this.sessionReady = false;
       this.listener.status("reconnecting");
+      if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      this.retries = 0;
       this.socket.disconnect().connect();
     }
   };

@@ -69,6 +69,14 @@ export class TenantStorage {
     this.set("open", open || null);
   }
 
+  /** Until when this browser connects long-polling first: its network refused a websocket (epoch ms, 0 = not). */
+  get pollingFirstUntil(): number {
+    return this.get<number>("polling_first_until") ?? 0;
+  }
+  set pollingFirstUntil(until: number) {
+    this.set("polling_first_until", until || null);
+  }
+
   /** Forget the visitor (after a closed conversation the next chat starts fresh). */
   clearConversation(): void {
     this.outbox = [];
