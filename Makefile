@@ -6,15 +6,23 @@ PIP    := $(PY) -m pip
 CONFIG ?= config/demo.yaml
 WIDGET_SOURCES := $(shell find widget -path widget/node_modules -prune -o -type f -print 2>/dev/null)
 
-.PHONY: install run test lint bench browsers clean screenshots
+.PHONY: install run test lint bench browsers clean screenshots constraints
 
 install: $(VENV)/.installed gateway/static/.built
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q -c constraints.txt -e '.[dev]'
 	@touch $@
+
+# constraints.txt pins every Python package to the versions the suite passed with; this takes the
+# newest releases pyproject.toml allows in a scratch venv and writes their versions there
+constraints:
+	rm -rf .venv-constraints && $(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/pip install -q --upgrade pip && .venv-constraints/bin/pip install -q -e '.[dev]'
+	{ sed -n '1,2p' constraints.txt; .venv-constraints/bin/pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf .venv-constraints
 
 # Front ends: npm + esbuild build widget/ into gateway/static/ (served by the gateway).
 gateway/static/.built: $(WIDGET_SOURCES)
