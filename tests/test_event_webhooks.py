@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import aiohttp
 import pytest
@@ -249,5 +248,3 @@ async def test_disabled_subscriptions_queue_nothing_and_an_event_filter_applies(
     assert [e["type"] for e in _events(receiver)] == ["conversation.created"]
     status, seen = await admin.call("GET", f"/{off}/deliveries")
     assert status == 200 and seen == {"recent": [], "pending": []}
-    started = time.time()
-    assert time.time() - started < 1
