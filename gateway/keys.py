@@ -284,6 +284,9 @@ class TenantKeys:
     def slack_thread_of(self, channel: str, ts: str) -> str:  # STRING conversation id of a Slack thread; TTL 30 days
         return f"{self.prefix}slack:thread:{channel}:{ts}"
 
+    def slack_post_slot(self, app_id: str, channel: str) -> str:  # STRING ms (Redis's clock) of the last post slot reserved in a Slack channel; TTL the slot plus a second
+        return f"{self.prefix}slack:{app_id}:slot:{channel}"
+
     def slack_posted(self, channel: str, ts: str) -> str:  # STRING "1": a message we posted (never an agent's words); TTL 7 days
         return f"{self.prefix}slack:posted:{channel}:{ts}"
 

@@ -1,17 +1,20 @@
 """A thin Slack Web API client on slack_sdk's ``AsyncWebClient`` (the gateway's shared aiohttp
 session, a configurable base URL), with Slack's answers mapped to the error trio.
 
-Rate limits: ``chat.postMessage`` "generally allows one message per second per channel", so posts to
-one channel are spaced a second apart (in this process); a 429 is waited out as its ``Retry-After``
-says by slack_sdk's ``AsyncRateLimitErrorRetryHandler`` and, when it persists, raised as NotReady with
-that delay. The token never appears in an error we raise (slack_sdk's messages are not chained).
+Rate limits: ``chat.postMessage`` "generally allows one message per second per channel", whoever
+posts. Posts to one channel are spaced a second apart: by a ``spacer`` every process shares when the
+gateway gives one (gateway/slack/pacing.py, a slot reserved in Redis), else in this process; a 429 is
+waited out as its ``Retry-After`` says by slack_sdk's ``AsyncRateLimitErrorRetryHandler`` and, when it
+persists, raised as NotReady with that delay. The token never appears in an error we raise
+(slack_sdk's messages are not chained).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -22,11 +25,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bridges.base import AuthFailed, Fatal, NotReady
 
+log = logging.getLogger(__name__)
 POST_INTERVAL_S = 1.0  # Slack: about one message per second per channel
 RATE_LIMIT_RETRIES = 2  # 429s waited out inside one call before it is handed back as NotReady
 # answers that mean our token is not (or no longer) good: sending stops until an operator fixes it
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
                          "missing_scope", "no_permission", "team_access_not_granted", "org_login_required"})
+# Reserves the next post slot of a channel (its id, the interval in seconds) and answers how many
+# seconds to wait for it: shared by every process that posts with the same app
+Spacer = Callable[[str, float], Awaitable[float]]
 
 
 class SlackClient:
@@ -38,6 +45,7 @@ class SlackClient:
         self._interval = post_interval_s
         self._last_post: dict[str, float] = {}
         self._post_locks: dict[str, asyncio.Lock] = {}
+        self.spacer: Spacer | None = None
 
     async def call(self, method: str, *, form: bool = False, **params: Any) -> dict[str, Any]:
         """One Web API call: Slack's answer; NotReady / AuthFailed / Fatal when refused. Write methods
@@ -65,7 +73,7 @@ class SlackClient:
             params["metadata"] = dict(metadata)
         lock = self._post_locks.setdefault(channel, asyncio.Lock())
         async with lock:
-            wait = self._last_post.get(channel, 0.0) + self._interval - time.monotonic()
+            wait = await self._slot(channel)
             if wait > 0:
                 await asyncio.sleep(wait)
             try:
@@ -73,6 +81,18 @@ class SlackClient:
             finally:
                 self._last_post[channel] = time.monotonic()
         return str(data.get("ts", ""))
+
+    async def _slot(self, channel: str) -> float:
+        """Seconds until this post may go: the shared slot, and never sooner than this process's own
+        spacing (which alone holds while the spacer cannot be asked)."""
+        own = self._last_post.get(channel, 0.0) + self._interval - time.monotonic()
+        if self.spacer is None:
+            return own
+        try:
+            return max(await self.spacer(channel, self._interval), own)
+        except Exception as err:  # the shared store is down: Slack's 429 and its Retry-After still guard
+            log.warning("slack post spacing not shared: %s", type(err).__name__, extra={"channel": channel})
+            return own
 
     async def update(self, channel: str, ts: str, text: str, *, blocks: list[dict] | None = None,
                      metadata: Mapping[str, Any] | None = None) -> None:

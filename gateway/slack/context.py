@@ -21,6 +21,7 @@ from gateway.keys import TenantKeys
 from gateway.outbound import DeliveryReport, Outcome
 from gateway.slack.apps import SlackApps
 from gateway.slack.mirror import Mirror, mirrored_tenants
+from gateway.slack.pacing import shared_spacer
 from gateway.slack.surface import SlackSurface
 
 SENT_TTL_S = 30 * 24 * 3600
@@ -66,6 +67,9 @@ async def slack_ctx(app: web.Application) -> AsyncIterator[None]:
     tasks = Background()
     for tenant in app[K.CONFIG].tenants:
         for app_id in apps.of_tenant(tenant):
+            bridge = apps.app(tenant, app_id)
+            if bridge is not None:  # posts to a channel are paced across every process (alerts' too)
+                bridge.client.spacer = shared_spacer(app[K.REDIS], tenant, app_id)
             tasks.start(f"slack-auth:{tenant}:{app_id}", apps.prove(tenant, app_id))
     for tenant in mirrored_tenants(app[K.CONFIG]):
         tasks.start(f"slack-mirror:{tenant}", mirror.run(tenant))
