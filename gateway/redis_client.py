@@ -123,8 +123,11 @@ async def close(client: aioredis.Redis) -> None:
 
 async def follow_primaries() -> int:
     """Ask the Sentinels which server is the primary, for every Sentinel-watched pool of this process; a
-    pool whose primary changed drops its idle connections (they reconnect to the new one; one in use
-    goes back to the pool, or fails, first). Returns how many pools moved."""
+    pool whose primary changed closes all its connections to the old one, idle and in use: a
+    subscription (the Socket.IO fan-out's) or a blocking read would otherwise stay there until the
+    Sentinels demote it, hearing nothing of what is published on the new one (a command cut off this
+    way fails like any in a failover, and the fan-out subscribes again and tells its sockets to catch
+    up). Returns how many pools moved."""
     moved = 0
     for pool in list(_SENTINEL_POOLS):
         before = pool.master_address
@@ -137,6 +140,10 @@ async def follow_primaries() -> int:
             moved += 1
             log.warning("the Sentinels name a new Redis primary: moving to it",
                         extra={"from": f"{before[0]}:{before[1]}", "to": f"{now[0]}:{now[1]}"})
+            try:
+                await pool.disconnect(inuse_connections=True)  # (redis-py dropped only the idle ones)
+            except Exception as err:  # a connection that failed to close is dropped all the same
+                log.debug("closing connections to the old primary", extra={"error": str(err)})
     return moved
 
 
