@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -16,6 +15,7 @@ from typing import Any
 from aiohttp.test_utils import TestServer
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from conftest import DEMO_CONFIG, Gateway, eventually  # noqa: F401  (re-exported for the tests)
+from ports import free_port  # noqa: F401  (re-exported for the tests)
 
 from bridges.events import Customer, DeliveryStatus, Message
 from gateway import appkeys as K
@@ -23,12 +23,6 @@ from gateway.app import create_app
 from gateway.config import load_config
 
 SECRET = "demo-secret-change-me-in-production"  # the demo config's server.secret_key without $OMNIRELAY_SECRET
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class CustomerServer:

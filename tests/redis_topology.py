@@ -12,17 +12,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ports import free_port  # noqa: F401  (re-exported for the tests)
+
 from gateway.embedded_redis import redis_server_binary
-
-
-def free_port(below: int = 65536) -> int:
-    """A free loopback port under ``below`` (a cluster node also needs port + 10000 for its bus)."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port < below:
-            return port
 
 
 def redis_cli_binary() -> str:
@@ -127,7 +119,7 @@ def sentinel_for(base: Path, primary: RedisProcess, service: str = "omni", down_
 def cluster(base: Path, primaries: int = 3) -> list[RedisProcess]:
     """A Redis Cluster of ``primaries`` primaries (no replicas), every slot covered."""
     nodes = [
-        RedisProcess(free_port(below=55536), base / f"node{i}").start(
+        RedisProcess(free_port(with_bus=True), base / f"node{i}").start(
             "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
             "--appendonly", "no")
         for i in range(primaries)

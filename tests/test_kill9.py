@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,15 +12,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 import socketio
+from ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def _start(data_dir: Path, port: int) -> subprocess.Popen:
@@ -61,7 +55,7 @@ async def _visitor(url: str, auth: dict) -> tuple[socketio.AsyncClient, dict]:
 
 
 async def test_acknowledged_messages_survive_kill_9(tmp_path):
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = await _start(tmp_path, port)
     try:
