@@ -23,6 +23,36 @@ FIXTURES = ROOT / "tests" / "fixtures" / "webhooks"  # the shared recordings, co
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
+# --- a failed test's processes speak in the report -------------------------------------------------
+# CI keeps only the run's output, not pytest's temporary directory: when a test fails, the last lines of
+# the logs its processes wrote under its tmp_path (gateways' *.err, Redis and Sentinel logs) are put in
+# its report, so the output shows the processes' side of the failure too.
+LOG_FILES, LOG_LINES = 6, 40
+
+
+def _log_tails(base: object) -> list[tuple[str, str]]:
+    if not isinstance(base, Path) or not base.is_dir():
+        return []
+    logs = [p for p in base.rglob("*") if p.is_file() and p.suffix in (".err", ".log")]
+    logs.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    tails = []
+    for path in logs[:LOG_FILES]:
+        lines = path.read_text(errors="replace").splitlines()[-LOG_LINES:]
+        if lines:
+            tails.append((str(path.relative_to(base)), "\n".join(lines)))
+    return tails
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[pytest.TestReport]:
+    report = yield
+    if report.when == "call" and report.failed:
+        with contextlib.suppress(Exception):  # the report matters more than its extras
+            for name, tail in _log_tails(getattr(item, "funcargs", {}).get("tmp_path")):
+                report.sections.append((f"last {LOG_LINES} lines of {name}", tail))
+    return report
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of the Redis the tests use: $REDIS_URL when set, else an embedded redis-server."""
